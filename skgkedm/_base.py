@@ -1,0 +1,102 @@
+"""What every skgkedm estimator shares: turning X and y into a labelled graph."""
+
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._graph_nodes import GraphNodes
+from ._input import as_graph_nodes, is_graph_input, split_labels
+from ._knn_graph import KNNGraph
+from ._persistence import PortableStateMixin
+
+
+class LabelledGraph(NamedTuple):
+    """A graph to train on.
+
+    Attributes
+    ----------
+    nodes : GraphNodes
+        The whole graph, with the samples selected.
+    symmetrize : bool
+        Whether messages flow both ways along each edge.
+    rows : ndarray of shape (n_labelled,)
+        Graph positions of the labelled samples (repeats allowed).
+    targets : ndarray of shape (n_labelled,)
+        Encoded class of each labelled sample.
+    """
+
+    nodes: GraphNodes
+    symmetrize: bool
+    rows: np.ndarray
+    targets: np.ndarray
+
+
+class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
+    """Input handling for node classifiers (not for direct use).
+
+    Graph input (:class:`GraphNodes`, networkx graphs) is used as given; a plain
+    feature matrix becomes a k-nearest-neighbour graph (:class:`KNNGraph`).
+    Subclasses define ``directed`` and ``n_neighbors`` parameters.
+    """
+
+    def _labelled_graph(self, X, y):
+        """Validate X and y at fit time; set ``classes_`` and ``n_features_in_``."""
+        if is_graph_input(X):
+            nodes = as_graph_nodes(X)
+            if len(nodes) == 0:
+                raise ValueError("X selects no node; at least one labelled node is needed.")
+            self.n_features_in_ = nodes.n_features
+            # A refit on a graph must not keep the column names of an earlier DataFrame fit.
+            self.__dict__.pop("feature_names_in_", None)
+            self._knn_graph = None
+            symmetrize = not self.directed
+        else:
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=np.float32, reset=True, y_numeric=False
+            )
+            self._knn_graph = KNNGraph(self.n_neighbors)
+            nodes = self._knn_graph.fit(X)
+            symmetrize = False
+        labelled, self.classes_, targets = split_labels(y, len(nodes))
+        return LabelledGraph(nodes, symmetrize, nodes.indices[labelled], targets)
+
+    def _graph_to_predict(self, X):
+        """Validate X at predict time; return (GraphNodes, symmetrize)."""
+        check_is_fitted(self)
+        if is_graph_input(X):
+            nodes = as_graph_nodes(X)
+            if nodes.n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {nodes.n_features} features per node, but "
+                    f"{type(self).__name__} was fitted with {self.n_features_in_}."
+                )
+            return nodes, not self.directed
+        if self._knn_graph is None:
+            raise TypeError(
+                f"{type(self).__name__} was fitted on a graph, so it predicts on graphs: pass "
+                "GraphNodes or a networkx graph, not a plain feature matrix."
+            )
+        X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
+        return self._knn_graph.attach(X), False
+
+    def predict(self, X):
+        """Predict the class of each sample (node).
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Nodes to classify, with their graph; or feature rows.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,440 @@
+"""DistilledGCNClassifier: distil a large GKEDM model into a compact one."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
+from torch_geometric.utils import scatter
+
+from ._base import GraphClassifierBase
+from ._classifier import GKEDMClassifier
+from ._sklearn_compat import Interval, _fit_context
+
+
+def attention_kl(teacher_attention, student_attention, target, n_nodes):
+    r"""Mean over nodes of the KL divergence between two attention maps on the same edges.
+
+    Heads are averaged first, so teacher and student may have different head counts:
+    an average of per-head distributions over a node's incoming edges is itself one.
+
+    .. math::
+        \bar a_{ij} = \frac{1}{K} \sum_{k=1}^{K} a_{ij}^k, \qquad
+        \mathcal{L}_{att} = \frac{1}{n} \sum_{i=1}^{n} \sum_{j \in \mathcal{N}(i) \cup \{i\}}
+        \bar a^T_{ij} \log \frac{\bar a^T_{ij}}{\bar a^S_{ij}}
+
+    Parameters
+    ----------
+    teacher_attention : Tensor of shape (n_edges, teacher_heads)
+        Teacher's attention weights (the target distribution).
+    student_attention : Tensor of shape (n_edges, student_heads)
+        Student's attention weights along the same edges, in the same order.
+    target : Tensor of shape (n_edges,)
+        Target node of each edge (``attention_index[1]``).
+    n_nodes : int
+        Number of nodes :math:`n`.
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+        The mean KL divergence; zero when the head-averaged maps are equal.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm._distillation import attention_kl
+    >>> target = torch.tensor([0, 0, 1])
+    >>> teacher = torch.tensor([[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]])
+    >>> float(attention_kl(teacher, teacher[:, :1], target, 2))
+    0.0
+    """
+    if teacher_attention.shape[0] != student_attention.shape[0]:
+        raise ValueError(
+            f"Teacher and student attend along different edges: {teacher_attention.shape[0]} "
+            f"and {student_attention.shape[0]} attention weights."
+        )
+    teacher = teacher_attention.mean(dim=1)
+    student = student_attention.mean(dim=1)
+    tiny = torch.finfo(student.dtype).tiny
+    terms = torch.xlogy(teacher, teacher) - teacher * torch.log(student.clamp_min(tiny))
+    return scatter(terms, target, dim=0, dim_size=n_nodes, reduce="sum").mean()
+
+
+def soft_label_kl(teacher_logits, student_logits, temperature):
+    r"""Mean over nodes of the KL divergence between temperature-softened predictions.
+
+    .. math::
+        \mathcal{L}_{soft} = \frac{\tau^2}{n} \sum_{i=1}^{n}
+        \operatorname{KL}\big(\operatorname{softmax}(z^T_i / \tau) \,\big\|\,
+        \operatorname{softmax}(z^S_i / \tau)\big)
+
+    The factor :math:`\tau^2` keeps the gradient's scale independent of the
+    temperature (Hinton et al., 2015).
+
+    Parameters
+    ----------
+    teacher_logits : Tensor of shape (n_nodes, n_classes)
+        Teacher's class scores :math:`z^T`.
+    student_logits : Tensor of shape (n_nodes, n_classes)
+        Student's class scores :math:`z^S`.
+    temperature : float
+        Softening temperature :math:`\tau > 0`.
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+        Zero when the softened predictions are equal.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm._distillation import soft_label_kl
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    >>> float(soft_label_kl(logits, logits + 3.0, temperature=2.0))
+    0.0
+    """
+    teacher = F.log_softmax(teacher_logits / temperature, dim=1)
+    student = F.log_softmax(student_logits / temperature, dim=1)
+    kl = (teacher.exp() * (teacher - student)).sum(dim=1).mean()
+    return kl * temperature**2
+
+
+class _DistillationLoss:
+    """``extra_loss(output, graph)`` for the student: the weighted distillation terms."""
+
+    def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature):
+        self.teacher_output = teacher_output
+        self.attention_weight = attention_weight
+        self.soft_label_weight = soft_label_weight
+        self.temperature = temperature
+
+    def __call__(self, output, graph):
+        teacher = self.teacher_output
+        if teacher.logits.device != output.logits.device:
+            teacher = self.teacher_output = type(teacher)(
+                *(None if t is None else t.to(output.logits.device) for t in teacher)
+            )
+        loss = output.logits.new_zeros(())
+        if self.attention_weight > 0:
+            target = graph.attention_index[1]
+            n_nodes = output.logits.shape[0]
+            kl = attention_kl(teacher.attention, output.attention, target, n_nodes)
+            loss = loss + self.attention_weight * kl
+        if self.soft_label_weight > 0:
+            kl = soft_label_kl(teacher.logits, output.logits, self.temperature)
+            loss = loss + self.soft_label_weight * kl
+        return loss
+
+
+class DistilledGCNClassifier(GraphClassifierBase):
+    r"""A compact GKEDM student trained to mimic a large GKEDM teacher.
+
+    Knowledge distillation with GKEDM as the "auxiliary transferor" (Wu, 2024): the
+    teacher (a wide backbone with GKEDM) is trained first, then frozen; the student (a
+    narrow backbone with GKEDM) learns from the labels, from the teacher's attention
+    maps and from the teacher's softened predictions. Both attend along the same edges,
+    so their attention maps are comparable whatever their widths and head counts.
+    Predictions come from the student.
+
+    The student minimises
+
+    .. math::
+        \mathcal{L} = \operatorname{CE}(y, z^S)
+        + \alpha \, \frac{1}{n} \sum_{i=1}^{n}
+          \operatorname{KL}\big(\bar a^T_i \,\big\|\, \bar a^S_i\big)
+        + \beta \, \tau^2 \, \frac{1}{n} \sum_{i=1}^{n}
+          \operatorname{KL}\big(\operatorname{softmax}(z^T_i / \tau) \,\big\|\,
+          \operatorname{softmax}(z^S_i / \tau)\big)
+
+    where the cross-entropy covers the labelled training nodes, :math:`\bar a_i` is
+    node :math:`i`'s attention over its incoming edges (self-loop included) averaged
+    over heads, :math:`z` are class scores, :math:`\alpha` is ``attention_weight``,
+    :math:`\beta` is ``soft_label_weight`` and :math:`\tau` is ``temperature``. The
+    distillation terms need no labels and cover every node :math:`i = 1 \dots n` of the
+    training graph (transductive distillation). The teacher's outputs are computed
+    once, in evaluation mode, on the whole training graph.
+
+    Parameters
+    ----------
+    teacher : GKEDMClassifier, FrozenEstimator or None, default=None
+        Unfitted template of the teacher, cloned and fitted on the same data in
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,))``. A
+        ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
+        as is, without refitting: the cheap way to tune the student with
+        ``GridSearchCV``.
+    student : GKEDMClassifier or None, default=None
+        Unfitted template of the student, cloned and fitted in ``fit``. ``None`` uses
+        ``GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)``. Pass a template to
+        tune its parameters as ``student__<name>`` (for instance
+        ``student__hidden_dims``).
+    attention_weight : float, default=0.1
+        Weight :math:`\alpha \ge 0` of attention distillation (the paper's best value).
+        Must be 0 when the teacher or the student has ``gkedm=False``: without the
+        module there is no attention map to transfer.
+    soft_label_weight : float, default=1.0
+        Weight :math:`\beta \ge 0` of soft-label distillation.
+    temperature : float, default=2.0
+        Softening temperature :math:`\tau > 0` of the soft labels.
+    directed : bool, default=False
+        If False, messages flow both ways along every edge of a graph given as
+        :class:`GraphNodes` or networkx graph. This setting, not the templates' own
+        ``directed``, decides the graph both teacher and student see.
+    n_neighbors : int, default=10
+        For plain feature matrices: each sample is linked to this many nearest
+        training samples. Overrides the templates' ``n_neighbors`` likewise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds teacher and student whose own ``random_state`` is None; an int gives
+        identical results on the CPU.
+
+    Attributes
+    ----------
+    teacher_ : GKEDMClassifier
+        The fitted teacher (the wrapped estimator itself for a FrozenEstimator).
+    student_ : GKEDMClassifier
+        The fitted student, which makes the predictions.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``-1``, the unlabelled marker, excluded).
+    n_features_in_ : int
+        Number of features per node.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, for a DataFrame X with string column names.
+    teacher_n_parameters_ : int
+        Trainable parameters of the teacher's network.
+    student_n_parameters_ : int
+        Trainable parameters of the student's network.
+    compression_ratio_ : float
+        ``teacher_n_parameters_ / student_n_parameters_``.
+    n_iter_ : int
+        Epochs the student trained for.
+
+    See Also
+    --------
+    GKEDMClassifier : The teacher and student models.
+    sklearn.frozen.FrozenEstimator : Reuse a fitted teacher without refitting.
+
+    Notes
+    -----
+    Input handling (graphs, networkx graphs, plain feature matrices joined into a
+    k-nearest-neighbour graph) is the distiller's own, with its ``directed`` and
+    ``n_neighbors``; teacher and student then train on exactly that graph, and the
+    teacher's outputs are computed on it. A frozen teacher must have been fitted with
+    the same classes and number of features as the data the distiller is fitted on.
+
+    A frozen teacher fitted on the whole training set has seen the labels of the
+    validation folds of a cross-validation on that set, so cross-validated scores of
+    students distilled from it are optimistic; they still rank student settings fairly
+    against each other. Score the chosen setting on held-out data.
+
+    References
+    ----------
+    Wu, 2024. "Attention is all you need for boosting graph convolutional neural
+    network." arXiv:2403.15419.
+
+    Hinton, Vinyals and Dean, 2015. "Distilling the Knowledge in a Neural Network."
+    arXiv:1503.02531.
+
+    Examples
+    --------
+    >>> from skgkedm import GKEDMClassifier
+    >>> from skgkedm._distillation import DistilledGCNClassifier
+    >>> from skgkedm.datasets import make_node_classification
+    >>> X, y = make_node_classification(300, n_classes=3, random_state=0)
+    >>> dist = DistilledGCNClassifier(
+    ...     teacher=GKEDMClassifier(hidden_dims=(64,), max_epochs=30),
+    ...     student=GKEDMClassifier(hidden_dims=(8,), max_epochs=30),
+    ...     random_state=0,
+    ... ).fit(X[:200], y[:200])
+    >>> dist.predict(X[200:205]).shape
+    (5,)
+    >>> dist.compression_ratio_ > 5
+    True
+
+    A fitted teacher is reused without refitting when wrapped in ``FrozenEstimator``:
+
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> teacher = GKEDMClassifier(hidden_dims=(64,), max_epochs=30, random_state=0)
+    >>> teacher = teacher.fit(X[:200], y[:200])
+    >>> search = GridSearchCV(
+    ...     DistilledGCNClassifier(FrozenEstimator(teacher), GKEDMClassifier(max_epochs=30)),
+    ...     {"student__hidden_dims": [(4,), (8,)], "attention_weight": [0.0, 0.1]},
+    ...     cv=2,
+    ... ).fit(X[:200], y[:200])
+    >>> sorted(search.best_params_)
+    ['attention_weight', 'student__hidden_dims']
+    """
+
+    _parameter_constraints: dict = {
+        "teacher": [GKEDMClassifier, FrozenEstimator, None],
+        "student": [GKEDMClassifier, None],
+        "attention_weight": [Interval(Real, 0, None, closed="left")],
+        "soft_label_weight": [Interval(Real, 0, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "directed": ["boolean"],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        teacher=None,
+        student=None,
+        *,
+        attention_weight=0.1,
+        soft_label_weight=1.0,
+        temperature=2.0,
+        directed=False,
+        n_neighbors=10,
+        random_state=None,
+    ):
+        self.teacher = teacher
+        self.student = student
+        self.attention_weight = attention_weight
+        self.soft_label_weight = soft_label_weight
+        self.temperature = temperature
+        self.directed = directed
+        self.n_neighbors = n_neighbors
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the teacher (unless frozen), then distil it into the student.
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Training nodes with their graph (messages pass over the whole graph), a
+            networkx graph (all of its nodes), or feature rows of shape
+            (n_samples, n_features) joined into a k-nearest-neighbour graph.
+        y : array-like of shape (n_samples,)
+            Class of each sample; ``-1`` marks an unlabelled node.
+
+        Returns
+        -------
+        self : DistilledGCNClassifier
+            The fitted estimator.
+        """
+        teacher, student = self._templates()
+        labelled = self._labelled_graph(X, y)
+        teacher_seed, student_seed = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=2
+        )
+        if isinstance(teacher, FrozenEstimator):
+            self.teacher_ = self._check_frozen_teacher(teacher.estimator)
+        else:
+            self.teacher_ = self._member(teacher, teacher_seed)
+            self.teacher_._fit_labelled_graph(labelled)
+        self.student_ = self._member(student, student_seed)
+        self.student_._fit_labelled_graph(labelled, extra_loss=self._distillation_loss(labelled))
+        self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
+        self.student_n_parameters_ = int(self.student_.n_parameters_)
+        self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_
+        self.n_iter_ = self.student_.n_iter_
+        return self
+
+    def _templates(self):
+        """Return validated (teacher, student) templates, defaults filled in."""
+        teacher = GKEDMClassifier(hidden_dims=(256,)) if self.teacher is None else self.teacher
+        student = self.student
+        if student is None:
+            student = GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)
+        inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
+        if not isinstance(inner, GKEDMClassifier):
+            got = type(teacher).__name__
+            if inner is not teacher:
+                got = f"FrozenEstimator({type(inner).__name__})"
+            raise TypeError(
+                "teacher must be a GKEDMClassifier, or a FrozenEstimator wrapping a fitted "
+                f"GKEDMClassifier; got {got}."
+            )
+        if not isinstance(student, GKEDMClassifier):
+            raise TypeError(f"student must be a GKEDMClassifier; got {type(student).__name__}.")
+        inner._validate_params()
+        student._validate_params()
+        if self.attention_weight > 0:
+            for role, model in (("teacher", inner), ("student", student)):
+                if not model.gkedm:
+                    raise ValueError(
+                        f"attention_weight={self.attention_weight} distils GKEDM attention "
+                        f"maps, but the {role} has gkedm=False and so has none; set "
+                        f"attention_weight=0 or gkedm=True."
+                    )
+        return teacher, student
+
+    def _member(self, template, seed):
+        """Clone a template to train on the distiller's validated input.
+
+        The clone takes the distiller's input handling (``directed``, ``n_neighbors``,
+        the k-nearest-neighbour graph, classes), so it predicts alone exactly as
+        within the distiller; ``seed`` seeds it unless it has its own random_state.
+        """
+        model = clone(template).set_params(directed=self.directed, n_neighbors=self.n_neighbors)
+        if model.random_state is None:
+            model.set_params(random_state=int(seed))
+        model.classes_ = self.classes_
+        model.n_features_in_ = self.n_features_in_
+        model._knn_graph = self._knn_graph
+        if hasattr(self, "feature_names_in_"):
+            model.feature_names_in_ = self.feature_names_in_
+        return model
+
+    def _check_frozen_teacher(self, teacher):
+        check_is_fitted(teacher, msg="The frozen teacher must be a fitted GKEDMClassifier.")
+        if teacher.n_features_in_ != self.n_features_in_ or not np.array_equal(
+            teacher.classes_, self.classes_
+        ):
+            raise ValueError(
+                f"The frozen teacher was fitted on {teacher.n_features_in_} features and "
+                f"classes {teacher.classes_.tolist()}, but the distiller is fitted on "
+                f"{self.n_features_in_} features and classes {self.classes_.tolist()}."
+            )
+        return teacher
+
+    def _distillation_loss(self, labelled):
+        """The student's extra loss, or None when both distillation weights are 0."""
+        if self.attention_weight == 0 and self.soft_label_weight == 0:
+            return None
+        teacher_output, _ = self.teacher_._forward(labelled.nodes, labelled.symmetrize)
+        return _DistillationLoss(
+            teacher_output,
+            float(self.attention_weight),
+            float(self.soft_label_weight),
+            float(self.temperature),
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities of each sample (node), from the student.
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Nodes to classify, with their graph; or feature rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+
+        Examples
+        --------
+        >>> from skgkedm import GKEDMClassifier
+        >>> from skgkedm._distillation import DistilledGCNClassifier
+        >>> from skgkedm.datasets import make_node_classification
+        >>> X, y = make_node_classification(200, n_classes=2, random_state=0)
+        >>> dist = DistilledGCNClassifier(
+        ...     GKEDMClassifier(hidden_dims=(32,), max_epochs=20),
+        ...     GKEDMClassifier(hidden_dims=(8,), max_epochs=20),
+        ...     random_state=0,
+        ... ).fit(X[:150], y[:150])
+        >>> dist.predict_proba(X[150:153]).shape
+        (3, 2)
+        """
+        nodes, symmetrize = self._graph_to_predict(X)
+        output, _ = self.student_._forward(nodes, symmetrize)
+        rows = torch.as_tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        return torch.softmax(output.logits[rows].double(), dim=1).cpu().numpy()
+

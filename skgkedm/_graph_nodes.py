@@ -1,0 +1,328 @@
+"""The input container: a graph, its node features and a selection of its nodes."""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array
+
+from ._structural_features import structural_features
+
+
+class _Graph:
+    """The part every subset shares: validated adjacency, features and node ids."""
+
+    __slots__ = ("adjacency", "features", "node_ids")
+
+    def __init__(self, adjacency, features, node_ids):
+        self.adjacency = adjacency
+        self.features = features
+        self.node_ids = node_ids
+
+
+class GraphNodes:
+    """Nodes of a graph, seen by scikit-learn as the rows of a feature matrix.
+
+    A sample is a node *of a graph*: ``len(X)`` is the number of selected nodes,
+    ``X.shape == (len(X), n_features)``, and ``X[idx]`` selects nodes the way
+    ``X[idx]`` selects rows of an array. Every subset shares the whole graph, so
+    ``train_test_split``, ``KFold``, ``cross_val_score`` and ``GridSearchCV`` split
+    the *labels* while messages still pass over every node and edge.
+
+    Parameters
+    ----------
+    adjacency : {array-like, sparse matrix} of shape (n_nodes, n_nodes)
+        Adjacency matrix. ``adjacency[i, j] > 0`` is an edge from node ``i`` to node
+        ``j`` with that weight. Weights must be finite and non-negative.
+    features : {array-like, sparse matrix} of shape (n_nodes, n_features), default=None
+        Node features. Sparse features stay sparse (CSR). ``None`` gives three
+        structural features per node: a constant 1, ``log(1 + degree)`` and the mean
+        of ``log(1 + degree)`` over the node's neighbours (degrees count edges in
+        either direction).
+
+    Attributes
+    ----------
+    adjacency : scipy.sparse.csr_array of shape (n_nodes, n_nodes)
+        The whole graph, shared by every subset (float32, duplicates summed).
+    features : ndarray or scipy.sparse.csr_array of shape (n_nodes, n_features)
+        Features of every node of the graph (float32).
+    indices : ndarray of shape (n_selected,)
+        Positions of the selected nodes in the graph, in selection order.
+    node_ids : ndarray of shape (n_selected,)
+        Identifiers of the selected nodes: the networkx node ids for a graph built
+        with :meth:`from_networkx`, else the positions themselves.
+    n_nodes : int
+        Number of nodes of the whole graph.
+    n_features : int
+        Number of features per node.
+    shape : tuple of int
+        ``(n_selected, n_features)``.
+
+    See Also
+    --------
+    GraphNodes.from_networkx : Build from a networkx graph.
+
+    Notes
+    -----
+    The arrays passed in are copied once at construction, never modified; subsets
+    made by indexing share that copy.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from skgkedm import GraphNodes
+    >>> G = nx.karate_club_graph()
+    >>> X = GraphNodes(nx.to_scipy_sparse_array(G))
+    >>> X
+    GraphNodes(n_selected=34, n_nodes=34, n_edges=156, n_features=3)
+    >>> X[[0, 33]].indices
+    array([ 0, 33])
+    >>> X[X.indices % 2 == 0].shape
+    (17, 3)
+    """
+
+    def __init__(self, adjacency, features=None):
+        adjacency = _validate_adjacency(adjacency)
+        n_nodes = adjacency.shape[0]
+        if features is None:
+            features = structural_features(adjacency)
+        else:
+            features = _validate_features(features, n_nodes)
+        self._graph = _Graph(adjacency, features, None)
+        self._indices = _read_only(np.arange(n_nodes))
+
+    @classmethod
+    def from_networkx(cls, graph, feature_attr="x", weight="weight"):
+        """Build from a networkx graph, keeping its node order.
+
+        Parameters
+        ----------
+        graph : networkx.Graph
+            Any networkx graph: directed or not, multigraph (parallel edges add their
+            weights), with self-loops or isolated nodes, and any hashable node ids.
+        feature_attr : str, default="x"
+            Node attribute holding each node's feature vector (or scalar). If no node
+            has it, structural features are used (see :class:`GraphNodes`); if only
+            some nodes have it, a ValueError names one that does not.
+        weight : str or None, default="weight"
+            Edge attribute used as edge weight; edges without it weigh 1. ``None``
+            gives every edge weight 1.
+
+        Returns
+        -------
+        X : GraphNodes
+            All nodes of ``graph``, in ``graph.nodes`` order; ``X.node_ids`` holds
+            the networkx ids so predictions map back to nodes.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from skgkedm import GraphNodes
+        >>> G = nx.Graph()
+        >>> G.add_node("a", x=[1.0, 0.0])
+        >>> G.add_node("b", x=[0.0, 1.0])
+        >>> G.add_edge("a", "b")
+        >>> X = GraphNodes.from_networkx(G)
+        >>> X.shape, list(X.node_ids)
+        ((2, 2), ['a', 'b'])
+        """
+        import networkx as nx
+
+        if not isinstance(graph, nx.Graph):
+            raise TypeError(f"from_networkx expects a networkx graph, got {type(graph).__name__}.")
+        nodes = list(graph.nodes)
+        if not nodes:
+            raise ValueError("The networkx graph has no nodes; at least one is required.")
+        try:
+            adjacency = nx.to_scipy_sparse_array(
+                graph, nodelist=nodes, weight=weight, dtype=np.float64, format="csr"
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Edge attribute {weight!r} must hold numbers (edge weights): {error}"
+            ) from error
+        features = _networkx_features(graph, nodes, feature_attr)
+        X = cls(adjacency, features)
+        X._graph.node_ids = _read_only(np.fromiter(nodes, dtype=object, count=len(nodes)))
+        return X
+
+    @property
+    def adjacency(self):
+        return self._graph.adjacency
+
+    @property
+    def features(self):
+        return self._graph.features
+
+    @property
+    def indices(self):
+        return self._indices
+
+    @property
+    def node_ids(self):
+        if self._graph.node_ids is None:
+            return self._indices
+        return self._graph.node_ids[self._indices]
+
+    @property
+    def n_nodes(self):
+        return self._graph.adjacency.shape[0]
+
+    @property
+    def n_features(self):
+        return self._graph.features.shape[1]
+
+    @property
+    def shape(self):
+        return (len(self._indices), self.n_features)
+
+    def __len__(self):
+        return len(self._indices)
+
+    def __getitem__(self, key):
+        rows = _selected_rows(key, len(self))
+        subset = object.__new__(type(self))
+        subset._graph = self._graph
+        subset._indices = _read_only(self._indices[rows])
+        return subset
+
+    def __setstate__(self, state):
+        # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
+        self.__dict__.update(state)
+        _read_only(self._indices)
+        if self._graph.node_ids is not None:
+            _read_only(self._graph.node_ids)
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(n_selected={len(self)}, n_nodes={self.n_nodes}, "
+            f"n_edges={self.adjacency.nnz}, n_features={self.n_features})"
+        )
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
+
+
+def _validate_adjacency(adjacency):
+    if sp.issparse(adjacency) or isinstance(adjacency, np.ndarray):
+        shape = adjacency.shape
+    else:
+        shape = np.shape(adjacency)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(
+            f"adjacency must be a square (n_nodes, n_nodes) matrix, got shape {shape}."
+        )
+    if shape[0] == 0:
+        raise ValueError("adjacency is empty: a graph needs at least one node.")
+    _check_not_text(adjacency, "adjacency")
+    adjacency = check_array(
+        adjacency,
+        accept_sparse="csr",
+        dtype=np.float32,
+        copy=True,
+        input_name="adjacency",
+    )
+    adjacency = sp.csr_array(adjacency)
+    adjacency.sum_duplicates()
+    if adjacency.data.size and adjacency.data.min() < 0:
+        raise ValueError("adjacency has negative edge weights; weights must be >= 0.")
+    adjacency.eliminate_zeros()
+    return adjacency
+
+
+def _check_not_text(values, name):
+    # check_array's own message for strings does not say which input holds them.
+    if sp.issparse(values):
+        return
+    try:
+        is_text = np.asarray(values).dtype.kind in "USO"
+    except (TypeError, ValueError):
+        return  # ragged input: check_array reports it
+    if is_text:
+        try:
+            np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name} must hold numbers: {error}") from error
+
+
+def _validate_features(features, n_nodes):
+    _check_not_text(features, "features")
+    features = check_array(
+        features, accept_sparse="csr", dtype=np.float32, copy=True, input_name="features"
+    )
+    if features.shape[0] != n_nodes:
+        raise ValueError(
+            f"features has {features.shape[0]} rows but the graph has {n_nodes} nodes; "
+            "expected one feature row per node."
+        )
+    if sp.issparse(features):
+        features = sp.csr_array(features)
+        features.sum_duplicates()
+    return features
+
+
+def _networkx_features(graph, nodes, feature_attr):
+    values = graph.nodes.data(feature_attr)
+    missing = [node for node in nodes if values[node] is None]
+    if len(missing) == len(nodes):
+        return None
+    if missing:
+        raise ValueError(
+            f"Node attribute {feature_attr!r} is missing on {len(missing)} of {len(nodes)} "
+            f"nodes (for example node {missing[0]!r}); give every node a feature vector "
+            "or none at all (structural features)."
+        )
+    rows = []
+    for node in nodes:
+        try:
+            row = np.asarray(values[node], dtype=np.float64).ravel()
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Node attribute {feature_attr!r} of node {node!r} is not numeric: "
+                f"{values[node]!r}."
+            ) from error
+        if rows and row.shape != rows[0].shape:
+            raise ValueError(
+                f"Node attribute {feature_attr!r} has {row.size} values on node {node!r} "
+                f"but {rows[0].size} on node {nodes[0]!r}; all nodes need the same length."
+            )
+        rows.append(row)
+    return np.vstack(rows)
+
+
+def _selected_rows(key, n_selected):
+    """Turn an indexing key into integer positions within the selection."""
+    if isinstance(key, tuple):
+        if not key or any(part not in (Ellipsis, slice(None)) for part in key[1:]):
+            raise IndexError(
+                f"GraphNodes selects rows only: use X[rows] or X[rows, ...], got the key {key!r}."
+            )
+        key = key[0]
+    if isinstance(key, slice):
+        return np.arange(n_selected)[key]
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        key = [key]
+    key = np.asarray(key)
+    if key.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    if key.dtype == bool:
+        if key.shape != (n_selected,):
+            raise IndexError(
+                f"Boolean mask of shape {key.shape} does not match the {n_selected} "
+                "selected nodes; expected a 1-D mask of that length."
+            )
+        return np.flatnonzero(key)
+    if key.ndim != 1 or not np.issubdtype(key.dtype, np.integer):
+        raise IndexError(
+            "GraphNodes indices must be an int, a slice, a 1-D integer array or a "
+            f"boolean mask; got an array of dtype {key.dtype} and shape {key.shape}."
+        )
+    if key.min() < -n_selected or key.max() >= n_selected:
+        bad = key[(key < -n_selected) | (key >= n_selected)][0]
+        raise IndexError(
+            f"Index {bad} is out of range for {n_selected} selected nodes "
+            f"(valid: {-n_selected} to {n_selected - 1})."
+        )
+    return key

@@ -1,0 +1,80 @@
+"""Validation of what users pass as X and y."""
+
+import numbers
+
+import networkx as nx
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._graph_nodes import GraphNodes
+
+UNLABELLED = -1
+
+
+def is_graph_input(X):
+    """Whether X carries its own graph (GraphNodes or a networkx graph)."""
+    return isinstance(X, (GraphNodes, nx.Graph))
+
+
+def as_graph_nodes(X):
+    """Return GraphNodes for a GraphNodes or a networkx graph (all its nodes)."""
+    if isinstance(X, GraphNodes):
+        return X
+    return GraphNodes.from_networkx(X)
+
+
+def check_hidden_dims(hidden_dims):
+    """Validate ``hidden_dims`` and return it as a tuple of positive ints."""
+    if isinstance(hidden_dims, numbers.Integral) and not isinstance(hidden_dims, bool):
+        hidden_dims = (hidden_dims,)
+    try:
+        dims = tuple(hidden_dims)
+    except TypeError:
+        dims = None
+    if (
+        not dims
+        or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in dims)
+        or min(dims) < 1
+    ):
+        raise ValueError(
+            "hidden_dims must be a non-empty sequence of positive integers (one width "
+            f"per hidden layer), got {hidden_dims!r}."
+        )
+    return tuple(int(d) for d in dims)
+
+
+def split_labels(y, n_samples):
+    """Validate classification labels; separate the labelled samples.
+
+    ``-1`` marks an unlabelled sample (scikit-learn's semi-supervised convention) when
+    the labels are numbers.
+
+    Returns
+    -------
+    labelled : ndarray of shape (n_labelled,)
+        Positions of the labelled samples.
+    classes : ndarray of shape (n_classes,)
+        Sorted distinct labels.
+    encoded : ndarray of shape (n_labelled,)
+        Index into ``classes`` of each labelled sample.
+    """
+    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_samples:
+        raise ValueError(
+            f"y has {len(y)} labels but X has {n_samples} samples (nodes); expected one "
+            "label per sample, with -1 for unlabelled nodes."
+        )
+    is_numeric = np.issubdtype(y.dtype, np.number)
+    labelled = np.flatnonzero(y != UNLABELLED) if is_numeric else np.arange(n_samples)
+    if labelled.size == 0:
+        raise ValueError("y has no labelled sample: every label is -1 (unlabelled).")
+    check_classification_targets(y[labelled])
+    classes, encoded = np.unique(y[labelled], return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"The labelled samples hold a single class ({classes[0]!r}); at least two "
+            "classes are needed to train a classifier."
+        )
+    return labelled, classes, encoded

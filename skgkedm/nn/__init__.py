@@ -1,0 +1,5 @@
+"""PyTorch building blocks: the GKEDM module, usable in any PyTorch Geometric model."""
+
+from ._gkedm import GKEDM, GKEDMOutput
+
+__all__ = ["GKEDM", "GKEDMOutput"]
