@@ -42,7 +42,12 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
     """
 
     def _labelled_graph(self, X, y):
-        """Validate X and y at fit time; set ``classes_`` and ``n_features_in_``."""
+        """Validate X and y at fit time; set ``classes_`` and ``n_features_in_``.
+
+        Any previous fit is forgotten first, so a fit that fails leaves the estimator
+        unfitted rather than half old, half new.
+        """
+        self.__dict__.pop("n_iter_", None)
         if is_graph_input(X):
             nodes = as_graph_nodes(X)
             if len(nodes) == 0:
@@ -52,6 +57,7 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
             self.__dict__.pop("feature_names_in_", None)
             self._knn_graph = None
             symmetrize = not self.directed
+            labelled, self.classes_, targets = split_labels(y, len(nodes), semi_supervised=True)
         else:
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=np.float32, reset=True, y_numeric=False
@@ -59,7 +65,7 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
             self._knn_graph = KNNGraph(self.n_neighbors)
             nodes = self._knn_graph.fit(X)
             symmetrize = False
-        labelled, self.classes_, targets = split_labels(y, len(nodes))
+            labelled, self.classes_, targets = split_labels(y, len(nodes), semi_supervised=False)
         return LabelledGraph(nodes, symmetrize, nodes.indices[labelled], targets)
 
     def _graph_to_predict(self, X):
@@ -94,7 +100,12 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_is_fitted__(self):
+        # ``n_iter_`` is the last attribute a successful fit sets.
+        return hasattr(self, "n_iter_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

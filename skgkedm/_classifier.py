@@ -1,22 +1,42 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from ._backbones import BACKBONES
 from ._base import GraphClassifierBase
 from ._graph_tensors import build_graph_tensors, message_edges
-from ._input import check_hidden_dims
+from ._input import check_hidden_dims, is_graph_input
 from ._network import GKEDMNetwork
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._torch_utils import resolve_device, seeded_torch
 from ._training import TrainingSchedule, train_network
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
+
+
+class AttentionWeights(NamedTuple):
+    """GKEDM attention over edges, as returned by :meth:`GKEDMClassifier.attention_weights`.
+
+    Attributes
+    ----------
+    source : ndarray of shape (n_edges,)
+        Node sending each message (node ids as in ``GraphNodes.node_ids``).
+    target : ndarray of shape (n_edges,)
+        Node receiving it: one of the selected nodes. Each target has one self-loop.
+    weights : ndarray of shape (n_edges, n_heads)
+        Attention of each head; over a target's incoming edges each column sums to 1.
+    """
+
+    source: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray
 
 
 class GKEDMClassifier(GraphClassifierBase):
@@ -242,15 +262,14 @@ class GKEDMClassifier(GraphClassifierBase):
             graph = self._graph_tensors(labelled.nodes, labelled.symmetrize, device)
             network = GKEDMNetwork(spec).to(device)
             histories = self._train(network, graph, train, validation, extra_loss, device)
-        self._network_spec = spec
+        self._architecture = spec
         self._weights = {k: v.detach().cpu().numpy() for k, v in network.state_dict().items()}
-        self._network_cache = None
         self.n_parameters_ = sum(p.numel() for p in network.parameters() if p.requires_grad)
-        self.n_iter_ = sum(len(h.loss_curve) for h in histories)
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
         self.validation_scores_ = scores if self.early_stopping else None
         self.best_validation_score_ = max(scores) if scores else None
+        self.n_iter_ = len(self.loss_curve_)
         return self
 
     def _network_spec(self, in_dim, n_classes):
@@ -342,13 +361,13 @@ class GKEDMClassifier(GraphClassifierBase):
         return [backbone_only, with_gkedm]
 
     def _fitted_network(self, device):
-        """The fitted network on ``device``, rebuilt from the stored weights when needed."""
-        cached = getattr(self, "_network_cache", None)
-        if cached is None or next(cached.parameters()).device != device:
-            network = GKEDMNetwork(self._network_spec)
-            network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
-            self._network_cache = cached = network.to(device).eval()
-        return cached
+        """Rebuild the fitted network on ``device`` from the stored NumPy weights."""
+        with torch.random.fork_rng(devices=[]):
+            # Construction draws initial weights, replaced at once: keep the caller's
+            # random state as it was.
+            network = GKEDMNetwork(self._architecture)
+        network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
+        return network.to(device).eval()
 
     def _forward(self, nodes, symmetrize):
         """Run the fitted network on a whole graph in evaluation mode."""
@@ -376,3 +395,47 @@ class GKEDMClassifier(GraphClassifierBase):
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         proba = torch.softmax(output.logits[rows].double(), dim=1)
         return proba.cpu().numpy()
+
+    def attention_weights(self, X):
+        """GKEDM attention over the incoming edges of the selected nodes.
+
+        Parameters
+        ----------
+        X : GraphNodes or networkx graph
+            Nodes whose incoming attention to return, with their graph.
+
+        Returns
+        -------
+        AttentionWeights
+            ``(source, target, weights)``: one row per edge into a selected node
+            (self-loops included), weights of shape (n_edges, gkedm_heads).
+
+        Examples
+        --------
+        >>> from skgkedm import GKEDMClassifier
+        >>> from skgkedm.datasets import make_node_classification
+        >>> X, y = make_node_classification(100, random_state=0)
+        >>> clf = GKEDMClassifier(max_epochs=5, random_state=0).fit(X, y)
+        >>> attention = clf.attention_weights(X[[0]])
+        >>> attention.weights.shape[1]
+        4
+        >>> bool((attention.target == 0).all())
+        True
+        >>> attention.weights.sum(axis=0).round(4).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+        """
+        check_is_fitted(self)
+        if not is_graph_input(X):
+            raise TypeError(
+                f"attention_weights needs GraphNodes or a networkx graph, got {type(X).__name__}."
+            )
+        if not self.gkedm:
+            raise ValueError("This model was fitted with gkedm=False: it has no attention.")
+        nodes, symmetrize = self._graph_to_predict(X)
+        output, graph = self._forward(nodes, symmetrize)
+        source, target = graph.attention_index.cpu().numpy()
+        keep = np.isin(target, nodes.indices)
+        ids = nodes.all_nodes.node_ids
+        return AttentionWeights(
+            ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
+        )

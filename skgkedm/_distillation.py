@@ -435,6 +435,5 @@ class DistilledGCNClassifier(GraphClassifierBase):
         """
         nodes, symmetrize = self._graph_to_predict(X)
         output, _ = self.student_._forward(nodes, symmetrize)
-        rows = torch.as_tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         return torch.softmax(output.logits[rows].double(), dim=1).cpu().numpy()
-

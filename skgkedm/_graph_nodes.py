@@ -51,6 +51,8 @@ class GraphNodes:
     node_ids : ndarray of shape (n_selected,)
         Identifiers of the selected nodes: the networkx node ids for a graph built
         with :meth:`from_networkx`, else the positions themselves.
+    all_nodes : GraphNodes
+        Every node of the same graph, in graph order.
     n_nodes : int
         Number of nodes of the whole graph.
     n_features : int
@@ -165,6 +167,11 @@ class GraphNodes:
         return self._graph.node_ids[self._indices]
 
     @property
+    def all_nodes(self):
+        """GraphNodes selecting every node of the same graph, in graph order."""
+        return self._with_indices(np.arange(self.n_nodes))
+
+    @property
     def n_nodes(self):
         return self._graph.adjacency.shape[0]
 
@@ -180,10 +187,12 @@ class GraphNodes:
         return len(self._indices)
 
     def __getitem__(self, key):
-        rows = _selected_rows(key, len(self))
+        return self._with_indices(self._indices[_selected_rows(key, len(self))])
+
+    def _with_indices(self, indices):
         subset = object.__new__(type(self))
         subset._graph = self._graph
-        subset._indices = _read_only(self._indices[rows])
+        subset._indices = _read_only(indices)
         return subset
 
     def __setstate__(self, state):

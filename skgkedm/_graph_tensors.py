@@ -86,10 +86,10 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device):
     GraphTensors
     """
     with warnings.catch_warnings():
-        # torch warns once per process that sparse CSR support is "in beta"; the
-        # operations used here (construction, spmm, linear) are long stable.
+        # torch warns once per process that sparse CSR support is "in beta" and that
+        # invariant checks are off; the indices built here are valid by construction.
         warnings.filterwarnings(
-            "ignore", message="Sparse CSR tensor support", category=UserWarning
+            "ignore", message="Sparse (CSR tensor support|invariant checks)", category=UserWarning
         )
         return _build_graph_tensors(features, edge_index, edge_weight, backbone, device)
 

@@ -44,11 +44,12 @@ def check_hidden_dims(hidden_dims):
     return tuple(int(d) for d in dims)
 
 
-def split_labels(y, n_samples):
+def split_labels(y, n_samples, semi_supervised):
     """Validate classification labels; separate the labelled samples.
 
-    ``-1`` marks an unlabelled sample (scikit-learn's semi-supervised convention) when
-    the labels are numbers.
+    With ``semi_supervised`` (graph input), ``-1`` marks an unlabelled sample
+    (scikit-learn's semi-supervised convention) when the labels are numbers; otherwise
+    every value, ``-1`` included, is a class.
 
     Returns
     -------
@@ -67,14 +68,16 @@ def split_labels(y, n_samples):
             "label per sample, with -1 for unlabelled nodes."
         )
     is_numeric = np.issubdtype(y.dtype, np.number)
-    labelled = np.flatnonzero(y != UNLABELLED) if is_numeric else np.arange(n_samples)
+    labelled = np.arange(n_samples)
+    if semi_supervised and is_numeric:
+        labelled = np.flatnonzero(y != UNLABELLED)
     if labelled.size == 0:
         raise ValueError("y has no labelled sample: every label is -1 (unlabelled).")
     check_classification_targets(y[labelled])
     classes, encoded = np.unique(y[labelled], return_inverse=True)
     if classes.size < 2:
         raise ValueError(
-            f"The labelled samples hold a single class ({classes[0]!r}); at least two "
+            f"The labelled samples hold one class only ({classes.tolist()[0]!r}); at least two "
             "classes are needed to train a classifier."
         )
     return labelled, classes, encoded

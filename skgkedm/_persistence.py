@@ -14,14 +14,13 @@ def _versions():
 class PortableStateMixin:
     """Pickle only plain Python and NumPy state, and record the versions that wrote it.
 
-    Fitted weights are kept as CPU NumPy arrays; any torch module built from them is a
-    cache in ``_network_cache`` that is dropped on pickling and rebuilt on demand. A
-    model trained on a GPU therefore loads on a machine with no GPU.
+    Subclasses keep fitted weights as CPU NumPy arrays and build torch modules from them
+    only for the duration of a call, so a model trained on a GPU loads on a machine with
+    no GPU.
     """
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_network_cache", None)
         if hasattr(self, "classes_"):
             state["_saved_versions"] = _versions()
         return state

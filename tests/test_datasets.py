@@ -31,13 +31,13 @@ def edge_set(adjacency):
 @pytest.fixture(scope="module")
 def cora():
     planetoid_folder("cora")
-    return fetch_planetoid("cora", download_if_missing=False)
+    return fetch_planetoid("cora", download_if_missing=False, normalize_features=False)
 
 
 @pytest.fixture(scope="module")
 def citeseer():
     planetoid_folder("citeseer")
-    return fetch_planetoid("citeseer", download_if_missing=False)
+    return fetch_planetoid("citeseer", download_if_missing=False, normalize_features=False)
 
 
 def test_cora_statistics(cora):
@@ -63,6 +63,18 @@ def test_cora_statistics(cora):
     assert sp.issparse(features) and features.format == "csr"
     assert features.dtype == np.float32
     assert set(np.unique(features.data).tolist()) == {1.0}
+
+
+@pytest.mark.parametrize("name", ["cora", "citeseer"])
+def test_default_features_match_pyg_normalize_features(name):
+    from torch_geometric.io import read_planetoid_data
+    from torch_geometric.transforms import NormalizeFeatures
+
+    folder = planetoid_folder(name)
+    expected = NormalizeFeatures()(read_planetoid_data(folder, name)).x.numpy()
+    data = fetch_planetoid(name, data_home=os.path.dirname(folder), download_if_missing=False)
+    assert sp.issparse(data.X.features)
+    np.testing.assert_allclose(data.X.features.toarray(), expected, rtol=1e-6, atol=1e-7)
 
 
 def test_split_indices_are_disjoint_int64(cora):
@@ -100,7 +112,12 @@ def test_matches_pytorch_geometric_reader(name):
 
     folder = planetoid_folder(name)
     expected = read_planetoid_data(folder, name)
-    data = fetch_planetoid(name, data_home=os.path.dirname(folder), download_if_missing=False)
+    data = fetch_planetoid(
+        name,
+        data_home=os.path.dirname(folder),
+        download_if_missing=False,
+        normalize_features=False,
+    )
 
     np.testing.assert_array_equal(data.X.features.toarray(), expected.x.numpy())
     labelled = data.y != -1

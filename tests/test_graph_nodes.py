@@ -48,8 +48,7 @@ def dense(matrix):
     ids=["csr_array", "csr_matrix", "coo_array", "csc_matrix", "lil_array", "ndarray", "list"],
 )
 def test_construction_from_any_adjacency_format(to_adjacency):
-    adjacency = CYCLE if to_adjacency is list else CYCLE
-    adjacency = CYCLE.tolist() if to_adjacency is list else to_adjacency(adjacency)
+    adjacency = CYCLE.tolist() if to_adjacency is list else to_adjacency(CYCLE)
     X = GraphNodes(adjacency, CYCLE_FEATURES)
     assert sp.issparse(X.adjacency)
     assert X.adjacency.format == "csr"
@@ -128,6 +127,8 @@ KEYS = {
     "bool_list": [i % 2 == 1 for i in range(N)],
     "slice": slice(2, 9),
     "slice_step": slice(None, None, -3),
+    "uint_array": np.array([11, 1], dtype=np.uint64),
+    "range": range(3, 6),
     "numpy_int": np.int64(-2),
     "python_int": 5,
     "ellipsis_key": (np.array([6, 2]), Ellipsis),
@@ -280,7 +281,16 @@ def test_mask_on_a_subset_uses_the_subset_length():
 
 @pytest.mark.parametrize(
     "key",
-    [1.0, np.float64(2.0), [0.0, 1.0], np.array([1.5]), "a", np.array([[0, 1]]), (0, 1), (slice(None), 0)],
+    [
+        1.0,
+        np.float64(2.0),
+        [0.0, 1.0],
+        np.array([1.5]),
+        "a",
+        np.array([[0, 1]]),
+        (0, 1),
+        (slice(None), 0),
+    ],
     ids=["float", "np_float", "float_list", "float_array", "str", "2d", "column_int", "column"],
 )
 def test_bad_keys_raise_index_error(key):
@@ -582,6 +592,7 @@ def test_pickle_round_trip(sparse_features):
 def test_pickle_round_trip_keeps_networkx_ids():
     X = GraphNodes.from_networkx(nx.florentine_families_graph())
     restored = pickle.loads(pickle.dumps(X[[3, 0]]))
-    assert list(restored.node_ids) == [list(X.node_ids)[3], list(X.node_ids)[0]]
+    ids = list(X.node_ids)
+    assert list(restored.node_ids) == [ids[3], ids[0]]
     with pytest.raises(ValueError, match="read-only"):
         restored.indices[0] = 1

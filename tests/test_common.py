@@ -1,0 +1,50 @@
+"""scikit-learn's own estimator checks, over every estimator skgkedm exports."""
+
+import inspect
+
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skgkedm
+
+EXPORTED_ESTIMATORS = sorted(
+    (
+        obj
+        for obj in (getattr(skgkedm, name) for name in skgkedm.__all__)
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+    ),
+    key=lambda cls: cls.__name__,
+)
+
+
+def fast_instance(cls):
+    """A quick-to-train instance; a new estimator must get an entry here."""
+    fast = {"max_epochs": 30, "hidden_dims": (16,), "random_state": 0}
+    if cls is skgkedm.GKEDMClassifier:
+        return cls(**fast)
+    if cls.__name__ == "DistilledGCNClassifier":
+        return cls(
+            teacher=skgkedm.GKEDMClassifier(**{**fast, "hidden_dims": (32,)}),
+            student=skgkedm.GKEDMClassifier(**{**fast, "hidden_dims": (8,)}),
+            random_state=0,
+        )
+    raise AssertionError(f"No fast settings for {cls.__name__}: add them to fast_instance.")
+
+
+def test_every_exported_estimator_is_checked():
+    names = {cls.__name__ for cls in EXPORTED_ESTIMATORS}
+    assert "GKEDMClassifier" in names
+    for cls in EXPORTED_ESTIMATORS:
+        assert isinstance(fast_instance(cls), cls)
+
+
+@parametrize_with_checks([fast_instance(cls) for cls in EXPORTED_ESTIMATORS])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("cls", EXPORTED_ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_every_parameter_is_constrained(cls):
+    parameters = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    assert parameters == set(cls._parameter_constraints)
