@@ -54,7 +54,7 @@ def test_skops_round_trip_with_trusted_types(fitted, tmp_path):
     sio.dump(model, path)
     untrusted = sio.get_untrusted_types(file=path)
     assert "skgkedm._classifier.GKEDMClassifier" in untrusted
-    with pytest.raises(Exception, match="[Uu]ntrusted"):
+    with pytest.raises(Exception, match=r"[Uu]ntrusted"):
         sio.load(path)
     loaded = sio.load(path, trusted=untrusted)
     assert np.array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
