@@ -10,6 +10,8 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import add_self_loops, to_torch_csr_tensor
 
+from .nn import EdgeLayout
+
 
 class GraphTensors(NamedTuple):
     """A graph ready for a network.
@@ -21,13 +23,18 @@ class GraphTensors(NamedTuple):
     propagation : Tensor of shape (n_nodes, n_nodes)
         Sparse CSR matrix the backbone aggregates with; row ``i`` lists the nodes that
         send messages to node ``i`` (GCN: normalised with self-loops).
-    attention_index : Tensor of shape (2, n_edges + n_nodes)
-        (source, target) edges with one self-loop per node, sorted by target, for GKEDM.
+    attention_layout : EdgeLayout
+        The edges GKEDM attends along: one self-loop per node, sorted by target.
     """
 
     x: Tensor
     propagation: Tensor
-    attention_index: Tensor
+    attention_layout: EdgeLayout
+
+    @property
+    def attention_index(self):
+        """(source, target) rows of the attention edges, aligned with attention maps."""
+        return torch.stack([self.attention_layout.source, self.attention_layout.target])
 
 
 def message_edges(adjacency, symmetrize):
@@ -105,11 +112,9 @@ def _build_graph_tensors(features, edge_index, edge_weight, backbone, device):
         propagation = to_torch_csr_tensor(looped_index.flip(0), size=size)
     else:
         propagation = to_torch_csr_tensor(edge_index.flip(0), size=size)
-    attention_csr = to_torch_csr_tensor(looped_index.flip(0), size=size)
-    target = torch.repeat_interleave(torch.arange(n_nodes), attention_csr.crow_indices().diff())
-    attention_index = torch.stack([attention_csr.col_indices(), target])
+    attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes)
     return GraphTensors(
         features_tensor(features).to(device),
         propagation.to(device),
-        attention_index.to(device),
+        attention_layout.to(device),
     )

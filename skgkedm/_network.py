@@ -19,7 +19,7 @@ class NetworkOutput(NamedTuple):
     ----------
     logits : Tensor of shape (n_nodes, n_classes)
     attention : Tensor of shape (n_attention_edges, heads) or None
-        Aligned with ``GraphTensors.attention_index``; None when GKEDM is off.
+        Aligned with ``GraphTensors.attention_layout``; None when GKEDM is off.
     """
 
     logits: Tensor
@@ -82,6 +82,6 @@ class GKEDMNetwork(nn.Module):
             h = self.activation(conv(F.dropout(h, p=p, training=self.training), graph.propagation))
         attention = None
         if self.gkedm is not None and use_gkedm:
-            h, _, attention = self.gkedm(h, graph.attention_index)
+            h, _, attention = self.gkedm(h, graph.attention_layout)
         logits = output(F.dropout(h, p=p, training=self.training), graph.propagation)
         return NetworkOutput(logits, attention)

@@ -1,5 +1,6 @@
 """PyTorch building blocks: the GKEDM module, usable in any PyTorch Geometric model."""
 
+from ._edge_ops import EdgeLayout
 from ._gkedm import GKEDM, GKEDMOutput
 
-__all__ = ["GKEDM", "GKEDMOutput"]
+__all__ = ["GKEDM", "EdgeLayout", "GKEDMOutput"]

@@ -1,0 +1,124 @@
+"""The GKEDM torch module and its edge operations, against plain gather/scatter references."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from skgkedm.nn import GKEDM, EdgeLayout
+from skgkedm.nn._edge_ops import edge_aggregate, edge_scores
+
+
+def random_layout(n_nodes, n_edges, seed):
+    generator = torch.Generator().manual_seed(seed)
+    codes = torch.unique(torch.randint(0, n_nodes * n_nodes, (n_edges,), generator=generator))
+    edge_index = torch.stack([codes % n_nodes, codes // n_nodes])
+    return EdgeLayout.from_edge_index(edge_index, n_nodes), edge_index
+
+
+def test_layout_is_sorted_by_target_and_keeps_every_edge():
+    layout, edge_index = random_layout(9, 40, seed=0)
+    assert torch.all(layout.target[1:] >= layout.target[:-1])
+    original = set(zip(*edge_index.tolist(), strict=True))
+    assert set(zip(layout.source.tolist(), layout.target.tolist(), strict=True)) == original
+    counts = torch.bincount(layout.target, minlength=9)
+    assert torch.equal(layout.ptr.diff(), counts)
+    transposed_sources = layout.source[layout.transpose_order]
+    assert torch.all(transposed_sources[1:] >= transposed_sources[:-1])
+    assert torch.equal(layout.transpose_target, layout.target[layout.transpose_order])
+
+
+def test_edge_scores_match_gathered_dot_products():
+    layout, _ = random_layout(8, 30, seed=1)
+    query, key = (
+        torch.randn(8, 3, 5, dtype=torch.float64),
+        torch.randn(8, 3, 5, dtype=torch.float64),
+    )
+    expected = (query[layout.target] * key[layout.source]).sum(-1)
+    torch.testing.assert_close(edge_scores(query, key, layout), expected)
+
+
+def test_edge_aggregate_matches_scatter_sum():
+    layout, _ = random_layout(8, 30, seed=2)
+    weights = torch.randn(layout.source.numel(), 3, dtype=torch.float64)
+    value = torch.randn(8, 3, 5, dtype=torch.float64)
+    expected = torch.zeros(8, 3, 5, dtype=torch.float64).index_add_(
+        0, layout.target, weights[..., None] * value[layout.source]
+    )
+    torch.testing.assert_close(edge_aggregate(weights, value, layout), expected)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_edge_operation_gradients(seed):
+    layout, _ = random_layout(7, 25, seed=seed)
+    query = torch.randn(7, 2, 3, dtype=torch.float64, requires_grad=True)
+    key = torch.randn(7, 2, 3, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(layout.source.numel(), 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda q, k: edge_scores(q, k, layout), (query, key))
+    assert torch.autograd.gradcheck(lambda w, v: edge_aggregate(w, v, layout), (weights, query))
+
+
+def karate_edges():
+    graph = nx.karate_club_graph()
+    edges = torch.tensor(list(graph.edges)).T
+    return torch.cat([edges, edges.flip(0)], dim=1), graph.number_of_nodes()
+
+
+def test_attention_is_a_distribution_over_each_nodes_edges():
+    edge_index, n_nodes = karate_edges()
+    torch.manual_seed(0)
+    module = GKEDM(8, heads=2, residual_scale=1.0)
+    out = module(torch.randn(n_nodes, 8), edge_index)
+    assert out.attention.shape == (edge_index.shape[1] + n_nodes, 2)
+    assert torch.all(out.attention >= 0)
+    sums = torch.zeros(n_nodes, 2).index_add_(0, out.edge_index[1], out.attention)
+    torch.testing.assert_close(sums, torch.ones(n_nodes, 2))
+    self_loops = out.edge_index[0] == out.edge_index[1]
+    assert int(self_loops.sum()) == n_nodes
+
+
+def test_output_matches_dense_masked_attention_reference():
+    edge_index, n_nodes = karate_edges()
+    torch.manual_seed(1)
+    module = GKEDM(8, heads=2, residual_scale=0.7).double()
+    h = torch.randn(n_nodes, 8, dtype=torch.float64)
+    out = module(h, edge_index)
+    mask = torch.eye(n_nodes, dtype=torch.bool)
+    mask[edge_index[1], edge_index[0]] = True
+    q = module.query(h).view(n_nodes, 2, 4).transpose(0, 1)
+    k = module.key(h).view(n_nodes, 2, 4).transpose(0, 1)
+    scores = (q @ k.transpose(1, 2) / 2.0).masked_fill(~mask, float("-inf"))
+    z = torch.softmax(scores, dim=-1) @ h.view(n_nodes, 2, 4).transpose(0, 1)
+    expected = h + 0.7 * z.transpose(0, 1).reshape(n_nodes, 8)
+    torch.testing.assert_close(out.h, expected)
+
+
+def test_starts_as_identity_and_precomputed_layout_gives_same_output():
+    edge_index, n_nodes = karate_edges()
+    torch.manual_seed(2)
+    h = torch.randn(n_nodes, 8)
+    assert torch.equal(GKEDM(8, heads=2)(h, edge_index).h, h)
+    module = GKEDM(8, heads=2, residual_scale=1.0, add_self_loops=False)
+    looped = torch.cat([edge_index, torch.arange(n_nodes).repeat(2, 1)], dim=1)
+    layout = EdgeLayout.from_edge_index(looped, n_nodes)
+    torch.testing.assert_close(module(h, looped).h, module(h, layout).h)
+
+
+def test_projected_values_and_bad_arguments():
+    edge_index, n_nodes = karate_edges()
+    module = GKEDM(8, heads=4, values="projected")
+    assert module(torch.randn(n_nodes, 8), edge_index).h.shape == (n_nodes, 8)
+    assert repr(module) == "GKEDM(8, heads=4, values='projected')"
+    with pytest.raises(ValueError, match="divisible"):
+        GKEDM(10, heads=4)
+    with pytest.raises(ValueError, match="values"):
+        GKEDM(8, values="dense")
+
+
+def test_gradient_reaches_every_parameter():
+    edge_index, n_nodes = karate_edges()
+    module = GKEDM(8, heads=2, values="projected", residual_scale=0.5)
+    module(torch.randn(n_nodes, 8), edge_index).h.pow(2).sum().backward()
+    for name, parameter in module.named_parameters():
+        assert parameter.grad is not None and np.isfinite(parameter.grad.numpy()).all(), name
+        assert parameter.grad.abs().sum() > 0, name
