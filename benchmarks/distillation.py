@@ -1,4 +1,4 @@
-"""Distillation benchmark: is the distilled student compact, better than alone, close to its teacher?
+"""Distillation benchmark: is the distilled student compact, better than alone, near its teacher?
 
 On the public Planetoid splits (train on ``X[train_index]``, score on ``X[test_index]``)
 it fits, for every seed, one :class:`DistilledGCNClassifier` with its default settings
@@ -66,7 +66,8 @@ def run_seed(data, seed, split):
         "teacher": (distilled.teacher_n_parameters_, predict_ms(teacher, X[scored])),
         "student": (distilled.student_n_parameters_, predict_ms(distilled, X[scored])),
     }
-    return accuracy, costs
+    models = f"teacher {teacher!r}, student {distilled.student_!r}"
+    return accuracy, costs, models
 
 
 def benchmark(name, seeds, split):
@@ -75,17 +76,17 @@ def benchmark(name, seeds, split):
     runs = [run_seed(data, seed, split) for seed in range(seeds)]
     rows, means = [], {}
     for model in ["teacher", *VARIANTS, DISTILLED]:
-        scores = 100 * np.array([accuracy[model] for accuracy, _ in runs])
+        scores = 100 * np.array([accuracy[model] for accuracy, _, _ in runs])
         means[model] = scores.mean()
         role = "teacher" if model == "teacher" else "student"
         n_parameters = runs[0][1][role][0]
-        milliseconds = np.median([costs[role][1] for _, costs in runs])
+        milliseconds = np.median([costs[role][1] for _, costs, _ in runs])
         rows.append(
             f"| {name} | {model} | {n_parameters:,} | {scores.mean():.1f} ± {scores.std():.1f} "
             f"| {milliseconds:.1f} |"
         )
     ratio = runs[0][1]["teacher"][0] / runs[0][1]["student"][0]
-    return rows, ratio, means
+    return rows, ratio, means, f"{name} (seed 0): {runs[0][2]}"
 
 
 def main():
@@ -98,21 +99,16 @@ def main():
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message="Sparse invariant checks")
     started = time.perf_counter()
-    defaults = DistilledGCNClassifier()
-    teacher, student = defaults._templates()
-    print(
-        f"Defaults: teacher hidden_dims={teacher.hidden_dims}, student "
-        f"hidden_dims={student.hidden_dims}, attention_weight={defaults.attention_weight}, "
-        f"soft_label_weight={defaults.soft_label_weight}, temperature={defaults.temperature}\n"
-    )
+    print(f"Distiller defaults: {DistilledGCNClassifier().get_params()}\n")
     print(f"| dataset | model | parameters | {args.split} accuracy (%) | predict (ms) |")
     print("|---|---|---:|---:|---:|")
     verdicts = []
     for name in args.datasets:
-        rows, ratio, means = benchmark(name, args.seeds, args.split)
+        rows, ratio, means, models = benchmark(name, args.seeds, args.split)
         print("\n".join(rows), flush=True)
         gain = means[DISTILLED] - means["student alone"]
         gap = means["teacher"] - means[DISTILLED]
+        verdicts.append(models)
         verdicts.append(
             f"{name}: {ratio:.1f}x fewer parameters ({'ok' if ratio >= 8 else 'MISSED'} >= 8x), "
             f"{gain:+.1f} points over the student alone ({'ok' if gain >= 1 else 'MISSED'} "

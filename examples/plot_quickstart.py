@@ -20,8 +20,8 @@ environment variable ``SKGKEDM_DATA`` points at the Planetoid files.
 import os
 
 import matplotlib.pyplot as plt
-from sklearn.model_selection import train_test_split
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
 from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid, make_node_classification
@@ -29,7 +29,7 @@ from skgkedm.datasets import fetch_planetoid, make_node_classification
 X, y = make_node_classification(
     1000, n_classes=4, n_features=16, homophily=0.7, class_sep=1.0, random_state=0
 )
-X
+print(X)
 
 # %%
 # Five lines to a score

@@ -113,7 +113,7 @@ class GKEDMClassifier(GraphClassifierBase):
         Class labels (``-1``, the unlabelled marker, excluded).
     n_features_in_ : int
         Number of features per node.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, for a DataFrame X with string column names.
     n_parameters_ : int
         Trainable parameters of the fitted network.

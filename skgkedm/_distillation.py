@@ -200,7 +200,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Class labels (``-1``, the unlabelled marker, excluded).
     n_features_in_ : int
         Number of features per node.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, for a DataFrame X with string column names.
     teacher_n_parameters_ : int
         Trainable parameters of the teacher's network.

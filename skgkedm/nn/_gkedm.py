@@ -70,11 +70,13 @@ class GKEDM(nn.Module):
     add_self_loops : bool, default=True
         Let every node attend to itself (existing self-loops are replaced).
 
-    Shapes
-    ------
-    - input: node representations (|V|, d), edge index (2, |E|)
-    - output: :class:`GKEDMOutput` with h (|V|, d), edge_index (2, |E'|) and
-      attention (|E'|, K), where |E'| counts the self-loops added.
+    Notes
+    -----
+    Shapes:
+
+    - input: node representations ``(|V|, d)``, edge index ``(2, |E|)``
+    - output: :class:`GKEDMOutput` with h ``(|V|, d)``, edge_index ``(2, |E'|)`` and
+      attention ``(|E'|, K)``, where ``|E'|`` counts the self-loops added.
 
     Examples
     --------
