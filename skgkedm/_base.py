@@ -4,10 +4,17 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.metrics import accuracy_score
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._graph_nodes import GraphNodes
-from ._input import as_graph_nodes, is_graph_input, split_labels
+from ._input import UNLABELLED, as_graph_nodes, is_graph_input, split_labels
 from ._knn_graph import KNNGraph
 from ._persistence import PortableStateMixin
 
@@ -102,6 +109,46 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Samples (nodes) to score.
+        y : array-like of shape (n_samples,)
+            True classes. With graph input, nodes labelled ``-1`` are left out.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy over the scored samples.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` holds a label the model never saw during fit: it could never be
+            predicted, and the accuracy would be silently lower.
+        """
+        predicted = self.predict(X)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"))
+        check_consistent_length(predicted, y)
+        scored = np.ones(len(y), dtype=bool)
+        if is_graph_input(X) and np.issubdtype(y.dtype, np.number):
+            scored = y != UNLABELLED
+        known = set(self.classes_.tolist())
+        unseen = sorted({label for label in y[scored].tolist() if label not in known}, key=str)
+        if unseen:
+            raise ValueError(
+                f"y holds labels never seen during fit: {unseen[:5]}; the model knows "
+                f"only {sorted(known, key=str)}."
+            )
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[scored]
+        return accuracy_score(y[scored], predicted[scored], sample_weight=sample_weight)
 
     def __sklearn_is_fitted__(self):
         # ``n_iter_`` is the last attribute a successful fit sets.

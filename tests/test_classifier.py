@@ -667,3 +667,21 @@ def test_fitted_model_does_not_keep_the_graph(small_graph, fast):
         assert not isinstance(value, GraphNodes)
         assert value is not X.adjacency
         assert value is not X.features
+
+
+def test_score_rejects_labels_unseen_during_fit(small_graph, fast):
+    X, y = small_graph
+    clf = GKEDMClassifier(**fast).fit(X[:200], y[:200])
+    wrong = y[200:].copy()
+    wrong[0] = 7
+    with pytest.raises(ValueError, match=r"never seen during fit: \[7\]"):
+        clf.score(X[200:], wrong)
+
+
+def test_score_leaves_out_unlabelled_nodes_of_graph_input(small_graph, fast):
+    X, y = small_graph
+    clf = GKEDMClassifier(**fast).fit(X[:200], y[:200])
+    partly = y[200:].copy()
+    partly[::2] = -1
+    expected = np.mean(clf.predict(X[200:])[1::2] == y[200:][1::2])
+    assert clf.score(X[200:], partly) == pytest.approx(expected)
