@@ -112,8 +112,8 @@ def main():
         verdicts.append(
             f"{name}: {ratio:.1f}x fewer parameters ({'ok' if ratio >= 8 else 'MISSED'} >= 8x), "
             f"{gain:+.1f} points over the student alone ({'ok' if gain >= 1 else 'MISSED'} "
-            f">= +1), {gap:+.1f} points behind the teacher "
-            f"({'ok' if gap <= 1 else 'MISSED'} <= 1)"
+            f">= +1), {-gap:+.1f} points against the teacher "
+            f"({'ok' if gap <= 1 else 'MISSED'} >= -1)"
         )
     print(f"\n{args.seeds} seeds, {time.perf_counter() - started:.0f} s.")
     print("\n".join(verdicts))

@@ -390,11 +390,13 @@ class GKEDMClassifier(GraphClassifierBase):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, columns ordered as ``classes_``.
         """
-        nodes, symmetrize = self._graph_to_predict(X)
+        return self._predict_proba_nodes(*self._graph_to_predict(X))
+
+    def _predict_proba_nodes(self, nodes, symmetrize):
+        """Class probabilities of the selected nodes of a validated graph."""
         output, _ = self._forward(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        proba = torch.softmax(output.logits[rows].double(), dim=1)
-        return proba.cpu().numpy()
+        return torch.softmax(output.logits[rows].double(), dim=1).cpu().numpy()
 
     def attention_weights(self, X):
         """GKEDM attention over the incoming edges of the selected nodes.

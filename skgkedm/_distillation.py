@@ -162,7 +162,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ----------
     teacher : GKEDMClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
-        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,))``. A
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)``:
+        wide, and more regularised than the default model, which made it the better
+        teacher on the Cora and CiteSeer validation nodes. A
         ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
         as is, without refitting: the cheap way to tune the student with
         ``GridSearchCV``.
@@ -175,8 +177,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Weight :math:`\alpha \ge 0` of attention distillation (the paper's best value).
         Must be 0 when the teacher or the student has ``gkedm=False``: without the
         module there is no attention map to transfer.
-    soft_label_weight : float, default=1.0
-        Weight :math:`\beta \ge 0` of soft-label distillation.
+    soft_label_weight : float, default=10.0
+        Weight :math:`\beta \ge 0` of soft-label distillation. With
+        ``temperature=2``, 10 gave the best validation accuracy on Cora and CiteSeer
+        among 1, 3, 10 and 30.
     temperature : float, default=2.0
         Softening temperature :math:`\tau > 0` of the soft labels.
     directed : bool, default=False
@@ -228,6 +232,15 @@ class DistilledGCNClassifier(GraphClassifierBase):
     validation folds of a cross-validation on that set, so cross-validated scores of
     students distilled from it are optimistic; they still rank student settings fairly
     against each other. Score the chosen setting on held-out data.
+
+    On the public Cora and CiteSeer splits (``benchmarks/distillation.py``, 5 seeds)
+    the default student has 21 and 18 times fewer parameters than the default teacher
+    and predicts 6 to 7 times faster. Soft labels raised its test accuracy from 81.4 to
+    83.1 % on Cora (teacher 82.3 %) and from 70.4 to 70.7 % on CiteSeer (teacher
+    69.7 %). Attention distillation alone changed nothing measurable: trained with
+    weight decay, the GKEDM attention maps of both models are close to uniform, so
+    they carry little to transfer. The default keeps the paper's
+    ``attention_weight=0.1``, which costs little and neither helped nor hurt.
 
     References
     ----------
@@ -285,7 +298,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         student=None,
         *,
         attention_weight=0.1,
-        soft_label_weight=1.0,
+        soft_label_weight=10.0,
         temperature=2.0,
         directed=False,
         n_neighbors=10,
@@ -338,7 +351,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
     def _templates(self):
         """Return validated (teacher, student) templates, defaults filled in."""
-        teacher = GKEDMClassifier(hidden_dims=(256,)) if self.teacher is None else self.teacher
+        teacher = self.teacher
+        if teacher is None:
+            teacher = GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)
         student = self.student
         if student is None:
             student = GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)
@@ -434,6 +449,4 @@ class DistilledGCNClassifier(GraphClassifierBase):
         (3, 2)
         """
         nodes, symmetrize = self._graph_to_predict(X)
-        output, _ = self.student_._forward(nodes, symmetrize)
-        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return torch.softmax(output.logits[rows].double(), dim=1).cpu().numpy()
+        return self.student_._predict_proba_nodes(nodes, symmetrize)

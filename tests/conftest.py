@@ -1,24 +1,10 @@
 import os
 
 import pytest
-import torch
 
 from skgkedm.datasets import fetch_planetoid, make_node_classification
 
 PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def single_torch_thread():
-    """Run torch on one thread while the tests run, then restore the caller's setting.
-
-    The networks here are tiny; on a loaded 2-core machine torch's spinning intra-op
-    threads made single fits up to 100 times slower than one thread.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
