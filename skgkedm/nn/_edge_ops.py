@@ -29,6 +29,17 @@ class EdgeLayout(NamedTuple):
         Targets in source order.
     transpose_order : Tensor of shape (n_edges,)
         Positions (in target order) of the edges in source order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn import EdgeLayout
+    >>> edge_index = torch.tensor([[0, 2, 1], [1, 1, 0]])
+    >>> layout = EdgeLayout.from_edge_index(edge_index, n_nodes=3)
+    >>> layout.source.tolist(), layout.target.tolist()
+    ([1, 0, 2], [0, 1, 1])
+    >>> layout.ptr.tolist()
+    [0, 1, 3, 3]
     """
 
     source: Tensor

@@ -23,6 +23,16 @@ class GKEDMOutput(NamedTuple):
     attention : Tensor of shape (n_edges, heads)
         Attention weight of each edge for each head; for every target node and head
         the weights over its incoming edges sum to 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn import GKEDM
+    >>> h, edge_index, attention = GKEDM(4, heads=2)(torch.ones(2, 4), torch.tensor([[0], [1]]))
+    >>> edge_index.tolist()
+    [[0, 0, 1], [0, 1, 1]]
+    >>> attention.sum(dim=0).tolist()
+    [2.0, 2.0]
     """
 
     h: Tensor
