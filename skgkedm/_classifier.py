@@ -329,7 +329,9 @@ class GKEDMClassifier(GraphClassifierBase):
 
     def _graph_tensors(self, nodes, symmetrize, device):
         edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
-        return build_graph_tensors(nodes.features, edge_index, edge_weight, self.backbone, device)
+        return build_graph_tensors(
+            nodes.features, edge_index, edge_weight, self.backbone, device, attention=self.gkedm
+        )
 
     def _train(self, network, graph, train, validation, extra_loss, device):
         schedule = TrainingSchedule(

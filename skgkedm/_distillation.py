@@ -120,7 +120,7 @@ class _DistillationLoss:
             )
         loss = output.logits.new_zeros(())
         if self.attention_weight > 0:
-            target = graph.attention_index[1]
+            target = graph.attention_layout.target
             n_nodes = output.logits.shape[0]
             kl = attention_kl(teacher.attention, output.attention, target, n_nodes)
             loss = loss + self.attention_weight * kl

@@ -23,13 +23,14 @@ class GraphTensors(NamedTuple):
     propagation : Tensor of shape (n_nodes, n_nodes)
         Sparse CSR matrix the backbone aggregates with; row ``i`` lists the nodes that
         send messages to node ``i`` (GCN: normalised with self-loops).
-    attention_layout : EdgeLayout
-        The edges GKEDM attends along: one self-loop per node, sorted by target.
+    attention_layout : EdgeLayout or None
+        The edges GKEDM attends along: one self-loop per node, sorted by target. None
+        for a network without GKEDM.
     """
 
     x: Tensor
     propagation: Tensor
-    attention_layout: EdgeLayout
+    attention_layout: EdgeLayout | None
 
     @property
     def attention_index(self):
@@ -76,7 +77,7 @@ def features_tensor(features):
     return torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
 
 
-def build_graph_tensors(features, edge_index, edge_weight, backbone, device):
+def build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
     """Assemble the tensors a network with the given backbone needs.
 
     Parameters
@@ -87,6 +88,8 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device):
     edge_weight : Tensor of shape (n_edges,)
     backbone : {"gcn", "sage", "gat", "gin"}
     device : torch.device
+    attention : bool
+        Also build the edge layout GKEDM attends along.
 
     Returns
     -------
@@ -98,10 +101,10 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device):
         warnings.filterwarnings(
             "ignore", message="Sparse (CSR tensor support|invariant checks)", category=UserWarning
         )
-        return _build_graph_tensors(features, edge_index, edge_weight, backbone, device)
+        return _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention)
 
 
-def _build_graph_tensors(features, edge_index, edge_weight, backbone, device):
+def _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
     n_nodes = features.shape[0]
     size = (n_nodes, n_nodes)
     looped_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
@@ -112,9 +115,9 @@ def _build_graph_tensors(features, edge_index, edge_weight, backbone, device):
         propagation = to_torch_csr_tensor(looped_index.flip(0), size=size)
     else:
         propagation = to_torch_csr_tensor(edge_index.flip(0), size=size)
-    attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes)
+    attention_layout = None
+    if attention:
+        attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes).to(device)
     return GraphTensors(
-        features_tensor(features).to(device),
-        propagation.to(device),
-        attention_layout.to(device),
+        features_tensor(features).to(device), propagation.to(device), attention_layout
     )

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import joblib
 import networkx as nx
 import numpy as np
@@ -117,7 +119,7 @@ def test_distillation_loss_weights_both_terms():
         torch.tensor(random_attention(4, 0)),
         torch.tensor(random_attention(1, 1)),
     )
-    graph = type("Graph", (), {"attention_index": torch.stack([TARGET, TARGET])})()
+    graph = SimpleNamespace(attention_layout=SimpleNamespace(target=TARGET))
     loss = _DistillationLoss(NetworkOutput(logits_t, attention_t), 0.3, 0.7, 2.0)
     same = NetworkOutput(logits_t + 1.0, attention_t.mean(dim=1, keepdim=True))
     assert loss(same, graph).item() == pytest.approx(0, abs=1e-12)
