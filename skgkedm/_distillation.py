@@ -15,6 +15,10 @@ from ._base import GraphClassifierBase
 from ._classifier import GKEDMClassifier
 from ._sklearn_compat import Interval, _fit_context
 
+# The default teacher and student keep the paper's GKEDM (learned dot-product attention,
+# residual update): attention distillation needs learned attention maps to transfer.
+PAPER_GKEDM = {"gkedm_scoring": "dot", "gkedm_update": "residual"}
+
 
 def attention_kl(teacher_attention, student_attention, target, n_nodes):
     r"""Mean over nodes of the KL divergence between two attention maps on the same edges.
@@ -162,7 +166,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ----------
     teacher : GKEDMClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
-        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)``:
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)`` with the
+        paper's module (``gkedm_scoring="dot", gkedm_update="residual"``):
         wide, and more regularised than the default model, which made it the better
         teacher on the Cora and CiteSeer validation nodes. A
         ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
@@ -170,7 +175,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
         ``GridSearchCV``.
     student : GKEDMClassifier or None, default=None
         Unfitted template of the student, cloned and fitted in ``fit``. ``None`` uses
-        ``GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)``. Pass a template to
+        ``GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)``, again with the paper's
+        module. Pass a template to
         tune its parameters as ``student__<name>`` (for instance
         ``student__hidden_dims``).
     attention_weight : float, default=0.1
@@ -353,10 +359,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
         """Return validated (teacher, student) templates, defaults filled in."""
         teacher = self.teacher
         if teacher is None:
-            teacher = GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)
+            teacher = GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3, **PAPER_GKEDM)
         student = self.student
         if student is None:
-            student = GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)
+            student = GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4, **PAPER_GKEDM)
         inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
         if not isinstance(inner, GKEDMClassifier):
             got = type(teacher).__name__

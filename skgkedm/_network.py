@@ -44,7 +44,7 @@ class GKEDMNetwork(nn.Module):
     spec : dict
         Architecture: ``in_dim``, ``hidden_dims``, ``n_classes``, ``backbone``,
         ``activation``, ``dropout``, ``gat_heads``, ``gkedm``, ``gkedm_heads``,
-        ``gkedm_values``, ``gkedm_dropout``.
+        ``gkedm_scoring``, ``gkedm_update``, ``gkedm_values``, ``gkedm_dropout``.
     """
 
     def __init__(self, spec):
@@ -68,6 +68,8 @@ class GKEDMNetwork(nn.Module):
             self.gkedm = GKEDM(
                 spec["hidden_dims"][-1],
                 heads=spec["gkedm_heads"],
+                scoring=spec["gkedm_scoring"],
+                update=spec["gkedm_update"],
                 values=spec["gkedm_values"],
                 attention_dropout=spec["gkedm_dropout"],
                 add_self_loops=False,

@@ -177,6 +177,56 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
     assert clf.predict(X[200:]).shape == (100,)
 
 
+@pytest.mark.parametrize(
+    ("schedule", "backbone_moves"), [("two_phase", False), ("two_phase_finetune", True)]
+)
+def test_second_phase_freezes_or_fine_tunes_the_backbone(
+    small_graph, monkeypatch, schedule, backbone_moves
+):
+    from skgkedm import _classifier
+
+    first_layer_after_each_phase = []
+    train_network = _classifier.train_network
+
+    def recording_train_network(network, *args, **kwargs):
+        history = train_network(network, *args, **kwargs)
+        first_layer_after_each_phase.append(
+            [p.detach().clone() for p in network.convs[0].parameters()]
+        )
+        return history
+
+    monkeypatch.setattr(_classifier, "train_network", recording_train_network)
+    X, y = small_graph
+    GKEDMClassifier(schedule=schedule, hidden_dims=(16,), max_epochs=10, random_state=0).fit(
+        X[:200], y[:200]
+    )
+    after_phase_one, after_phase_two = first_layer_after_each_phase
+    unchanged = all(
+        torch.equal(a, b) for a, b in zip(after_phase_one, after_phase_two, strict=True)
+    )
+    assert unchanged != backbone_moves
+
+
+@pytest.mark.parametrize("scoring", ["dot", "cosine", "additive"])
+@pytest.mark.parametrize("update", ["residual", "gated", "replace"])
+def test_every_gkedm_variant_learns_the_small_graph(small_graph, scoring, update):
+    X, y = small_graph
+    clf = GKEDMClassifier(
+        gkedm_scoring=scoring,
+        gkedm_update=update,
+        hidden_dims=(16,),
+        max_epochs=60,
+        random_state=0,
+    ).fit(X[:200], y[:200])
+    assert clf.score(X[200:], y[200:]) > 0.8
+    attention = clf.attention_weights(X[200:210])
+    np.testing.assert_allclose(
+        np.add.reduceat(attention.weights, np.flatnonzero(np.diff(attention.target, prepend=-1))),
+        1.0,
+        rtol=1e-5,
+    )
+
+
 def test_without_early_stopping_there_are_no_validation_scores(small_graph, fast):
     X, y = small_graph
     clf = GKEDMClassifier(**fast).fit(X[:200], y[:200])
@@ -517,6 +567,8 @@ def test_silent_by_default(small_graph, capsys):
         ({"max_epochs": 0}, "max_epochs"),
         ({"validation_fraction": 1.0}, "validation_fraction"),
         ({"gkedm_values": "keys"}, "gkedm_values"),
+        ({"gkedm_scoring": "bilinear"}, "gkedm_scoring"),
+        ({"gkedm_update": "sum"}, "gkedm_update"),
         ({"device": "tpu"}, "device"),
     ],
 )

@@ -4,9 +4,10 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from torch_geometric.utils import softmax
 
 from skgkedm.nn import GKEDM, EdgeLayout
-from skgkedm.nn._edge_ops import edge_aggregate, edge_scores
+from skgkedm.nn._edge_ops import edge_aggregate, edge_scores, edge_softmax
 
 
 def random_layout(n_nodes, n_edges, seed):
@@ -108,7 +109,9 @@ def test_projected_values_and_bad_arguments():
     edge_index, n_nodes = karate_edges()
     module = GKEDM(8, heads=4, values="projected")
     assert module(torch.randn(n_nodes, 8), edge_index).h.shape == (n_nodes, 8)
-    assert repr(module) == "GKEDM(8, heads=4, values='projected')"
+    assert repr(module) == (
+        "GKEDM(8, heads=4, scoring='dot', update='residual', values='projected')"
+    )
     with pytest.raises(ValueError, match="divisible"):
         GKEDM(10, heads=4)
     with pytest.raises(ValueError, match="values"):
@@ -122,3 +125,59 @@ def test_gradient_reaches_every_parameter():
     for name, parameter in module.named_parameters():
         assert parameter.grad is not None and np.isfinite(parameter.grad.numpy()).all(), name
         assert parameter.grad.abs().sum() > 0, name
+
+
+def dense_blocks(ptr, columns, values, size):
+    rows = torch.repeat_interleave(ptr.diff().long())
+    dense = torch.full((size, size), -1, dtype=torch.long)
+    dense[rows, columns.long()] = values.long()
+    return dense
+
+
+def test_head_blocks_place_every_head_of_every_edge():
+    layout, _ = random_layout(9, 40, seed=5)
+    heads, n_edges = 3, layout.source.numel()
+    blocks = layout.head_blocks(heads)
+    assert layout.head_blocks(heads) is blocks
+    assert layout.head_blocks(2) is not blocks
+    entries = torch.arange(n_edges * heads)
+    assert torch.equal(blocks.order.long()[blocks.inverse.long()], entries)
+    edge, head = entries // heads, entries % heads
+    forward = dense_blocks(blocks.ptr, blocks.columns, blocks.order, 9 * heads)
+    rows, columns = layout.target[edge] * heads + head, layout.source[edge] * heads + head
+    assert torch.equal(forward[rows, columns], entries)
+    assert int((forward >= 0).sum()) == n_edges * heads
+    transpose = dense_blocks(
+        blocks.transpose_ptr, blocks.transpose_columns, blocks.transpose_order, 9 * heads
+    )
+    assert torch.equal(transpose, forward.T)
+
+
+def test_edge_operations_with_shared_strided_inputs_and_no_edges():
+    layout, _ = random_layout(6, 20, seed=6)
+    # Strided (non-contiguous) inputs, three heads, and the same tensor as query and key.
+    query = torch.randn(3, 6, 4, dtype=torch.float64).transpose(0, 1).requires_grad_()
+    weights = torch.randn(3, layout.source.numel(), dtype=torch.float64).T.requires_grad_()
+    expected = (query[layout.target] * query[layout.source]).sum(-1)
+    torch.testing.assert_close(edge_scores(query, query, layout), expected)
+    assert torch.autograd.gradcheck(lambda q: edge_scores(q, q, layout), (query,))
+    assert torch.autograd.gradcheck(lambda w, v: edge_aggregate(w, v, layout), (weights, query))
+    empty = EdgeLayout.from_edge_index(torch.zeros(2, 0, dtype=torch.long), 6)
+    assert edge_scores(query, query, empty).shape == (0, 3)
+    out = edge_aggregate(weights[:0], query, empty)
+    torch.testing.assert_close(out, torch.zeros_like(query))
+    out.sum().backward()
+    torch.testing.assert_close(query.grad, torch.zeros_like(query))
+
+
+def test_edge_softmax_matches_pyg_and_stays_finite():
+    layout, _ = random_layout(8, 30, seed=7)
+    scores = torch.randn(layout.source.numel(), 2, dtype=torch.float64, requires_grad=True)
+    expected = softmax(scores, ptr=layout.ptr, num_nodes=8)
+    torch.testing.assert_close(edge_softmax(scores, layout), expected)
+    assert torch.autograd.gradcheck(lambda s: edge_softmax(s, layout), (scores,))
+    huge = edge_softmax(scores.detach() * 1e4, layout)
+    assert torch.isfinite(huge).all()
+    sums = torch.zeros(8, 2, dtype=torch.float64).index_add_(0, layout.target, huge)
+    has_edges = layout.ptr.diff() > 0
+    torch.testing.assert_close(sums[has_edges], torch.ones_like(sums[has_edges]))

@@ -90,6 +90,6 @@ def test_keyboard_interrupt_stops_training_with_a_usable_model(small_graph, fast
 
 def test_diverging_training_raises_and_suggests_a_lower_learning_rate(small_graph, fast):
     X, y = small_graph
-    exploding = GraphNodes(X.adjacency, np.full(X.features.shape, 1e30, dtype=np.float32))
+    exploding = GraphNodes(X.adjacency, np.full(X.features.shape, 1e38, dtype=np.float32))
     with pytest.raises(ValueError, match="lower learning_rate"):
         GKEDMClassifier(**fast).fit(exploding, y)

@@ -2,9 +2,12 @@
 
 Attention along edges needs two operations: a dot product per edge (scores) and a
 weighted sum per target node (aggregation). Written with gathers and scatters, both
-keep several (|E|, d) tensors alive for the backward pass. Here each is one sparse
-matrix product per head in the forward pass and sparse products (plus one gathered dot
-product) in the backward pass: faster on the CPU and lighter in memory.
+allocate several (|E|, d) tensors per call and keep some alive for the backward pass.
+Here every head is handled at once by one block sparse matrix of shape
+(|V| K, |V| K) with |E| K entries (:class:`HeadBlocks`): aggregation is one sparse
+times dense product, scores are one sampled dense times dense product (SDDMM), and the
+backward passes are the same two products, on the matrix or its transpose. No (|E|, d)
+tensor is ever allocated: faster on the CPU and lighter in memory.
 """
 
 import warnings
@@ -12,6 +15,45 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor
+from torch.utils.weak import WeakTensorKeyDictionary
+
+# Head blocks of every live layout, keyed by the layout's ``source`` tensor: an entry
+# goes away with its layout.
+_HEAD_BLOCKS = WeakTensorKeyDictionary()
+
+
+class HeadBlocks(NamedTuple):
+    """The edges of every head as one block sparse matrix, for a given number of heads.
+
+    Row ``i * heads + h`` of the (n_nodes * heads, n_nodes * heads) matrix holds head
+    ``h`` of node ``i``'s incoming edges, in columns ``source * heads + h``: multiplied
+    by a (n_nodes, heads, width) tensor viewed as (n_nodes * heads, width), it sums
+    each head over the edges separately. The stored entries follow the matrix's rows,
+    so an (n_edges, heads) edge tensor is permuted into them (``order``) and out of
+    them (``inverse``) by a gather. Indices are int32 when they fit.
+
+    Attributes
+    ----------
+    ptr : Tensor of shape (n_nodes * heads + 1,)
+        Row pointers of the block matrix.
+    columns : Tensor of shape (n_edges * heads,)
+        Column of each stored entry.
+    order : Tensor of shape (n_edges * heads,)
+        Position ``edge * heads + head`` in a flattened edge tensor of each stored
+        entry.
+    inverse : Tensor of shape (n_edges * heads,)
+        Stored entry of each position of a flattened edge tensor.
+    transpose_ptr, transpose_columns, transpose_order : Tensor
+        The same for the transposed matrix (rows ``source * heads + h``).
+    """
+
+    ptr: Tensor
+    columns: Tensor
+    order: Tensor
+    inverse: Tensor
+    transpose_ptr: Tensor
+    transpose_columns: Tensor
+    transpose_order: Tensor
 
 
 class EdgeLayout(NamedTuple):
@@ -84,83 +126,203 @@ class EdgeLayout(NamedTuple):
         """Move every tensor to ``device``."""
         return EdgeLayout(*(tensor.to(device) for tensor in self))
 
+    def head_blocks(self, heads):
+        """The block sparse matrices of ``heads`` heads, built once per layout.
+
+        Parameters
+        ----------
+        heads : int
+
+        Returns
+        -------
+        HeadBlocks
+            Cached for as long as this layout's tensors live.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skgkedm.nn import EdgeLayout
+        >>> layout = EdgeLayout.from_edge_index(torch.tensor([[0, 2, 1], [1, 1, 0]]), 3)
+        >>> blocks = layout.head_blocks(2)
+        >>> blocks.ptr.tolist()
+        [0, 1, 2, 4, 6, 6, 6]
+        >>> blocks.columns.tolist()
+        [2, 3, 0, 4, 1, 5]
+        """
+        cached = _HEAD_BLOCKS.setdefault(self.source, {})
+        if heads not in cached:
+            n_entries = self.source.numel() * heads
+            dtype = torch.int32 if n_entries < 2**31 else torch.int64
+            forward = _interleave(self.ptr, self.source, None, heads, dtype)
+            transpose = _interleave(
+                self.transpose_ptr, self.transpose_target, self.transpose_order, heads, dtype
+            )
+            cached[heads] = HeadBlocks(*forward, *transpose[:3])
+        return cached[heads]
+
 
 def _row_pointers(sorted_rows, n_nodes):
     counts = torch.bincount(sorted_rows, minlength=n_nodes)
     return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
 
 
-def _spmm_per_head(ptr, columns, values, dense):
-    """``out[i, h] = sum over row i's entries e of values[e, h] * dense[columns[e], h]``."""
-    size = (ptr.numel() - 1, dense.size(0))
-    heads = dense.transpose(0, 1).contiguous()
+def _interleave(ptr, columns, edge_ids, heads, dtype):
+    """Block CSR ``(ptr, columns, order, inverse)`` of one CSR pattern repeated per head.
+
+    ``edge_ids`` are the positions of the pattern's entries in the edge tensors (None:
+    the same order).
+    """
+    n_edges = columns.numel()
+    degree = ptr.diff()
+    rows = torch.repeat_interleave(degree, output_size=n_edges)
+    start = ptr[:-1].index_select(0, rows)
+    head = torch.arange(heads, device=ptr.device)
+    # Entry (e, h) of row r goes to heads * ptr[r] + h * degree[r] + (e - ptr[r]).
+    entry = torch.arange(n_edges, device=ptr.device) + (heads - 1) * start
+    position = (entry[:, None] + head * degree.index_select(0, rows)[:, None]).view(-1)
+    edge_ids = torch.arange(n_edges, device=ptr.device) if edge_ids is None else edge_ids
+    order = torch.empty_like(position, dtype=dtype)
+    order[position] = (edge_ids[:, None] * heads + head).view(-1).to(dtype)
+    block_columns = torch.empty_like(order)
+    block_columns[position] = (columns[:, None] * heads + head).view(-1).to(dtype)
+    block_ptr = torch.cat([ptr.new_zeros(1), degree.repeat_interleave(heads).cumsum(0)])
+    return block_ptr.to(dtype), block_columns, order, position.to(dtype)
+
+
+def _csr(ptr, columns, values, size):
     with warnings.catch_warnings():
         # torch warns once per process that sparse CSR support is "in beta"; the
         # layouts built here are valid by construction.
         warnings.filterwarnings(
             "ignore", message="Sparse CSR tensor support", category=UserWarning
         )
-        matrices = [
-            torch.sparse_csr_tensor(
-                ptr, columns, values[:, head].contiguous(), size=size, check_invariants=False
-            )
-            for head in range(dense.size(1))
-        ]
-    return torch.stack([torch.sparse.mm(m, heads[h]) for h, m in enumerate(matrices)], dim=1)
+        return torch.sparse_csr_tensor(ptr, columns, values, size=size, check_invariants=False)
 
 
-def _edge_dots(left, right, left_index, right_index):
-    """``out[e, h] = <left[left_index[e], h], right[right_index[e], h]>``."""
-    left, right = left.contiguous(), right.contiguous()
-    return (left.index_select(0, left_index) * right.index_select(0, right_index)).sum(-1)
+def _block_product(blocks, edge_values, dense, transpose=False):
+    """``out[i, h] = sum over edges e into i of edge_values[e, h] * dense[source[e], h]``.
+
+    Parameters
+    ----------
+    blocks : HeadBlocks
+    edge_values : Tensor of shape (n_edges, heads)
+    dense : Tensor of shape (n_nodes, heads, width)
+    transpose : bool, default=False
+        Sum over the edges out of ``i`` instead, of ``dense[target[e], h]``.
+
+    Returns
+    -------
+    Tensor of shape (n_nodes, heads, width)
+    """
+    ptr, columns, order = (
+        (blocks.transpose_ptr, blocks.transpose_columns, blocks.transpose_order)
+        if transpose
+        else (blocks.ptr, blocks.columns, blocks.order)
+    )
+    heads, width = dense.shape[1:]
+    values = edge_values.reshape(-1).index_select(0, order)
+    matrix = _csr(ptr, columns, values, (ptr.numel() - 1, dense.size(0) * heads))
+    # In place with beta=0 (the empty tensor is never read): unlike torch.sparse.mm,
+    # which fills a zero tensor and then copies it, one output buffer and no extra pass.
+    out = dense.new_empty(ptr.numel() - 1, width)
+    return out.addmm_(matrix, dense.reshape(-1, width), beta=0.0).view(-1, heads, width)
+
+
+def _block_dots(blocks, left, right):
+    """``out[e, h] = <left[target[e], h], right[source[e], h]>``, shape (n_edges, heads)."""
+    heads, width = left.shape[1:]
+    n_entries = blocks.columns.numel()
+    pattern = _csr(
+        blocks.ptr,
+        blocks.columns,
+        left.new_zeros(()).expand(n_entries),
+        (left.size(0) * heads, right.size(0) * heads),
+    )
+    dots = torch.sparse.sampled_addmm(
+        pattern, left.reshape(-1, width), right.reshape(-1, width).t(), beta=0.0
+    )
+    return dots.values().index_select(0, blocks.inverse).view(-1, heads)
 
 
 class _EdgeScores(torch.autograd.Function):
     @staticmethod
     def forward(ctx, query, key, layout):
+        blocks = layout.head_blocks(query.size(1))
         ctx.save_for_backward(query, key)
-        ctx.layout = layout
-        return _edge_dots(query, key, layout.target, layout.source)
+        ctx.blocks = blocks
+        return _block_dots(blocks, query, key)
 
     @staticmethod
     def backward(ctx, grad):
         query, key = ctx.saved_tensors
-        layout = ctx.layout
+        blocks = ctx.blocks
         grad_query = grad_key = None
         if ctx.needs_input_grad[0]:
-            grad_query = _spmm_per_head(layout.ptr, layout.source, grad, key)
+            grad_query = _block_product(blocks, grad, key)
         if ctx.needs_input_grad[1]:
-            grad_key = _spmm_per_head(
-                layout.transpose_ptr,
-                layout.transpose_target,
-                grad.index_select(0, layout.transpose_order),
-                query,
-            )
+            grad_key = _block_product(blocks, grad, query, transpose=True)
         return grad_query, grad_key, None
 
 
 class _EdgeAggregate(torch.autograd.Function):
     @staticmethod
     def forward(ctx, weights, value, layout):
+        blocks = layout.head_blocks(value.size(1))
         ctx.save_for_backward(weights, value)
-        ctx.layout = layout
-        return _spmm_per_head(layout.ptr, layout.source, weights, value)
+        ctx.blocks = blocks
+        return _block_product(blocks, weights, value)
 
     @staticmethod
     def backward(ctx, grad):
         weights, value = ctx.saved_tensors
-        layout = ctx.layout
+        blocks = ctx.blocks
         grad_weights = grad_value = None
         if ctx.needs_input_grad[0]:
-            grad_weights = _edge_dots(grad, value, layout.target, layout.source)
+            grad_weights = _block_dots(blocks, grad, value)
         if ctx.needs_input_grad[1]:
-            grad_value = _spmm_per_head(
-                layout.transpose_ptr,
-                layout.transpose_target,
-                weights.index_select(0, layout.transpose_order),
-                grad,
-            )
+            grad_value = _block_product(blocks, weights, grad, transpose=True)
         return grad_weights, grad_value, None
+
+
+class _EdgeSoftmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, scores, layout):
+        ptr, target = layout.ptr, layout.target
+        peak = torch.segment_reduce(scores, "max", offsets=ptr, axis=0, unsafe=True)
+        exp = (scores - peak.index_select(0, target)).exp_()
+        total = torch.segment_reduce(exp, "sum", offsets=ptr, axis=0, unsafe=True)
+        attention = exp.div_(total.index_select(0, target))
+        ctx.save_for_backward(attention)
+        ctx.layout = layout
+        return attention
+
+    @staticmethod
+    def backward(ctx, grad):
+        (attention,) = ctx.saved_tensors
+        ptr, target = ctx.layout.ptr, ctx.layout.target
+        weighted = grad * attention
+        total = torch.segment_reduce(weighted, "sum", offsets=ptr, axis=0, unsafe=True)
+        return weighted.sub_(attention * total.index_select(0, target)), None
+
+
+def edge_softmax(scores, layout):
+    """Softmax of edge scores over each target node's incoming edges, per head.
+
+    The same values as ``torch_geometric.utils.softmax(scores, ptr=layout.ptr)``
+    (shifted by each node's maximum score, so large scores do not overflow), with a
+    hand-written backward pass: ``attention * (grad - sum of attention * grad)``.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n_edges, heads)
+    layout : EdgeLayout
+
+    Returns
+    -------
+    Tensor of shape (n_edges, heads)
+        For every node and head, the weights of its incoming edges sum to 1.
+    """
+    return _EdgeSoftmax.apply(scores, layout)
 
 
 def edge_scores(query, key, layout):
