@@ -76,11 +76,13 @@ class GKEDMClassifier(GraphClassifierBase):
         of them (with an output projection).
     gkedm_dropout : float, default=0.0
         Dropout on GKEDM's attention weights during training.
-    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="joint"
-        ``"joint"`` trains backbone and GKEDM together; ``"two_phase"`` follows the
-        paper: first the backbone alone, then GKEDM and the output layer on top of the
-        frozen hidden layers, ``max_epochs`` each; ``"two_phase_finetune"`` trains the
-        whole network, backbone included, in the second phase.
+    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
+        ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
+        output layer on top of the frozen hidden layers, ``max_epochs`` each (so a fit
+        runs up to twice ``max_epochs``; it measured better than joint training on Cora
+        and CiteSeer for every backbone). ``"joint"`` trains backbone and GKEDM
+        together; ``"two_phase_finetune"`` trains the whole network, backbone included,
+        in the second phase. Without GKEDM there is one phase.
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.5
@@ -208,7 +210,7 @@ class GKEDMClassifier(GraphClassifierBase):
         gkedm_update="replace",
         gkedm_values="identity",
         gkedm_dropout=0.0,
-        schedule="joint",
+        schedule="two_phase",
         activation="relu",
         dropout=0.5,
         gat_heads=8,

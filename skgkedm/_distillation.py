@@ -17,7 +17,7 @@ from ._sklearn_compat import Interval, _fit_context
 
 # The default teacher and student keep the paper's GKEDM (learned dot-product attention,
 # residual update): attention distillation needs learned attention maps to transfer.
-PAPER_GKEDM = {"gkedm_scoring": "dot", "gkedm_update": "residual"}
+PAPER_GKEDM = {"gkedm_scoring": "dot", "gkedm_update": "residual", "schedule": "joint"}
 
 
 def attention_kl(teacher_attention, student_attention, target, n_nodes):
@@ -167,7 +167,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
     teacher : GKEDMClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
         ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)`` with the
-        paper's module (``gkedm_scoring="dot", gkedm_update="residual"``):
+        paper's module trained jointly (``gkedm_scoring="dot", gkedm_update="residual",
+        schedule="joint"``):
         wide, and more regularised than the default model, which made it the better
         teacher on the Cora and CiteSeer validation nodes. A
         ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used

@@ -33,4 +33,4 @@ def small_graph():
 @pytest.fixture
 def fast():
     """GKEDMClassifier parameters that train in a fraction of a second."""
-    return {"max_epochs": 30, "hidden_dims": (16,), "random_state": 0}
+    return {"max_epochs": 30, "hidden_dims": (16,), "schedule": "joint", "random_state": 0}

@@ -130,6 +130,7 @@ def test_class_with_only_unlabelled_nodes_is_not_a_class(small_graph, fast):
 def test_every_backbone_fits_and_predicts(small_graph, backbone, gkedm):
     X, y = small_graph
     clf = GKEDMClassifier(
+        schedule="joint",
         backbone=backbone,
         gkedm=gkedm,
         hidden_dims=(16,),
@@ -239,6 +240,7 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     # A hard problem, so that validation accuracy falls after its peak.
     X, y = make_node_classification(300, n_classes=3, homophily=0.5, class_sep=0.5, random_state=0)
     clf = GKEDMClassifier(
+        schedule="joint",
         hidden_dims=(16,),
         max_epochs=300,
         early_stopping=True,
@@ -263,7 +265,12 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 def test_early_stopping_warns_when_still_improving(small_graph):
     X, y = small_graph
     clf = GKEDMClassifier(
-        hidden_dims=(16,), max_epochs=3, early_stopping=True, n_iter_no_change=50, random_state=0
+        schedule="joint",
+        hidden_dims=(16,),
+        max_epochs=3,
+        early_stopping=True,
+        n_iter_no_change=50,
+        random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="max_epochs"):
         clf.fit(X[:200], y[:200])
@@ -512,7 +519,9 @@ def test_plain_matrix_with_more_neighbours_than_samples(fast):
 
 def test_verbose_prints_one_line_per_epoch(small_graph, capsys):
     X, y = small_graph
-    GKEDMClassifier(hidden_dims=(8,), max_epochs=7, random_state=0, verbose=1).fit(X, y)
+    GKEDMClassifier(
+        schedule="joint", hidden_dims=(8,), max_epochs=7, random_state=0, verbose=1
+    ).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 7
     assert all("epoch" in line and "loss" in line for line in lines)
@@ -522,6 +531,7 @@ def test_verbose_prints_one_line_per_epoch(small_graph, capsys):
 def test_verbose_with_early_stopping_shows_validation(small_graph, capsys):
     X, y = small_graph
     clf = GKEDMClassifier(
+        schedule="joint",
         hidden_dims=(8,),
         max_epochs=6,
         early_stopping=True,

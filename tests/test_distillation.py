@@ -28,9 +28,14 @@ TARGET = torch.tensor([0, 0, 0, 1, 1, 2])
 
 def small_models(teacher_width=32, student_width=8, epochs=30, **student_params):
     return {
-        "teacher": GKEDMClassifier(hidden_dims=(teacher_width,), max_epochs=epochs),
+        "teacher": GKEDMClassifier(
+            hidden_dims=(teacher_width,), max_epochs=epochs, schedule="joint"
+        ),
         "student": GKEDMClassifier(
-            hidden_dims=(student_width,), gkedm_heads=2, max_epochs=epochs, **student_params
+            hidden_dims=(student_width,),
+            gkedm_heads=2,
+            max_epochs=epochs,
+            **{"schedule": "joint", **student_params},
         ),
     }
 
@@ -141,7 +146,9 @@ def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeyp
         return original(self, output, student_graph)
 
     monkeypatch.setattr(_DistillationLoss, "__call__", spy)
-    student = GKEDMClassifier(backbone="sage", hidden_dims=(8,), gkedm_heads=1, max_epochs=3)
+    student = GKEDMClassifier(
+        backbone="sage", hidden_dims=(8,), gkedm_heads=1, max_epochs=3, schedule="joint"
+    )
     dist = DistilledGCNClassifier(FrozenEstimator(fitted_teacher), student, random_state=0)
     dist.fit(X[:160], y[:160])
     _, teacher_graph = fitted_teacher._forward(X, True)
