@@ -17,7 +17,7 @@ from ._network import GKEDMNetwork
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 from ._torch_utils import resolve_device, seeded_torch
 from ._training import TrainingSchedule, train_network
-from .nn._gkedm import SCORINGS, UPDATES
+from .nn._gkedm import SCORINGS, UPDATES, VALUES
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
 
@@ -180,7 +180,7 @@ class GKEDMClassifier(GraphClassifierBase):
         "gkedm_heads": [Interval(Integral, 1, None, closed="left")],
         "gkedm_scoring": [StrOptions(set(SCORINGS))],
         "gkedm_update": [StrOptions(set(UPDATES))],
-        "gkedm_values": [StrOptions({"identity", "projected"})],
+        "gkedm_values": [StrOptions(set(VALUES))],
         "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
         "schedule": [StrOptions({"joint", "two_phase", "two_phase_finetune"})],
         "activation": [StrOptions(ACTIVATIONS)],

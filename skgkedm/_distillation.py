@@ -166,20 +166,19 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ----------
     teacher : GKEDMClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
-        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)`` with the
-        paper's module trained jointly (``gkedm_scoring="dot", gkedm_update="residual",
-        schedule="joint"``):
-        wide, and more regularised than the default model, which made it the better
-        teacher on the Cora and CiteSeer validation nodes. A
-        ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
-        as is, without refitting: the cheap way to tune the student with
-        ``GridSearchCV``.
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)``
+        with the paper's module trained jointly (``gkedm_scoring="dot",
+        gkedm_update="residual", schedule="joint"``, whose learned attention maps are
+        what attention distillation transfers): wide, and more regularised than the
+        default model, which made it the better teacher on the Cora and CiteSeer
+        validation nodes. A ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted*
+        GKEDMClassifier is used as is, without refitting: the cheap way to tune the
+        student with ``GridSearchCV``.
     student : GKEDMClassifier or None, default=None
         Unfitted template of the student, cloned and fitted in ``fit``. ``None`` uses
         ``GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)``, again with the paper's
-        module. Pass a template to
-        tune its parameters as ``student__<name>`` (for instance
-        ``student__hidden_dims``).
+        module trained jointly. Pass a template to tune its parameters as
+        ``student__<name>`` (for instance ``student__hidden_dims``).
     attention_weight : float, default=0.1
         Weight :math:`\alpha \ge 0` of attention distillation (the paper's best value).
         Must be 0 when the teacher or the student has ``gkedm=False``: without the

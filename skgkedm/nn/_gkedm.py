@@ -12,6 +12,7 @@ from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax
 
 SCORINGS = ("dot", "cosine", "additive")
 UPDATES = ("residual", "gated", "replace")
+VALUES = ("identity", "projected")
 
 
 class GKEDMOutput(NamedTuple):
@@ -136,7 +137,7 @@ class GKEDM(nn.Module):
         for name, value, options in (
             ("scoring", scoring, SCORINGS),
             ("update", update, UPDATES),
-            ("values", values, ("identity", "projected")),
+            ("values", values, VALUES),
         ):
             if value not in options:
                 raise ValueError(f"{name} must be one of {options}, got {value!r}.")
