@@ -12,6 +12,9 @@ on ``test_index``, no model selection on the validation nodes) and every seed, f
 - one arm per ``--variant NAME:key=value,...`` (the ``gkedm`` arm with those options),
   for exploring the design space.
 
+In ``--set`` and ``--variant`` options, the item ``PAPER_GKEDM`` stands for the paper's
+module, ``skgkedm.PAPER_GKEDM`` (``--variant paper:PAPER_GKEDM``).
+
 Prints one row per (dataset, backbone, arm) with test accuracy mean ± std, its change
 from ``plain``, parameters and ms per epoch, then the change averaged over datasets.
 
@@ -29,7 +32,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
-from skgkedm import GKEDMClassifier
+from skgkedm import PAPER_GKEDM, GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid
 
 DEFAULT_WIDTH = GKEDMClassifier().hidden_dims
@@ -42,9 +45,15 @@ BASE_ARMS = {
 
 
 def parse_options(text):
-    """``"a=1,b=cosine"`` -> ``{"a": 1, "b": "cosine"}`` (values as Python literals)."""
+    """``"a=1,b=cosine"`` -> ``{"a": 1, "b": "cosine"}`` (values as Python literals).
+
+    The item ``PAPER_GKEDM`` adds the paper's module settings, ``skgkedm.PAPER_GKEDM``.
+    """
     options = {}
     for item in filter(None, text.split(",")):
+        if item == "PAPER_GKEDM":
+            options.update(PAPER_GKEDM)
+            continue
         key, value = item.split("=", 1)
         try:
             options[key] = ast.literal_eval(value)

@@ -8,10 +8,11 @@ stop early (``n_iter_no_change=max_epochs``), so both train the same number of e
 
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/gkedm_overhead.py \
         [--datasets cora citeseer] [--backbones gcn sage gat gin] [--seeds 3] \
-        [--early-stopping] [--set gkedm_scoring=dot,gkedm_update=residual]
+        [--early-stopping] [--set PAPER_GKEDM]
 
-``--set`` passes GKEDM options to every run with the module on (the line above times
-the paper's module instead of the package default).
+``--set`` passes GKEDM options to every run with the module on, as in
+``gkedm_effectiveness.py``; ``--set PAPER_GKEDM`` times the paper's module
+(``skgkedm.PAPER_GKEDM``) instead of the package default.
 """
 
 import argparse

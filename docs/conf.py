@@ -13,6 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from sphinx.pycode import ModuleAnalyzer
+
 import skgkedm
 
 DOCS = Path(__file__).resolve().parent
@@ -117,6 +119,29 @@ def unlink_sklearn_references(app, what, name, obj, options, lines):
         lines[:] = [SKLEARN_ROLE.sub(r"\1", line) for line in lines]
 
 
+def document_constant(app, what, name, obj, options, lines):
+    """Give a re-exported constant the docstring written under its assignment.
+
+    autodoc reads a constant's docstring in the module that documents it (``skgkedm``),
+    but the package assigns its constants in private modules and imports them; without
+    this, ``skgkedm.PAPER_GKEDM`` would show the docstring of its type.
+    """
+    if what != "data":
+        return
+    package, _, attribute = name.rpartition(".")
+    private = [
+        module_name
+        for module_name, module in list(sys.modules.items())
+        if module_name.startswith(f"{package}._") and getattr(module, attribute, None) is obj
+    ]
+    for module_name in private:
+        docstring = ModuleAnalyzer.for_module(module_name).find_attr_docs().get(("", attribute))
+        if docstring:
+            lines[:] = list(docstring)
+            return
+
+
 def setup(app):
     app.connect("autodoc-skip-member", skip_member)
+    app.connect("autodoc-process-docstring", document_constant, priority=300)
     app.connect("autodoc-process-docstring", unlink_sklearn_references, priority=400)

@@ -36,9 +36,10 @@ y[labelled] = truth[labelled]
 # %%
 # Fit and predict
 # ---------------
-# Weight decay pulls GKEDM's query and key projections towards zero, which flattens
-# the attention; with four labels it is switched off here so that the attention can
-# sharpen.
+# By default GKEDM scores an edge by the cosine similarity of the two members'
+# representations times one learned temperature (see :ref:`method`). Weight decay
+# pulls that temperature towards zero, which flattens the attention; with four labels
+# it is switched off here so that the attention can sharpen.
 clf = GKEDMClassifier(hidden_dims=(16,), weight_decay=0.0, random_state=0).fit(G, y)
 X = GraphNodes.from_networkx(G)
 predicted = clf.predict(X)
@@ -48,13 +49,16 @@ print(f"club predicted correctly for {np.mean(predicted == truth):.0%} of the me
 # The attention of member 2
 # -------------------------
 # ``X[[node]]`` selects one node of the graph; the result holds one row per incoming
-# edge, and ``weights`` one column per head. The plot uses the mean over heads.
+# edge, and ``weights`` one column per head. The plot uses the mean over heads. Each
+# weight is also shown as a multiple of the uniform weight, 1 / (number of incoming
+# edges), which attention that ignored the members would give every edge.
 node = 2
 attention = clf.attention_weights(X[[node]])
 mean_attention = attention.weights.mean(axis=1)
+uniform = 1 / len(mean_attention)
 for source, weight in zip(attention.source, mean_attention, strict=True):
     who = "itself" if source == node else f"in club {clubs[truth[source]]}"
-    print(f"from {source:2d} ({who}): {weight:.3f}")
+    print(f"from {source:2d} ({who:15s}): {weight:.3f} = {weight / uniform:.2f} x uniform")
 
 # %%
 # Edges into member 2 are coloured and sized by attention; its self-loop weight is in
@@ -123,12 +127,16 @@ ax.set_axis_off()
 plt.show()
 
 # %%
-# Member 2's friends come from both clubs, but its attention is far from uniform: it
-# concentrates on the friends predicted to share its club, so the GKEDM update mixes
-# in mostly same-club representations.
+# How far from uniform?
+# ---------------------
+# Member 2's friends come from both clubs. Its attention leans towards the friends
+# predicted to share its club, but only mildly: every weight stays within a factor of
+# two of uniform, so the GKEDM update still mixes in every friend's representation.
 friends = attention.source != node
 same_club = predicted[attention.source.astype(int)] == predicted[node]
 share = mean_attention[friends & same_club].sum() / mean_attention[friends].sum()
+ratios = mean_attention / uniform
+print(f"weights from {ratios.min():.2f} to {ratios.max():.2f} times uniform ({uniform:.3f})")
 print(
     f"attention on friends predicted in member {node}'s club: {share:.0%} "
     f"(uniform attention would give {np.mean(same_club[friends]):.0%})"

@@ -1,72 +1,148 @@
-"""Message-passing layers of each backbone, built from PyTorch Geometric's convolutions."""
+"""Every backbone in one place: its layer, its propagation matrix and its width rule.
+
+PyTorch Geometric is imported where a layer or a propagation matrix is built, not
+with this module, so ``import skgkedm`` does not load it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from torch import nn
-from torch.nn import functional as F
-from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
-
-BACKBONES = ("gcn", "sage", "gat", "gin")
 
 
-class LinearFirstSAGEConv(SAGEConv):
-    """GraphSAGE (mean) layer that projects before it aggregates.
+@dataclass(frozen=True)
+class Backbone:
+    """A message-passing backbone: everything the package needs to know about it.
 
-    ``W mean_j x_j == mean_j W x_j``: projecting first is exact, cheaper when the input
-    is wider than the output, and lets sparse input features through.
-    """
-
-    def forward(self, x, propagation):
-        projected = F.linear(x, self.lin_l.weight)
-        out = self.propagate(propagation, x=(projected, None)) + self.lin_l.bias
-        return out + self.lin_r(x)
-
-
-class LinearFirstGINConv(GINConv):
-    """GIN layer whose MLP's first linear map is applied before the sum aggregation.
-
-    ``W ((1 + eps) x_i + sum_j x_j) == (1 + eps) W x_i + sum_j W x_j``: exact, cheaper on
-    wide inputs, and lets sparse input features through.
-    """
-
-    def forward(self, x, propagation):
-        first, rest = self.nn[0], self.nn[1:]
-        projected = F.linear(x, first.weight)
-        out = self.propagate(propagation, x=(projected, None))
-        out = out + (1 + self.eps) * projected + first.bias
-        return rest(out)
-
-
-def make_conv(backbone, in_dim, out_dim, *, is_output, activation, gat_heads):
-    """Build one message-passing layer.
-
-    Parameters
+    Attributes
     ----------
-    backbone : {"gcn", "sage", "gat", "gin"}
-    in_dim, out_dim : int
-        Input and output widths (for GAT hidden layers, ``out_dim`` is the width of
-        all heads concatenated).
-    is_output : bool
-        Whether this layer produces the class scores.
-    activation : torch.nn.Module
-        Activation inside GIN's MLP.
-    gat_heads : int
-        Attention heads of GAT hidden layers (the output layer uses one).
+    name : str
+        The value of the estimators' ``backbone`` parameter that selects it.
+    build_conv : callable
+        ``build_conv(in_dim, out_dim, *, is_output, activation, gat_heads)`` returns
+        one layer, called as ``layer(x, propagation)``. ``out_dim`` is the layer's
+        whole output width (all heads concatenated); ``is_output`` says whether the
+        layer produces the class scores; ``activation`` (a ``torch.nn.Module``) is
+        used inside a layer that has its own MLP; ``gat_heads`` is the number of
+        attention heads of hidden layers that have heads (the output layer has one).
+    self_loops : bool, default=False
+        The propagation matrix adds one self-loop per node.
+    gcn_normalize : bool, default=False
+        The propagation matrix holds GCN's symmetric normalisation
+        :math:`D^{-1/2} A D^{-1/2}` of the edge weights; otherwise every edge weighs
+        1 and edge weights are not used.
+    heads_split_width : bool, default=False
+        Hidden layers split their width over ``gat_heads`` heads, which must then
+        divide every hidden width.
 
-    Returns
-    -------
-    torch.nn.Module
-        A layer called as ``layer(x, propagation)``.
+    See Also
+    --------
+    BACKBONES : The registered backbones, by name.
+
+    Examples
+    --------
+    >>> from skgkedm._backbones import BACKBONES
+    >>> list(BACKBONES)
+    ['gcn', 'sage', 'gat', 'gin']
+    >>> BACKBONES["gat"].check_widths((64, 32), gat_heads=8)
+    >>> BACKBONES["gat"].check_widths((64, 36), gat_heads=8)
+    Traceback (most recent call last):
+    ...
+    ValueError: gat_heads=8 must divide every hidden width, got hidden_dims=(64, 36).
     """
-    if backbone == "gcn":
-        return GCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
-    if backbone == "sage":
-        return LinearFirstSAGEConv(in_dim, out_dim)
-    if backbone == "gat":
-        heads = 1 if is_output else gat_heads
-        return GATConv(
-            in_dim, out_dim // heads, heads=heads, concat=not is_output, add_self_loops=False
-        )
+
+    name: str
+    build_conv: Callable[..., nn.Module]
+    self_loops: bool = False
+    gcn_normalize: bool = False
+    heads_split_width: bool = False
+
+    def check_widths(self, hidden_dims, gat_heads):
+        """Raise ValueError if the hidden widths do not suit this backbone.
+
+        Parameters
+        ----------
+        hidden_dims : tuple of int
+            Width of each hidden layer.
+        gat_heads : int
+            Attention heads of hidden layers that have heads.
+        """
+        if self.heads_split_width and any(d % gat_heads for d in hidden_dims):
+            raise ValueError(
+                f"gat_heads={gat_heads} must divide every hidden width, got "
+                f"hidden_dims={hidden_dims}."
+            )
+
+    def propagation(self, edge_index, edge_weight, n_nodes):
+        """Build the sparse matrix the layers aggregate with.
+
+        Parameters
+        ----------
+        edge_index : Tensor of shape (2, n_edges)
+            (source, target) message edges without self-loops.
+        edge_weight : Tensor of shape (n_edges,)
+            Weight of each edge.
+        n_nodes : int
+            Number of nodes.
+
+        Returns
+        -------
+        propagation : Tensor of shape (n_nodes, n_nodes)
+            Sparse CSR matrix; row ``i`` lists the nodes that send messages to node
+            ``i``, with their weights.
+        """
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+        from torch_geometric.utils import add_self_loops, to_torch_csr_tensor
+
+        weight = None
+        if self.gcn_normalize:
+            edge_index, weight = gcn_norm(
+                edge_index, edge_weight, n_nodes, add_self_loops=self.self_loops
+            )
+        elif self.self_loops:
+            edge_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
+        return to_torch_csr_tensor(edge_index.flip(0), weight, size=(n_nodes, n_nodes))
+
+
+def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+    from torch_geometric.nn import GCNConv
+
+    # Normalisation and self-loops are in the propagation matrix, built once per call.
+    return GCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
+
+
+def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+    from .nn._linear_first import LinearFirstSAGEConv
+
+    return LinearFirstSAGEConv(in_dim, out_dim)
+
+
+def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+    from torch_geometric.nn import GATConv
+
+    heads = 1 if is_output else gat_heads
+    return GATConv(
+        in_dim, out_dim // heads, heads=heads, concat=not is_output, add_self_loops=False
+    )
+
+
+def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+    from .nn._linear_first import LinearFirstGINConv
+
     if is_output:
         return LinearFirstGINConv(nn.Sequential(nn.Linear(in_dim, out_dim)))
     return LinearFirstGINConv(
         nn.Sequential(nn.Linear(in_dim, out_dim), activation, nn.Linear(out_dim, out_dim))
     )
+
+
+BACKBONES = {
+    backbone.name: backbone
+    for backbone in (
+        Backbone("gcn", _gcn_conv, self_loops=True, gcn_normalize=True),
+        Backbone("sage", _sage_conv),
+        Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True),
+        Backbone("gin", _gin_conv),
+    )
+}
+"""dict of str to Backbone: every backbone, by the name that selects it."""

@@ -1,5 +1,6 @@
 """What every skgkedm estimator shares: turning X and y into a labelled graph."""
 
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -14,13 +15,20 @@ from sklearn.utils.validation import (
 )
 
 from ._graph_nodes import GraphNodes
-from ._input import UNLABELLED, as_graph_nodes, is_graph_input, split_labels
+from ._input import (
+    UNLABELLED,
+    as_graph_nodes,
+    check_not_split_graph,
+    is_graph_input,
+    split_labels,
+)
 from ._knn_graph import KNNGraph
 from ._persistence import PortableStateMixin
+from ._sklearn_compat import Interval
 
 
 class LabelledGraph(NamedTuple):
-    """A graph to train on.
+    """A validated graph to train on, with what the fitted model must remember of its input.
 
     Attributes
     ----------
@@ -32,12 +40,21 @@ class LabelledGraph(NamedTuple):
         Graph positions of the labelled samples (repeats allowed).
     targets : ndarray of shape (n_labelled,)
         Encoded class of each labelled sample.
+    classes : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    knn_graph : KNNGraph or None
+        The k-nearest-neighbour graph built from plain feature rows; None for graph input.
+    feature_names : ndarray or None
+        Column names of a DataFrame X.
     """
 
     nodes: GraphNodes
     symmetrize: bool
     rows: np.ndarray
     targets: np.ndarray
+    classes: np.ndarray
+    knn_graph: KNNGraph | None
+    feature_names: np.ndarray | None
 
 
 class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
@@ -45,11 +62,18 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
 
     Graph input (:class:`GraphNodes`, networkx graphs) is used as given; a plain
     feature matrix becomes a k-nearest-neighbour graph (:class:`KNNGraph`).
-    Subclasses define ``directed`` and ``n_neighbors`` parameters.
+    Subclasses take the ``directed``, ``n_neighbors`` and ``random_state`` parameters
+    constrained here, and extend ``_parameter_constraints`` with their own.
     """
 
+    _parameter_constraints: dict = {
+        "directed": ["boolean"],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def _labelled_graph(self, X, y):
-        """Validate X and y at fit time; set ``classes_`` and ``n_features_in_``.
+        """Validate X and y at fit time and adopt them (see :meth:`_adopt_input`).
 
         Any previous fit is forgotten first, so a fit that fails leaves the estimator
         unfitted rather than half old, half new.
@@ -59,21 +83,36 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
             nodes = as_graph_nodes(X)
             if len(nodes) == 0:
                 raise ValueError("X selects no node; at least one labelled node is needed.")
-            self.n_features_in_ = nodes.n_features
-            # A refit on a graph must not keep the column names of an earlier DataFrame fit.
-            self.__dict__.pop("feature_names_in_", None)
-            self._knn_graph = None
-            symmetrize = not self.directed
-            labelled, self.classes_, targets = split_labels(y, len(nodes), semi_supervised=True)
+            knn_graph, feature_names, symmetrize = None, None, not self.directed
+            labelled, classes, targets = split_labels(y, len(nodes), semi_supervised=True)
         else:
+            check_not_split_graph(X)
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=np.float32, reset=True, y_numeric=False
             )
-            self._knn_graph = KNNGraph(self.n_neighbors)
-            nodes = self._knn_graph.fit(X)
-            symmetrize = False
-            labelled, self.classes_, targets = split_labels(y, len(nodes), semi_supervised=False)
-        return LabelledGraph(nodes, symmetrize, nodes.indices[labelled], targets)
+            knn_graph = KNNGraph(self.n_neighbors)
+            nodes = knn_graph.fit(X)
+            feature_names, symmetrize = getattr(self, "feature_names_in_", None), False
+            labelled, classes, targets = split_labels(y, len(nodes), semi_supervised=False)
+        graph = LabelledGraph(
+            nodes, symmetrize, nodes.indices[labelled], targets, classes, knn_graph, feature_names
+        )
+        self._adopt_input(graph)
+        return graph
+
+    def _adopt_input(self, labelled):
+        """Remember what predicting needs of the training input: classes, features, graph.
+
+        Composite estimators validate X once and pass the LabelledGraph to their members,
+        which adopt it as if they had validated it themselves.
+        """
+        self.classes_ = labelled.classes
+        self.n_features_in_ = labelled.nodes.n_features
+        self.__dict__.pop("feature_names_in_", None)
+        if labelled.feature_names is not None:
+            self.feature_names_in_ = labelled.feature_names
+        self._knn_graph = labelled.knn_graph
+        self._symmetrize = labelled.symmetrize
 
     def _graph_to_predict(self, X):
         """Validate X at predict time; return (GraphNodes, symmetrize)."""
@@ -85,7 +124,8 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
                     f"X has {nodes.n_features} features per node, but "
                     f"{type(self).__name__} was fitted with {self.n_features_in_}."
                 )
-            return nodes, not self.directed
+            return nodes, self._symmetrize
+        check_not_split_graph(X)
         if self._knn_graph is None:
             raise TypeError(
                 f"{type(self).__name__} was fitted on a graph, so it predicts on graphs: pass "
@@ -93,6 +133,37 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
             )
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         return self._knn_graph.attach(X), False
+
+    def predict_proba(self, X):
+        """Class probabilities of each sample (node).
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Nodes to classify, with their graph; or feature rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        return self._class_scores(*self._graph_to_predict(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of each sample (node).
+
+        Parameters
+        ----------
+        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+            Nodes to classify, with their graph; or feature rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, columns ordered as ``classes_``; computed
+            from the class scores directly, so very unlikely classes stay finite.
+        """
+        return self._class_scores(*self._graph_to_predict(X), log=True)
 
     def predict(self, X):
         """Predict the class of each sample (node).

@@ -11,12 +11,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._backbones import BACKBONES
 from ._base import GraphClassifierBase
-from ._graph_tensors import build_graph_tensors, message_edges
+from ._graph_tensors import graph_tensors
 from ._input import check_hidden_dims, is_graph_input
 from ._network import GKEDMNetwork
 from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._torch_utils import resolve_device, seeded_torch
-from ._training import TrainingSchedule, train_network
+from ._spec import NetworkSpec
+from ._threads import graph_entries, thread_policy
+from ._torch_utils import build_seeded, fit_generator, resolve_device
+from ._training import (
+    INTERRUPTED,
+    TrainingContext,
+    TrainingSchedule,
+    train_network,
+    warn_once,
+)
 from .nn._gkedm import SCORINGS, UPDATES, VALUES
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
@@ -78,11 +86,14 @@ class GKEDMClassifier(GraphClassifierBase):
         Dropout on GKEDM's attention weights during training.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
-        output layer on top of the frozen hidden layers, ``max_epochs`` each (so a fit
-        runs up to twice ``max_epochs``; it measured better than joint training on Cora
-        and CiteSeer for every backbone). ``"joint"`` trains backbone and GKEDM
-        together; ``"two_phase_finetune"`` trains the whole network, backbone included,
-        in the second phase. Without GKEDM there is one phase.
+        output layer on top of the frozen hidden layers (it measured better than joint
+        training on Cora and CiteSeer for every backbone). ``"joint"`` trains backbone
+        and GKEDM together; ``"two_phase_finetune"`` trains the whole network, backbone
+        included, in the second phase. Without GKEDM there is one phase. Every schedule
+        runs at most ``max_epochs`` epochs in all.
+    second_phase_fraction : float, default=0.25
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule; the
+        first phase gets the rest.
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.5
@@ -95,7 +106,8 @@ class GKEDMClassifier(GraphClassifierBase):
     weight_decay : float, default=5e-4
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=200
-        Number of full-batch epochs (per phase), unless early stopping ends sooner.
+        Number of full-batch epochs, over all phases, unless early stopping ends
+        sooner (``max_iter`` of :class:`~sklearn.neural_network.MLPClassifier`).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled samples (stratified), stop
         when their accuracy has not improved by ``tol`` for ``n_iter_no_change``
@@ -117,9 +129,13 @@ class GKEDMClassifier(GraphClassifierBase):
         A CUDA request on a machine without CUDA falls back to the CPU with a warning.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and the validation split; an int gives
-        identical results on the CPU. torch's global random state is not touched.
+        identical results on the CPU, also when fits run at once in threads or
+        processes. torch's global random state is left as it was.
     verbose : int, default=0
-        Print the loss (and validation accuracy) after every epoch.
+        0: silent. 1: a progress bar per phase (tqdm when installed, else a line every
+        tenth of the phase) with the loss and validation accuracy, and a closing line
+        per phase (epochs run, why it stopped, the epoch whose weights were kept).
+        2: a line per epoch, and the closing lines.
 
     Attributes
     ----------
@@ -133,6 +149,10 @@ class GKEDMClassifier(GraphClassifierBase):
         Trainable parameters of the fitted network.
     n_iter_ : int
         Epochs run, over all phases.
+    transduction_ : ndarray of shape (n_graph_nodes,)
+        Predicted class of every node of the training graph, labelled or not, as
+        :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
+        every training row).
     loss_curve_ : list of float
         Training loss at each epoch.
     validation_scores_ : list of float or None
@@ -144,7 +164,8 @@ class GKEDMClassifier(GraphClassifierBase):
     --------
     DistilledGCNClassifier : Distil a large GKEDM model into a compact one.
     GraphNodes : The input container for graphs.
-    sklearn.neural_network.MLPClassifier : The same estimator without a graph.
+    sklearn.neural_network.MLPClassifier : A neural network on feature rows alone,
+        without a graph; the user guide maps its parameters to these.
 
     Notes
     -----
@@ -183,6 +204,7 @@ class GKEDMClassifier(GraphClassifierBase):
         "gkedm_values": [StrOptions(set(VALUES))],
         "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
         "schedule": [StrOptions({"joint", "two_phase", "two_phase_finetune"})],
+        "second_phase_fraction": [Interval(Real, 0, 1, closed="neither")],
         "activation": [StrOptions(ACTIVATIONS)],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "gat_heads": [Interval(Integral, 1, None, closed="left")],
@@ -193,17 +215,16 @@ class GKEDMClassifier(GraphClassifierBase):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "directed": ["boolean"],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
+        **GraphClassifierBase._parameter_constraints,
     }
 
     def __init__(
         self,
         backbone="gcn",
         hidden_dims=(64,),
+        *,
         gkedm=True,
         gkedm_heads=4,
         gkedm_scoring="cosine",
@@ -211,6 +232,7 @@ class GKEDMClassifier(GraphClassifierBase):
         gkedm_values="identity",
         gkedm_dropout=0.0,
         schedule="two_phase",
+        second_phase_fraction=0.25,
         activation="relu",
         dropout=0.5,
         gat_heads=8,
@@ -236,6 +258,7 @@ class GKEDMClassifier(GraphClassifierBase):
         self.gkedm_values = gkedm_values
         self.gkedm_dropout = gkedm_dropout
         self.schedule = schedule
+        self.second_phase_fraction = second_phase_fraction
         self.activation = activation
         self.dropout = dropout
         self.gat_heads = gat_heads
@@ -270,21 +293,35 @@ class GKEDMClassifier(GraphClassifierBase):
         self : GKEDMClassifier
             The fitted estimator.
         """
-        return self._fit_labelled_graph(self._labelled_graph(X, y))
+        return self._fit_validated(self._labelled_graph(X, y))
 
-    def _fit_labelled_graph(self, labelled, extra_loss=None):
-        """Train on a validated LabelledGraph; ``extra_loss(output, graph)`` is optional."""
-        spec = self._network_spec(labelled.nodes.n_features, len(self.classes_))
+    def _fit_validated(self, labelled, extra_loss=None):
+        """Train on a validated :class:`LabelledGraph`, adopting its input state.
+
+        The one entry point of composite estimators (the distiller validates X once and
+        trains its members through it). ``extra_loss(output, graph)`` adds a term to the
+        loss of the phase that runs GKEDM (or of the only phase).
+        """
+        self.__dict__.pop("n_iter_", None)
+        self._adopt_input(labelled)
+        spec = self._network_spec(labelled.nodes.n_features, len(labelled.classes))
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._split_validation(labelled, random_state)
-        with seeded_torch(int(random_state.randint(np.iinfo(np.int32).max)), device):
-            graph = self._graph_tensors(labelled.nodes, labelled.symmetrize, device)
-            network = GKEDMNetwork(spec).to(device)
-            histories = self._train(network, graph, train, validation, extra_loss, device)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
+        context = TrainingContext(fit_generator(seed, device))
+        with thread_policy(graph_entries(labelled.nodes)) as context.threads:
+            graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
+            histories = self._train(network, graph, train, validation, extra_loss, context)
+            network.eval()
+            with torch.no_grad():
+                logits = network(graph).logits
+        warn_once(histories, self.early_stopping)
         self._architecture = spec
         self._weights = {k: v.detach().cpu().numpy() for k, v in network.state_dict().items()}
         self.n_parameters_ = sum(p.numel() for p in network.parameters() if p.requires_grad)
+        self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
         self.validation_scores_ = scores if self.early_stopping else None
@@ -299,26 +336,22 @@ class GKEDMClassifier(GraphClassifierBase):
                 f"gkedm_heads={self.gkedm_heads} must divide the last hidden width "
                 f"hidden_dims[-1]={hidden_dims[-1]}."
             )
-        if self.backbone == "gat" and any(d % self.gat_heads for d in hidden_dims):
-            raise ValueError(
-                f"gat_heads={self.gat_heads} must divide every hidden width, got "
-                f"hidden_dims={hidden_dims}."
-            )
-        return {
-            "in_dim": int(in_dim),
-            "hidden_dims": hidden_dims,
-            "n_classes": int(n_classes),
-            "backbone": self.backbone,
-            "activation": self.activation,
-            "dropout": float(self.dropout),
-            "gat_heads": int(self.gat_heads),
-            "gkedm": bool(self.gkedm),
-            "gkedm_heads": int(self.gkedm_heads),
-            "gkedm_scoring": self.gkedm_scoring,
-            "gkedm_update": self.gkedm_update,
-            "gkedm_values": self.gkedm_values,
-            "gkedm_dropout": float(self.gkedm_dropout),
-        }
+        BACKBONES[self.backbone].check_widths(hidden_dims, self.gat_heads)
+        return NetworkSpec(
+            in_dim=int(in_dim),
+            hidden_dims=hidden_dims,
+            n_classes=int(n_classes),
+            backbone=self.backbone,
+            activation=self.activation,
+            dropout=float(self.dropout),
+            gat_heads=int(self.gat_heads),
+            gkedm=bool(self.gkedm),
+            gkedm_heads=int(self.gkedm_heads),
+            gkedm_scoring=self.gkedm_scoring,
+            gkedm_update=self.gkedm_update,
+            gkedm_values=self.gkedm_values,
+            gkedm_dropout=float(self.gkedm_dropout),
+        )
 
     def _split_validation(self, labelled, random_state):
         """Return (train, validation) as (rows, targets) pairs of int64 tensors."""
@@ -349,80 +382,70 @@ class GKEDMClassifier(GraphClassifierBase):
 
         return as_tensors(positions), as_tensors(validation)
 
-    def _graph_tensors(self, nodes, symmetrize, device):
-        edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
-        return build_graph_tensors(
-            nodes.features, edge_index, edge_weight, self.backbone, device, attention=self.gkedm
-        )
-
-    def _train(self, network, graph, train, validation, extra_loss, device):
-        schedule = TrainingSchedule(
-            learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
-            tol=self.tol,
-            verbose=self.verbose,
-        )
+    def _train(self, network, graph, train, validation, extra_loss, context):
+        """Run the schedule's phases; return their TrainingHistory list."""
+        device = graph.x.device
         train, validation = (tuple(t.to(device) for t in part) for part in (train, validation))
-        loss = None if extra_loss is None else (lambda output: extra_loss(output, graph))
         if self.schedule == "joint" or not self.gkedm:
-            return [train_network(network, graph, train, validation, schedule, extra_loss=loss)]
-        backbone_only = train_network(
-            network, graph, train, validation, schedule, use_gkedm=False, phase="phase 1 "
-        )
-        on_top = None
-        if self.schedule == "two_phase":
-            on_top = [*network.gkedm.parameters(), *network.convs[-1].parameters()]
-        with_gkedm = train_network(
-            network,
-            graph,
-            train,
-            validation,
-            schedule,
-            parameters=on_top,
-            extra_loss=loss,
-            phase="phase 2 ",
-        )
-        return [backbone_only, with_gkedm]
+            phases = [("", self.max_epochs, None, True)]
+        else:
+            second = max(1, round(self.second_phase_fraction * self.max_epochs))
+            on_top = None
+            if self.schedule == "two_phase":
+                on_top = [*network.gkedm.parameters(), *network.convs[-1].parameters()]
+            phases = [
+                ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
+                ("phase 2 (GKEDM)", second, on_top, True),
+            ]
+        histories = []
+        for name, epochs, parameters, use_gkedm in phases:
+            schedule = TrainingSchedule(
+                learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay,
+                max_epochs=epochs,
+                n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
+                tol=self.tol,
+                verbose=self.verbose,
+            )
+            history = train_network(
+                network,
+                graph,
+                train,
+                validation,
+                schedule,
+                context,
+                parameters=parameters,
+                use_gkedm=use_gkedm,
+                extra_loss=extra_loss if use_gkedm else None,
+                phase=name,
+            )
+            histories.append(history)
+            if history.stop_reason == INTERRUPTED:
+                break
+        return histories
 
-    def _fitted_network(self, device):
-        """Rebuild the fitted network on ``device`` from the stored NumPy weights."""
-        with torch.random.fork_rng(devices=[]):
-            # Construction draws initial weights, replaced at once: keep the caller's
-            # random state as it was.
-            network = GKEDMNetwork(self._architecture)
+    def _network_output(self, nodes, symmetrize, device=None):
+        """Run the fitted network on a whole graph in evaluation mode.
+
+        Reads only fitted state; ``device`` is resolved from the ``device`` parameter
+        when not given. Returns ``(NetworkOutput, GraphTensors)``.
+        """
+        spec = self._architecture
+        device = resolve_device(self.device) if device is None else device
+        # Construction draws initial weights, replaced at once by the fitted ones.
+        network = build_seeded(lambda: GKEDMNetwork(spec), 0)
         network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
-        return network.to(device).eval()
-
-    def _forward(self, nodes, symmetrize):
-        """Run the fitted network on a whole graph in evaluation mode."""
-        device = resolve_device(self.device)
-        network = self._fitted_network(device)
-        graph = self._graph_tensors(nodes, symmetrize, device)
-        with torch.no_grad():
+        network = network.to(device).eval()
+        with thread_policy(graph_entries(nodes)), torch.no_grad():
+            graph = graph_tensors(nodes, symmetrize, spec, device)
             return network(graph), graph
 
-    def predict_proba(self, X):
-        """Class probabilities of each sample (node).
-
-        Parameters
-        ----------
-        X : GraphNodes, networkx graph or {array-like, sparse matrix}
-            Nodes to classify, with their graph; or feature rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class, columns ordered as ``classes_``.
-        """
-        return self._predict_proba_nodes(*self._graph_to_predict(X))
-
-    def _predict_proba_nodes(self, nodes, symmetrize):
-        """Class probabilities of the selected nodes of a validated graph."""
-        output, _ = self._forward(nodes, symmetrize)
+    def _class_scores(self, nodes, symmetrize, log=False):
+        """Class probabilities (or their logarithms) of the selected nodes of a graph."""
+        output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return torch.softmax(output.logits[rows].double(), dim=1).cpu().numpy()
+        normalise = torch.log_softmax if log else torch.softmax
+        return normalise(output.logits[rows].double(), dim=1).cpu().numpy()
 
     def attention_weights(self, X):
         """GKEDM attention over the incoming edges of the selected nodes.
@@ -457,10 +480,10 @@ class GKEDMClassifier(GraphClassifierBase):
             raise TypeError(
                 f"attention_weights needs GraphNodes or a networkx graph, got {type(X).__name__}."
             )
-        if not self.gkedm:
+        if not self._architecture.gkedm:
             raise ValueError("This model was fitted with gkedm=False: it has no attention.")
         nodes, symmetrize = self._graph_to_predict(X)
-        output, graph = self._forward(nodes, symmetrize)
+        output, graph = self._network_output(nodes, symmetrize)
         source, target = graph.attention_index.cpu().numpy()
         keep = np.isin(target, nodes.indices)
         ids = nodes.all_nodes.node_ids

@@ -7,9 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import Tensor
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
-from torch_geometric.utils import add_self_loops, to_torch_csr_tensor
 
+from ._backbones import BACKBONES
 from .nn import EdgeLayout
 
 
@@ -22,7 +21,7 @@ class GraphTensors(NamedTuple):
         Node features, dense or sparse CSR.
     propagation : Tensor of shape (n_nodes, n_nodes)
         Sparse CSR matrix the backbone aggregates with; row ``i`` lists the nodes that
-        send messages to node ``i`` (GCN: normalised with self-loops).
+        send messages to node ``i``, as ``Backbone.propagation`` builds it.
     attention_layout : EdgeLayout or None
         The edges GKEDM attends along: one self-loop per node, sorted by target. None
         for a network without GKEDM.
@@ -86,7 +85,9 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device, att
     edge_index : Tensor of shape (2, n_edges)
         (source, target) message edges without self-loops.
     edge_weight : Tensor of shape (n_edges,)
-    backbone : {"gcn", "sage", "gat", "gin"}
+    backbone : Backbone
+        The record of the network's backbone (``BACKBONES[name]``): it builds the
+        propagation matrix.
     device : torch.device
     attention : bool
         Also build the edge layout GKEDM attends along.
@@ -106,18 +107,40 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device, att
 
 def _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
     n_nodes = features.shape[0]
-    size = (n_nodes, n_nodes)
-    looped_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
-    if backbone == "gcn":
-        norm_index, norm_weight = gcn_norm(edge_index, edge_weight, n_nodes, add_self_loops=True)
-        propagation = to_torch_csr_tensor(norm_index.flip(0), norm_weight, size=size)
-    elif backbone == "gat":
-        propagation = to_torch_csr_tensor(looped_index.flip(0), size=size)
-    else:
-        propagation = to_torch_csr_tensor(edge_index.flip(0), size=size)
+    propagation = backbone.propagation(edge_index, edge_weight, n_nodes)
     attention_layout = None
     if attention:
+        from torch_geometric.utils import add_self_loops
+
+        looped_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
         attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes).to(device)
     return GraphTensors(
         features_tensor(features).to(device), propagation.to(device), attention_layout
+    )
+
+
+def graph_tensors(nodes, symmetrize, spec, device):
+    """The tensors a network built from ``spec`` needs to run on the graph of ``nodes``.
+
+    Parameters
+    ----------
+    nodes : GraphNodes
+    symmetrize : bool
+        Let messages flow both ways along every edge.
+    spec : NetworkSpec
+        The network's architecture (its backbone, and whether it has GKEDM).
+    device : torch.device
+
+    Returns
+    -------
+    GraphTensors
+    """
+    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
+    return build_graph_tensors(
+        nodes.features,
+        edge_index,
+        edge_weight,
+        BACKBONES[spec.backbone],
+        device,
+        attention=spec.gkedm,
     )

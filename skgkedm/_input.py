@@ -1,6 +1,7 @@
 """Validation of what users pass as X and y."""
 
 import numbers
+from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
@@ -22,6 +23,36 @@ def as_graph_nodes(X):
     if isinstance(X, GraphNodes):
         return X
     return GraphNodes.from_networkx(X)
+
+
+def check_not_split_graph(X):
+    """Refuse a list of adjacency mappings: a networkx graph split by scikit-learn.
+
+    ``train_test_split``, ``KFold`` and the cross-validation tools index a networkx
+    graph ``G`` like a list, ``[G[i] for i in rows]``, and so hand the estimator one
+    adjacency dict per node with the graph itself gone.
+
+    Parameters
+    ----------
+    X : object
+        What the estimator was given as a feature matrix.
+
+    Raises
+    ------
+    TypeError
+        If X is a list or tuple holding mappings (networkx ``AtlasView`` or dicts).
+    """
+    if not isinstance(X, (list, tuple)):
+        return
+    mapping = next((row for row in X if isinstance(row, Mapping)), None)
+    if mapping is not None:
+        raise TypeError(
+            f"X is a {type(X).__name__} of {type(mapping).__name__} objects (adjacency dicts), "
+            "not feature rows: this is what scikit-learn's indexing (train_test_split, KFold, "
+            "cross_val_score, GridSearchCV) makes of a networkx graph, one dict per node, and "
+            "the graph is lost. Wrap the graph with GraphNodes.from_networkx(G) to "
+            "cross-validate: its subsets select nodes and keep the whole graph."
+        )
 
 
 def check_hidden_dims(hidden_dims):
@@ -48,8 +79,9 @@ def split_labels(y, n_samples, semi_supervised):
     """Validate classification labels; separate the labelled samples.
 
     With ``semi_supervised`` (graph input), ``-1`` marks an unlabelled sample
-    (scikit-learn's semi-supervised convention) when the labels are numbers; otherwise
-    every value, ``-1`` included, is a class.
+    (scikit-learn's semi-supervised convention) when the labels are numbers; string
+    labels have no such marker, so a ``-1`` (or ``"-1"``) among them is refused.
+    Without ``semi_supervised`` every value, ``-1`` included, is a class.
 
     Returns
     -------
@@ -71,6 +103,8 @@ def split_labels(y, n_samples, semi_supervised):
     labelled = np.arange(n_samples)
     if semi_supervised and is_numeric:
         labelled = np.flatnonzero(y != UNLABELLED)
+    elif semi_supervised:
+        _check_no_marker_among_strings(y)
     if labelled.size == 0:
         raise ValueError("y has no labelled sample: every label is -1 (unlabelled).")
     check_classification_targets(y[labelled])
@@ -81,3 +115,19 @@ def split_labels(y, n_samples, semi_supervised):
             "classes are needed to train a classifier."
         )
     return labelled, classes, encoded
+
+
+def _check_no_marker_among_strings(y):
+    # np.asarray turns ["a", -1] into the strings ["a", "-1"]; an object array keeps the int.
+    marked = y == str(UNLABELLED)
+    if y.dtype == object:
+        marked |= np.array([label == UNLABELLED for label in y], dtype=bool)
+    if marked.any():
+        raise ValueError(
+            f"y holds string labels and the unlabelled marker -1 (on {marked.sum()} of {len(y)} "
+            f"nodes, first at position {np.flatnonzero(marked)[0]}): only integer labels have an "
+            "unlabelled marker. Either encode the classes as integers "
+            "(sklearn.preprocessing.LabelEncoder) and keep -1 for unlabelled nodes, or fit on "
+            "the labelled nodes only, X[labelled] with y[labelled]: messages still pass over "
+            "the whole graph."
+        )

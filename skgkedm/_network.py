@@ -3,13 +3,11 @@
 from itertools import pairwise
 from typing import NamedTuple
 
-import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
-from torch_geometric.nn.resolver import activation_resolver
 
-from ._backbones import make_conv
+from ._backbones import BACKBONES
 from .nn import GKEDM
+from .nn._dropout import dropout
 
 
 class NetworkOutput(NamedTuple):
@@ -26,64 +24,58 @@ class NetworkOutput(NamedTuple):
     attention: Tensor | None
 
 
-def dropout_features(x, p, training):
-    """Dropout that acts on the stored values of a sparse CSR tensor, as on a dense one."""
-    if not training or p == 0:
-        return x
-    if x.layout == torch.sparse_csr:
-        values = F.dropout(x.values(), p=p, training=True)
-        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, size=x.shape)
-    return F.dropout(x, p=p, training=True)
-
-
 class GKEDMNetwork(nn.Module):
     """Backbone message-passing layers with GKEDM after the last hidden layer.
 
     Parameters
     ----------
-    spec : dict
-        Architecture: ``in_dim``, ``hidden_dims``, ``n_classes``, ``backbone``,
-        ``activation``, ``dropout``, ``gat_heads``, ``gkedm``, ``gkedm_heads``,
-        ``gkedm_scoring``, ``gkedm_update``, ``gkedm_values``, ``gkedm_dropout``.
+    spec : NetworkSpec
+        The architecture, kept in ``self.spec``.
     """
 
     def __init__(self, spec):
+        from torch_geometric.nn.resolver import activation_resolver
+
         super().__init__()
-        self.spec = dict(spec)
-        self.activation = activation_resolver(spec["activation"])
-        widths = [spec["in_dim"], *spec["hidden_dims"], spec["n_classes"]]
+        self.spec = spec
+        self.activation = activation_resolver(spec.activation)
+        widths = [spec.in_dim, *spec.hidden_dims, spec.n_classes]
         self.convs = nn.ModuleList(
-            make_conv(
-                spec["backbone"],
+            BACKBONES[spec.backbone].build_conv(
                 in_dim,
                 out_dim,
                 is_output=position == len(widths) - 2,
                 activation=self.activation,
-                gat_heads=spec["gat_heads"],
+                gat_heads=spec.gat_heads,
             )
             for position, (in_dim, out_dim) in enumerate(pairwise(widths))
         )
         self.gkedm = None
-        if spec["gkedm"]:
+        if spec.gkedm:
             self.gkedm = GKEDM(
-                spec["hidden_dims"][-1],
-                heads=spec["gkedm_heads"],
-                scoring=spec["gkedm_scoring"],
-                update=spec["gkedm_update"],
-                values=spec["gkedm_values"],
-                attention_dropout=spec["gkedm_dropout"],
+                spec.hidden_dims[-1],
+                heads=spec.gkedm_heads,
+                scoring=spec.gkedm_scoring,
+                update=spec.gkedm_update,
+                values=spec.gkedm_values,
+                attention_dropout=spec.gkedm_dropout,
                 add_self_loops=False,
             )
 
-    def forward(self, graph, use_gkedm=True):
-        """Compute class scores for every node of ``graph`` (a ``GraphTensors``)."""
-        p = self.spec["dropout"]
+    def forward(self, graph, use_gkedm=True, generator=None):
+        """Compute class scores for every node of ``graph`` (a ``GraphTensors``).
+
+        ``generator`` draws the dropout masks during training (torch's global
+        generator when None).
+        """
+        p = self.spec.dropout
         first, *hidden, output = self.convs
-        h = self.activation(first(dropout_features(graph.x, p, self.training), graph.propagation))
+        x = dropout(graph.x, p, self.training, generator)
+        h = self.activation(first(x, graph.propagation))
         for conv in hidden:
-            h = self.activation(conv(F.dropout(h, p=p, training=self.training), graph.propagation))
+            h = self.activation(conv(dropout(h, p, self.training, generator), graph.propagation))
         attention = None
         if self.gkedm is not None and use_gkedm:
-            h, _, attention = self.gkedm(h, graph.attention_layout)
-        logits = output(F.dropout(h, p=p, training=self.training), graph.propagation)
+            h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
+        logits = output(dropout(h, p, self.training, generator), graph.propagation)
         return NetworkOutput(logits, attention)

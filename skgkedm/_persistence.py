@@ -1,8 +1,15 @@
-"""Pickling without live torch objects, and a warning when versions differ on load."""
+"""Pickling without live torch objects: a versioned saved state, migrated on load."""
 
 import warnings
 
 import torch
+
+from ._spec import NetworkSpec, later_field_defaults
+
+FORMAT_VERSION = 1
+"""Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
+the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
+parameter added to an estimator); see CHANGELOG.rst."""
 
 
 def _versions():
@@ -11,26 +18,107 @@ def _versions():
     return {"skgkedm": __version__, "torch": torch.__version__.split("+")[0]}
 
 
+def _from_format_0(state):
+    """Format 0 (skgkedm 0.1.0.dev0) to 1 (0.2.0): what each saved model lacks.
+
+    - The architecture was a dict; models saved before GKEDM's scoring and update became
+      choices lack both keys and both GKEDMClassifier parameters. They ran the paper's
+      module (scaled dot product, residual update): NetworkSpec's defaults.
+    - Two-phase schedules ran ``max_epochs`` per phase; now ``max_epochs`` in all, split
+      by ``second_phase_fraction``. Twice the epochs, split in halves, is the same recipe.
+    - Predicting on graph input always symmetrised messages unless ``directed``; fitted
+      models now remember it as ``_symmetrize``.
+    - ``transduction_`` needs the training graph, which is not saved: such models have none.
+    """
+    architecture = state.get("_architecture")
+    if isinstance(architecture, dict):
+        state["_architecture"] = NetworkSpec(**architecture)
+    if "gkedm" in state:
+        # A GKEDMClassifier's parameters (the distiller has no ``gkedm``).
+        for name, value in later_field_defaults().items():
+            state.setdefault(name, value)
+        if "second_phase_fraction" not in state:
+            state["second_phase_fraction"] = 0.5
+            if state["gkedm"] and state["schedule"] != "joint":
+                state["max_epochs"] *= 2
+    if "n_iter_" in state:
+        state.setdefault("_symmetrize", not state["directed"])
+    return state
+
+
+# _MIGRATIONS[k] turns a state of format k into one of format k + 1.
+_MIGRATIONS = (_from_format_0,)
+
+
+def migrate_state(state, estimator_name):
+    """Bring a pickled estimator state from any known format to ``FORMAT_VERSION``.
+
+    Parameters
+    ----------
+    state : dict
+        The state ``__getstate__`` saved; changed in place.
+    estimator_name : str
+        The estimator's class name, for the error message.
+
+    Returns
+    -------
+    state : dict
+        The state in the current format, without the ``_format_version`` key.
+
+    Raises
+    ------
+    ValueError
+        If the state was saved in a newer format than this skgkedm reads.
+
+    Examples
+    --------
+    >>> from skgkedm._persistence import migrate_state
+    >>> saved = {"_format_version": 0, "gkedm": True, "schedule": "two_phase", "max_epochs": 100}
+    >>> state = migrate_state(saved, "GKEDMClassifier")
+    >>> state["gkedm_scoring"], state["max_epochs"], state["second_phase_fraction"]
+    ('dot', 200, 0.5)
+    """
+    version = state.pop("_format_version", 0)
+    if version > FORMAT_VERSION:
+        from . import __version__
+
+        saved_by = state.get("_saved_versions", {}).get("skgkedm")
+        by = f" by skgkedm {saved_by}" if saved_by else ""
+        raise ValueError(
+            f"This {estimator_name} was saved{by} in saved format {version}, but the "
+            f"installed skgkedm {__version__} reads formats up to {FORMAT_VERSION}. "
+            "Upgrade skgkedm (pip install --upgrade skgkedm) to load it, or refit the "
+            "model with the installed version."
+        )
+    for migration in _MIGRATIONS[version:]:
+        state = migration(state)
+    return state
+
+
 class PortableStateMixin:
-    """Pickle only plain Python and NumPy state, and record the versions that wrote it.
+    """Pickle only plain Python and NumPy state, versioned, and warn when versions differ.
 
     Subclasses keep fitted weights as CPU NumPy arrays and build torch modules from them
     only for the duration of a call, so a model trained on a GPU loads on a machine with
-    no GPU.
+    no GPU. The state records ``FORMAT_VERSION``; older states are migrated on load,
+    newer ones refused with a message to upgrade skgkedm.
     """
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python >= 3.11 the parent returns the instance's own __dict__.
+        state = dict(super().__getstate__())
+        state["_format_version"] = FORMAT_VERSION
         if hasattr(self, "classes_"):
             state["_saved_versions"] = _versions()
         return state
 
     def __setstate__(self, state):
-        saved = state.get("_saved_versions")
+        state = migrate_state(dict(state), type(self).__name__)
+        saved = state.pop("_saved_versions", None)
         if saved is not None:
             current = _versions()
             for package, version in saved.items():
-                if current[package] != version:
+                if current.get(package, version) != version:
                     warnings.warn(
                         f"This {type(self).__name__} was saved with {package} {version} and "
                         f"is loaded with {package} {current[package]}; predictions may "

@@ -1,15 +1,15 @@
-"""Devices and seeding for torch, without touching the caller's global random state."""
+"""Devices and random generators for torch, leaving the caller's global random state alone."""
 
+import threading
 import warnings
-from contextlib import contextmanager
 
 import torch
 
 
-def resolve_device(device):
+def resolve_device(device, warn=True):
     """Return the torch device to use for ``device`` ("auto", "cpu", "cuda", "cuda:1").
 
-    An unavailable CUDA device falls back to the CPU with a warning.
+    An unavailable CUDA device falls back to the CPU, with a warning if ``warn``.
     """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -22,6 +22,8 @@ def resolve_device(device):
     if resolved.type not in ("cpu", "cuda"):
         raise ValueError(f"device must be a CPU or CUDA device, got {device!r}.")
     if resolved.type == "cuda" and not torch.cuda.is_available():
+        if not warn:
+            return torch.device("cpu")
         warnings.warn(
             f"device={device!r} was requested but CUDA is not available; using the CPU.",
             RuntimeWarning,
@@ -31,15 +33,23 @@ def resolve_device(device):
     return resolved
 
 
-@contextmanager
-def seeded_torch(seed, device):
-    """Run a block with torch's generators seeded, restoring their state afterwards.
+# torch and PyG layers draw their initial weights from torch's process-wide generator and
+# take no generator of their own: construction seeds it under this lock (a few
+# milliseconds), so fits running at once in threads cannot draw from each other's seeds.
+_initialisation_lock = threading.Lock()
 
-    Parameter initialisation and dropout inside PyTorch draw from torch's global
-    generators; forking them keeps training reproducible for a given seed while the
-    caller's own random state is left exactly as it was.
+
+def build_seeded(factory, seed):
+    """Call ``factory()`` with torch's global generator seeded; restore its state after.
+
+    The caller's random state is left as it was, and concurrent calls from other threads
+    wait, so the same seed always gives the same initial weights.
     """
-    cuda_devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices):
+    with _initialisation_lock, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        yield
+        return factory()
+
+
+def fit_generator(seed, device):
+    """A torch generator on ``device`` for the random draws of one fit (dropout masks)."""
+    return torch.Generator(device=device).manual_seed(seed)

@@ -9,10 +9,14 @@ PLANETOID_PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 
 @pytest.fixture(scope="session")
 def cora():
-    """The Planetoid Cora dataset from the shared data folder, or skip."""
+    """The Planetoid Cora dataset from the shared data folder.
+
+    Skipped when SKGKEDM_DATA is not set; an error when it is set and the files are missing.
+    """
     data_home = os.environ.get("SKGKEDM_DATA")
     if not data_home:
         pytest.skip("SKGKEDM_DATA is not set; it should point at the shared data folder.")
+    # Told where the data is, a missing file is an error: CI must not pass by skipping.
     folder = os.path.join(data_home, "planetoid")
     missing = [
         part
@@ -20,7 +24,7 @@ def cora():
         if not os.path.isfile(os.path.join(folder, f"ind.cora.{part}"))
     ]
     if missing:
-        pytest.skip(f"Planetoid cora files missing from {folder}: {missing}")
+        pytest.fail(f"SKGKEDM_DATA={data_home} but Planetoid cora files are missing: {missing}")
     return fetch_planetoid("cora", data_home=data_home, download_if_missing=False)
 
 

@@ -166,15 +166,18 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
         gkedm_values=gkedm_values,
         hidden_dims=(16,),
         max_epochs=12,
+        second_phase_fraction=0.25,
         random_state=0,
-        verbose=1,
+        verbose=2,
     ).fit(X[:200], y[:200])
-    assert clf.n_iter_ == 24
-    assert len(clf.loss_curve_) == 24
+    assert clf.n_iter_ == 12
+    assert len(clf.loss_curve_) == 12
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 24
-    assert all("phase 1" in line for line in lines[:12])
-    assert all("phase 2" in line for line in lines[12:])
+    assert len(lines) == 12 + 2
+    assert all(line.startswith("phase 1 (backbone)  epoch") for line in lines[:9])
+    assert lines[9].startswith("phase 1 (backbone): 9 epochs, stopped: max_epochs reached")
+    assert all(line.startswith("phase 2 (GKEDM)  epoch") for line in lines[10:13])
+    assert lines[13].startswith("phase 2 (GKEDM): 3 epochs")
     assert clf.predict(X[200:]).shape == (100,)
 
 
@@ -517,15 +520,16 @@ def test_plain_matrix_with_more_neighbours_than_samples(fast):
 # --- verbose --------------------------------------------------------------------------
 
 
-def test_verbose_prints_one_line_per_epoch(small_graph, capsys):
+def test_verbose_2_prints_one_line_per_epoch_and_a_closing_line(small_graph, capsys):
     X, y = small_graph
     GKEDMClassifier(
-        schedule="joint", hidden_dims=(8,), max_epochs=7, random_state=0, verbose=1
+        schedule="joint", hidden_dims=(8,), max_epochs=7, random_state=0, verbose=2
     ).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
+    *lines, closing = capsys.readouterr().out.splitlines()
     assert len(lines) == 7
     assert all("epoch" in line and "loss" in line for line in lines)
     assert [int(line.split("epoch")[1].split()[0]) for line in lines] == list(range(1, 8))
+    assert closing == "training: 7 epochs, stopped: max_epochs reached; best epoch 7"
 
 
 def test_verbose_with_early_stopping_shows_validation(small_graph, capsys):
@@ -537,13 +541,14 @@ def test_verbose_with_early_stopping_shows_validation(small_graph, capsys):
         early_stopping=True,
         n_iter_no_change=100,
         random_state=0,
-        verbose=1,
+        verbose=2,
     )
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
+    *lines, closing = capsys.readouterr().out.splitlines()
     assert len(lines) == 6
-    assert all("validation" in line for line in lines)
+    assert all("validation accuracy" in line for line in lines)
+    assert "best epoch" in closing and "validation accuracy" in closing
 
 
 def test_silent_by_default(small_graph, capsys):

@@ -1,4 +1,5 @@
 import pickle
+import time
 
 import networkx as nx
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_consistent_length
+from sklearn.utils.validation import check_array, check_consistent_length
 
-from skgkedm import GraphNodes
+from skgkedm import GKEDMClassifier, GraphNodes
+from skgkedm._structural_features import positional_features
 
 # A 5-node path 0-1-2-3-4 plus the edge 0-4 (a cycle), with 2 features per node.
 CYCLE = np.array(
@@ -104,9 +106,9 @@ def test_len_shape_indices_node_ids():
 def test_no_features_gives_structural_features():
     # Degrees on the 5-cycle are all 2, so every node sees log(3) around it.
     X = GraphNodes(sp.csr_array(CYCLE))
-    assert X.shape == (5, 3)
+    assert X.shape == (5, 15)
     expected = np.tile([1.0, np.log(3.0), np.log(3.0)], (5, 1))
-    np.testing.assert_allclose(X.features, expected, rtol=1e-6)
+    np.testing.assert_allclose(X.features[:, :3], expected, rtol=1e-6)
 
 
 def test_duplicate_entries_are_summed():
@@ -343,13 +345,79 @@ def test_invalid_graph_raises_value_error(adjacency, features, match):
         GraphNodes(adjacency, features)
 
 
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.empty_graph(1),
+        nx.empty_graph(6),
+        nx.path_graph(2),
+        nx.cycle_graph(5),
+        nx.karate_club_graph(),
+        nx.disjoint_union(nx.complete_graph(40), nx.star_graph(30)),
+    ],
+    ids=["one_node", "no_edges", "one_edge", "cycle", "karate", "two_components"],
+)
+def test_computed_features_have_a_fixed_count_and_are_deterministic(graph):
+    # The count must not depend on the graph: a model fitted on one featureless graph
+    # predicts on any other (n_features_in_).
+    first = GraphNodes.from_networkx(graph).features
+    assert first.shape == (graph.number_of_nodes(), 15)
+    assert first.dtype == np.float32
+    assert np.all(np.isfinite(first))
+    np.testing.assert_array_equal(GraphNodes.from_networkx(graph).features, first)
+
+
+def normalized_adjacency(G):
+    adjacency = nx.to_numpy_array(G, weight=None)
+    scale = 1 / np.sqrt(adjacency.sum(axis=1))
+    return adjacency * scale[:, None] * scale[None, :]
+
+
+def test_positional_features_are_the_extreme_eigenvectors():
+    # Four planted communities: eigenvalue 1 (trivial, left out), then three that
+    # stand apart from the rest of the spectrum and span the community structure.
+    G = nx.planted_partition_graph(4, 40, 0.3, 0.02, seed=0)
+    values, vectors = np.linalg.eigh(normalized_adjacency(G))
+    assert values[-4] - values[-5] > 0.3
+    features = positional_features(nx.to_scipy_sparse_array(G, format="csr"))
+    found = features[:, :3] / np.linalg.norm(features[:, :3], axis=0)
+    cosines = np.linalg.svd(vectors[:, -4:-1].T @ found, compute_uv=False)
+    np.testing.assert_allclose(cosines, 1.0, atol=1e-4)
+    # Orthogonal to the trivial eigenvector sqrt(degree).
+    assert np.abs(vectors[:, -1] @ found).max() < 1e-6
+
+
+def test_positional_features_separate_communities_and_bipartite_sides():
+    # Two 5-cliques joined by one edge: the smoothest eigenvector splits them.
+    barbell = positional_features(nx.to_scipy_sparse_array(nx.barbell_graph(5, 0)))
+    assert np.all(barbell[:5, 0] > 0) and np.all(barbell[5:, 0] < 0)
+    # Women and events of the Southern women graph: the least smooth one splits them.
+    G = nx.davis_southern_women_graph()
+    sides = np.array([G.nodes[node]["bipartite"] for node in G])
+    davis = positional_features(nx.to_scipy_sparse_array(G, format="csr"))
+    assert np.all(davis[sides == 0, 8] > 0) and np.all(davis[sides == 1, 8] < 0)
+
+
+def test_a_featureless_graph_learns_its_communities():
+    # Degree features alone gave chance (0.47) on the hidden half of the karate club.
+    G = nx.karate_club_graph()
+    y = np.array([G.nodes[node]["club"] for node in G])
+    train, test = train_test_split(np.arange(34), train_size=0.5, stratify=y, random_state=0)
+    X = GraphNodes.from_networkx(G)
+    clf = GKEDMClassifier(max_epochs=50, hidden_dims=(16,), schedule="joint", random_state=0)
+    clf.fit(X[train], y[train])
+    assert clf.score(X[test], y[test]) >= 0.85
+    # The feature count does not depend on the graph, so any other graph can be predicted.
+    assert clf.predict(nx.les_miserables_graph()).shape == (77,)
+
+
 # --- networkx -------------------------------------------------------------------------
 
 
 def test_from_networkx_karate_club_structural_features():
     G = nx.karate_club_graph()
     X = GraphNodes.from_networkx(G)
-    assert X.shape == (34, 3)
+    assert X.shape == (34, 15)
     np.testing.assert_array_equal(X.node_ids, list(G.nodes))
     # karate_club_graph's edges carry a "weight" attribute (interaction counts).
     expected_adjacency = np.zeros((34, 34))
@@ -361,7 +429,7 @@ def test_from_networkx_karate_club_structural_features():
     for position, node in enumerate(G.nodes):
         neighbour_mean = np.mean([log_degree[other] for other in G.neighbors(node)])
         np.testing.assert_allclose(
-            X.features[position], [1.0, log_degree[node], neighbour_mean], rtol=1e-5
+            X.features[position, :3], [1.0, log_degree[node], neighbour_mean], rtol=1e-5
         )
 
 
@@ -384,7 +452,7 @@ def test_from_networkx_string_ids_keep_node_order():
 def test_from_networkx_tuple_ids():
     G = nx.grid_2d_graph(2, 3)
     X = GraphNodes.from_networkx(G)
-    assert X.shape == (6, 3)
+    assert X.shape == (6, 15)
     assert X.node_ids.shape == (6,)
     assert list(X.node_ids) == list(G.nodes)
     assert X[[4]].node_ids[0] == list(G.nodes)[4]
@@ -451,9 +519,10 @@ def test_from_networkx_self_loops_isolated_nodes_and_components():
     assert adjacency[6].sum() == adjacency[:, 6].sum() == 0
     assert adjacency[:3, 3:].sum() == adjacency[3:, :3].sum() == 0
     # Isolated nodes: degree 0, no neighbours; self-loops do not count as degree.
-    np.testing.assert_array_equal(X.features[5], [1.0, 0.0, 0.0])
-    np.testing.assert_allclose(X.features[4], [1.0, np.log(2.0), np.log(2.0)], rtol=1e-6)
-    np.testing.assert_allclose(X.features[1], [1.0, np.log(3.0), np.log(2.0)], rtol=1e-6)
+    np.testing.assert_array_equal(X.features[5, :3], [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(X.features[4, :3], [1.0, np.log(2.0), np.log(2.0)], rtol=1e-6)
+    np.testing.assert_allclose(X.features[1, :3], [1.0, np.log(3.0), np.log(2.0)], rtol=1e-6)
+    assert np.all(np.isfinite(X.features))
 
 
 @pytest.mark.parametrize(
@@ -542,6 +611,26 @@ def test_safe_indexing():
     np.testing.assert_array_equal(masked.indices, [8, 9, 10, 11])
     listed = _safe_indexing(X[2:], [0, 1])
     np.testing.assert_array_equal(listed.indices, [2, 3])
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [np.asarray, np.array, check_array, lambda X: np.hstack([np.ones((len(X), 1)), X])],
+    ids=["asarray", "array", "check_array", "hstack"],
+)
+def test_conversion_to_an_array_is_refused(convert):
+    X, _, _ = make_nodes(N)
+    with pytest.raises(TypeError, match=r"GraphNodes cannot become a NumPy array.*X\.features"):
+        convert(X[:4])
+
+
+def test_conversion_to_an_array_is_refused_at_once_on_cora(cora):
+    # NumPy used to read GraphNodes as a nested sequence and recurse 64 levels deep
+    # through the 2,708 nodes before failing (7 to 35 seconds).
+    started = time.perf_counter()
+    with pytest.raises(TypeError, match="GraphNodes"):
+        np.asarray(cora.X)
+    assert time.perf_counter() - started < 0.5
 
 
 @pytest.mark.parametrize("stratify", [False, True])

@@ -93,3 +93,28 @@ def test_diverging_training_raises_and_suggests_a_lower_learning_rate(small_grap
     exploding = GraphNodes(X.adjacency, np.full(X.features.shape, 1e38, dtype=np.float32))
     with pytest.raises(ValueError, match="lower learning_rate"):
         GKEDMClassifier(**fast).fit(exploding, y)
+
+
+def string_labels_with_marker(y, container):
+    """Class names for y, with the integer marker -1 on every third node."""
+    labels = np.array(["cat", "dog", "eel"], dtype=object)[y]
+    labels[::3] = -1
+    if container == "marker_first":
+        return labels
+    if container == "list":  # NumPy reads the list as strings: -1 becomes "-1"
+        return labels.tolist()
+    labels[0] = "cat"  # a string first: np.unique then fails comparing str with int
+    return labels
+
+
+@pytest.mark.parametrize("container", ["marker_first", "string_first", "list"])
+def test_string_labels_have_no_unlabelled_marker(small_graph, fast, container):
+    X, y = small_graph
+    labels = string_labels_with_marker(y, container)
+    with pytest.raises(ValueError, match="only integer labels have an unlabelled marker"):
+        GKEDMClassifier(**fast).fit(X, labels)
+    # What the message suggests: fit on the labelled nodes only.
+    labels = np.asarray(labels, dtype=object)
+    labelled = np.flatnonzero((labels != -1) & (labels != "-1"))
+    model = GKEDMClassifier(**fast).fit(X[labelled], labels[labelled])
+    assert model.classes_.tolist() == ["cat", "dog", "eel"]

@@ -1,79 +1,245 @@
-"""Saved models: joblib, pickle and skops round trips, versions, devices."""
+"""Saved models: pickle, joblib and skops round trips, saved formats, versions, devices."""
 
 import io
+import pathlib
 import pickle
 
 import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
 
-from skgkedm import GKEDMClassifier
+import skgkedm
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm._persistence import FORMAT_VERSION
+from skgkedm._spec import NetworkSpec
+from skgkedm.datasets import make_node_classification
 
-
-@pytest.fixture
-def fitted(small_graph, fast):
-    X, y = small_graph
-    return GKEDMClassifier(**fast).fit(X[:200], y[:200]), X[200:]
+DATA = pathlib.Path(__file__).parent / "data"
+# Written by tests/data/make_fixtures.py; the folder names the version and commit.
+SAVED_BEFORE = {
+    # Before GKEDM's scoring and update were choices: the architecture dict lacks them.
+    "skgkedm-0.1.0.dev0-5d6d760": "0.1.0.dev0",
+    # The last commit of saved format 0 (the architecture as a dict).
+    "skgkedm-0.1.0.dev0-83ea708": "0.1.0.dev0",
+}
+SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
 
 def pickled_modules(model):
-    """Top-level packages of the classes a pickle of ``model`` needs to load."""
+    """Full module names of the classes and functions a pickle of ``model`` loads."""
     modules = set()
 
     class RecordingUnpickler(pickle.Unpickler):
         def find_class(self, module, name):
-            modules.add(module.split(".")[0])
+            modules.add(module)
             return super().find_class(module, name)
 
     RecordingUnpickler(io.BytesIO(pickle.dumps(model))).load()
     return modules
 
 
-def test_pickle_holds_no_torch_object(fitted):
+def feature_rows(n_samples):
+    X, y = make_node_classification(n_samples, n_classes=3, n_features=8, random_state=0)
+    return np.asarray(X.features, dtype=np.float64), y
+
+
+@pytest.fixture(params=["graph", "rows", "distilled"])
+def fitted(request, small_graph, fast):
+    """A fitted model of each kind and the input it predicts on."""
+    X, y = small_graph
+    if request.param == "graph":
+        return GKEDMClassifier(**fast).fit(X[:200], y[:200]), X[200:]
+    if request.param == "rows":
+        features, y_rows = feature_rows(150)
+        model = GKEDMClassifier(**fast, backbone="sage").fit(features[:100], y_rows[:100])
+        return model, features[100:]
+    small = {**fast, "max_epochs": 10}
+    model = DistilledGCNClassifier(
+        teacher=GKEDMClassifier(**{**small, "hidden_dims": (32,)}),
+        student=GKEDMClassifier(**{**small, "hidden_dims": (8,)}),
+        random_state=0,
+    ).fit(X[:200], y[:200])
+    return model, X[200:]
+
+
+def dump_load(model, how, tmp_path):
+    if how == "pickle":
+        return pickle.loads(pickle.dumps(model))
+    joblib.dump(model, tmp_path / "model.joblib")
+    return joblib.load(tmp_path / "model.joblib")
+
+
+# --- round trips of the current format ----------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib"])
+def test_round_trip_restores_the_fitted_model(fitted, how, tmp_path, recwarn):
+    model, X_test = fitted
+    expected = model.predict_proba(X_test)
+    loaded = dump_load(model, how, tmp_path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params().keys() == model.get_params().keys()
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), expected)
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    # Exactly the fitted attributes: the saved versions and format stay in the file.
+    assert sorted(vars(loaded)) == sorted(vars(model))
+    assert not [w for w in recwarn if "saved with" in str(w.message)]
+
+
+def test_pickling_leaves_the_model_unchanged(fitted):
     model, _ = fitted
-    assert "torch" not in pickled_modules(model)
-    assert "torch_geometric" not in pickled_modules(model)
+    before = sorted(vars(model))
+    pickle.dumps(model)
+    assert sorted(vars(model)) == before
 
 
-@pytest.mark.parametrize("dump_load", ["pickle", "joblib"])
-def test_round_trip_predicts_identically(fitted, dump_load, tmp_path):
+def test_pickle_holds_no_torch_object_and_no_graph(fitted):
     model, X_test = fitted
-    if dump_load == "pickle":
-        loaded = pickle.loads(pickle.dumps(model))
-    else:
-        joblib.dump(model, tmp_path / "model.joblib")
-        loaded = joblib.load(tmp_path / "model.joblib")
-    assert np.array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
-    assert loaded.get_params() == model.get_params()
+    model.predict_proba(X_test)  # whatever predict caches must not be pickled either
+    modules = pickled_modules(model)
+    assert {module.split(".")[0] for module in modules}.isdisjoint({"torch", "torch_geometric"})
+    assert "skgkedm._graph_nodes" not in modules
 
 
-def test_skops_round_trip_with_trusted_types(fitted, tmp_path):
+def test_unfitted_estimator_round_trip(fast):
+    loaded = pickle.loads(pickle.dumps(GKEDMClassifier(**fast)))
+    assert loaded.get_params() == GKEDMClassifier(**fast).get_params()
+    assert not hasattr(loaded, "classes_")
+
+
+def test_graph_nodes_and_model_travel_together(small_graph, fast):
+    X, y = small_graph
+    model = GKEDMClassifier(**fast).fit(X[:200], y[:200])
+    loaded_model, loaded_X = pickle.loads(pickle.dumps((model, X[200:])))
+    assert isinstance(loaded_X, GraphNodes)
+    np.testing.assert_array_equal(
+        loaded_model.predict_proba(loaded_X), model.predict_proba(X[200:])
+    )
+
+
+def test_skops_round_trip_with_trusted_types(small_graph, fast, tmp_path):
     sio = pytest.importorskip("skops.io")
-    model, X_test = fitted
+    X, y = small_graph
+    model = GKEDMClassifier(**fast).fit(X[:200], y[:200])
     path = tmp_path / "model.skops"
     sio.dump(model, path)
     untrusted = sio.get_untrusted_types(file=path)
-    assert "skgkedm._classifier.GKEDMClassifier" in untrusted
+    assert {"skgkedm._classifier.GKEDMClassifier", "skgkedm._spec.NetworkSpec"} <= set(untrusted)
     with pytest.raises(Exception, match=r"[Uu]ntrusted"):
         sio.load(path)
     loaded = sio.load(path, trusted=untrusted)
-    assert np.array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    np.testing.assert_array_equal(loaded.predict_proba(X[200:]), model.predict_proba(X[200:]))
 
 
-def test_loading_with_another_version_warns(fitted):
-    model, X_test = fitted
+# --- versions and saved formats -------------------------------------------------------------
+
+
+def saved_input(arrays):
+    """The input a fixture's model predicts on, rebuilt from its .npz arrays."""
+    if "adjacency_indptr" not in arrays:
+        return arrays["features"]
+    adjacency = sp.csr_array(
+        (arrays["adjacency_data"], arrays["adjacency_indices"], arrays["adjacency_indptr"])
+    )
+    return GraphNodes(adjacency, arrays["features"])[arrays["indices"]]
+
+
+@pytest.mark.parametrize("extension", ["pkl", "joblib"])
+@pytest.mark.parametrize("name", SAVED_MODELS)
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_by_earlier_versions_load_and_predict_as_saved(folder, name, extension):
+    arrays = np.load(DATA / folder / f"{name}.npz")
+    with pytest.warns(UserWarning, match=f"saved with skgkedm {SAVED_BEFORE[folder]} "):
+        model = joblib.load(DATA / folder / f"{name}.{extension}")
+    np.testing.assert_allclose(
+        model.predict_proba(saved_input(arrays)), arrays["proba"], rtol=0, atol=1e-6
+    )
+    fitted = [model] if isinstance(model, GKEDMClassifier) else [model.teacher_, model.student_]
+    for classifier in fitted:
+        assert isinstance(classifier._architecture, NetworkSpec)
+    # Every parameter is present again (templates too), so the model can be cloned.
+    templates = [] if isinstance(model, GKEDMClassifier) else [model.teacher, model.student]
+    for classifier in [*fitted, *templates]:
+        assert classifier.get_params().keys() == GKEDMClassifier().get_params().keys()
+    assert clone(model).get_params().keys() == model.get_params().keys()
+
+
+def test_models_saved_before_gkedm_variants_keep_the_papers_module():
+    with pytest.warns(UserWarning, match="saved with skgkedm"):
+        model = joblib.load(DATA / "skgkedm-0.1.0.dev0-5d6d760" / "gkedm_graph.pkl")
+    assert (model._architecture.gkedm_scoring, model._architecture.gkedm_update) == (
+        "dot",
+        "residual",
+    )
+    # The parameters say what the network is, so a clone refits the same architecture.
+    assert (model.gkedm_scoring, model.gkedm_update) == ("dot", "residual")
+
+
+@pytest.fixture(scope="module")
+def fitted_now():
+    """Models of each saved kind, fitted by the installed skgkedm in a few epochs."""
+    X, y = make_node_classification(60, n_classes=3, random_state=0)
+    quick = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
+    return {
+        "gkedm_graph": GKEDMClassifier(**quick).fit(X, y),
+        "gkedm_knn": GKEDMClassifier(**quick).fit(np.asarray(X.features), y),
+        "distilled_graph": DistilledGCNClassifier(
+            GKEDMClassifier(**quick), GKEDMClassifier(**quick), random_state=0
+        ).fit(X, y),
+    }
+
+
+@pytest.mark.parametrize("name", SAVED_MODELS)
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_by_earlier_versions_have_what_a_new_fit_sets(folder, name, fitted_now):
+    with pytest.warns(UserWarning, match="saved with skgkedm"):
+        old = joblib.load(DATA / folder / f"{name}.pkl")
+    # transduction_ needs the training graph, which a saved model does not hold.
+    assert set(vars(fitted_now[name])) - {"transduction_"} <= set(vars(old))
+
+
+def test_two_phase_models_saved_by_earlier_versions_keep_their_recipe():
+    # 0.1.0.dev0 ran max_epochs in each phase; now max_epochs is the total.
+    with pytest.warns(UserWarning, match="saved with skgkedm"):
+        model = joblib.load(DATA / "skgkedm-0.1.0.dev0-83ea708" / "gkedm_graph.pkl")
+    assert model.schedule == "two_phase"
+    assert (model.max_epochs, model.second_phase_fraction) == (10, 0.5)
+    assert model.n_iter_ == model.max_epochs
+
+
+def test_loading_with_another_version_warns(small_graph, fast):
+    X, y = small_graph
+    model = GKEDMClassifier(**fast).fit(X[:200], y[:200])
     state = model.__getstate__()
     state["_saved_versions"] = {**state["_saved_versions"], "skgkedm": "0.0.1"}
     loaded = GKEDMClassifier.__new__(GKEDMClassifier)
     with pytest.warns(UserWarning, match="saved with skgkedm 0.0.1"):
         loaded.__setstate__(state)
-    assert np.array_equal(loaded.predict_proba(X_test), model.predict_proba(X_test))
+    np.testing.assert_array_equal(loaded.predict_proba(X[200:]), model.predict_proba(X[200:]))
 
 
-def test_same_version_loads_silently(fitted, recwarn):
-    model, _ = fitted
-    pickle.loads(pickle.dumps(model))
-    assert not [w for w in recwarn if "saved with" in str(w.message)]
+@pytest.mark.parametrize("fitted_model", [True, False])
+def test_a_newer_saved_format_asks_to_upgrade(small_graph, fast, monkeypatch, fitted_model):
+    X, y = small_graph
+    model = GKEDMClassifier(**fast)
+    if fitted_model:
+        model.fit(X[:200], y[:200])
+    with monkeypatch.context() as future:
+        future.setattr("skgkedm._persistence.FORMAT_VERSION", FORMAT_VERSION + 1)
+        future.setattr(skgkedm, "__version__", "9.0.0")
+        data = pickle.dumps(model)
+    saved = "saved by skgkedm 9.0.0 in" if fitted_model else "saved in"
+    message = (
+        rf"{saved} saved format {FORMAT_VERSION + 1}, but the installed skgkedm "
+        rf".* reads formats up to {FORMAT_VERSION}\. Upgrade skgkedm"
+    )
+    with pytest.raises(ValueError, match=message):
+        pickle.loads(data)
+
+
+# --- devices --------------------------------------------------------------------------------
 
 
 def test_model_fitted_for_cuda_falls_back_to_cpu(small_graph, fast, monkeypatch):
@@ -90,4 +256,4 @@ def test_model_fitted_for_cuda_falls_back_to_cpu(small_graph, fast, monkeypatch)
     loaded = joblib.load(buffer)
     with pytest.warns(RuntimeWarning, match="CUDA is not available"):
         proba = loaded.predict_proba(X[200:])
-    assert np.array_equal(proba, reference.predict_proba(X[200:]))
+    np.testing.assert_array_equal(proba, reference.predict_proba(X[200:]))

@@ -6,8 +6,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from torch_geometric.utils import add_self_loops, remove_self_loops
 
+from ._dropout import dropout
 from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax
 
 SCORINGS = ("dot", "cosine", "additive")
@@ -176,7 +176,7 @@ class GKEDM(nn.Module):
         if self.update == "residual":
             nn.init.constant_(self.residual_scale, self.initial_residual_scale)
 
-    def forward(self, h: Tensor, edge_index) -> GKEDMOutput:
+    def forward(self, h: Tensor, edge_index, generator=None) -> GKEDMOutput:
         """Enhance node representations by attention along the edges.
 
         Parameters
@@ -188,6 +188,9 @@ class GKEDM(nn.Module):
             Duplicate edges are not allowed. An :class:`EdgeLayout` (built once with
             :meth:`EdgeLayout.from_edge_index`) skips sorting the edges at every call
             and is used as given: no self-loops are added to it.
+        generator : torch.Generator, default=None
+            Source of the attention dropout mask during training (torch's global
+            generator when None).
 
         Returns
         -------
@@ -199,13 +202,15 @@ class GKEDM(nn.Module):
         layout = edge_index
         if not isinstance(layout, EdgeLayout):
             if self.add_self_loops:
+                from torch_geometric.utils import add_self_loops, remove_self_loops
+
                 edge_index, _ = remove_self_loops(edge_index)
                 edge_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
             layout = EdgeLayout.from_edge_index(edge_index, n_nodes)
         value = self.value(h) if self.values == "projected" else h
         value = value.view(n_nodes, self.heads, -1)
         attention = edge_softmax(self._scores(h, layout), layout)
-        weights = F.dropout(attention, p=self.attention_dropout, training=self.training)
+        weights = dropout(attention, self.attention_dropout, self.training, generator)
         z = edge_aggregate(weights, value, layout).reshape(n_nodes, self.channels)
         if self.values == "projected":
             z = self.output(z)

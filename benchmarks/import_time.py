@@ -1,0 +1,172 @@
+"""Time to first prediction: import time, load-and-predict time, and when n_jobs pays off.
+
+Every timing runs in a fresh Python process, as a script, a notebook kernel or a joblib
+worker starts. The table gives median and minimum over ``--repeats`` processes of:
+
+- ``import torch``, ``import torch_geometric`` and ``import skgkedm`` (the import
+  statement only, not the interpreter's start), whether ``import skgkedm`` loaded
+  PyTorch Geometric, and, from separate runs under ``python -X importtime`` (which
+  slows imports down), the cumulative time of each heavy package it pulled in
+  (scikit-learn's includes the SciPy modules it loads);
+- loading a fitted ``GKEDMClassifier`` (saved with joblib, fitted here first on a
+  generated graph) and its first ``predict`` on that graph;
+- a 12-fit ``GridSearchCV`` (4 candidates, 3 folds, ``refit=False``) on a generated
+  graph with ``n_jobs=1`` and ``n_jobs=2`` (loky workers start fresh, so they pay the
+  imports), for each ``--grid-epochs`` (``--grid-epochs`` alone skips them).
+
+    OMP_NUM_THREADS=1 python benchmarks/import_time.py \
+        [--repeats 5] [--grid-repeats 3] [--grid-nodes 1000] [--grid-epochs 20 200]
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from skgkedm import GKEDMClassifier
+from skgkedm.datasets import make_node_classification
+
+HEAVY_PACKAGES = ("torch", "torch_geometric", "sklearn", "networkx")
+WIDTH = 48
+
+IMPORT_CODE = """
+import time
+started = time.perf_counter()
+import {module}
+seconds = time.perf_counter() - started
+import json, sys
+print(json.dumps({{"seconds": seconds, "pyg_loaded": "torch_geometric" in sys.modules}}))
+"""
+
+PREDICT_CODE = """
+import time
+started = time.perf_counter()
+import joblib
+model = joblib.load({model!r})
+X = joblib.load({data!r})
+loaded = time.perf_counter()
+model.predict(X)
+predicted = time.perf_counter()
+import json
+print(json.dumps({{"load": loaded - started, "predict": predicted - loaded}}))
+"""
+
+GRID_CODE = """
+import json, time
+from sklearn.model_selection import GridSearchCV
+from skgkedm import GKEDMClassifier
+from skgkedm.datasets import make_node_classification
+X, y = make_node_classification({n_nodes}, random_state=0)
+grid = {{"hidden_dims": [(16,), (32,)], "learning_rate": [0.01, 0.05]}}
+model = GKEDMClassifier(max_epochs={epochs}, device="cpu", random_state=0)
+search = GridSearchCV(model, grid, cv=3, n_jobs={n_jobs}, refit=False)
+started = time.perf_counter()
+search.fit(X, y)
+print(json.dumps({{"seconds": time.perf_counter() - started}}))
+"""
+
+
+def run_fresh(code, *options):
+    """Run ``code`` in a fresh interpreter; return its printed JSON and its stderr."""
+    done = subprocess.run(
+        [sys.executable, *options, "-c", code], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+def cumulative_import_seconds(importtime_log):
+    """Cumulative import time of each heavy package, from ``-X importtime`` output."""
+    seconds = {}
+    for line in importtime_log.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) == 3 and fields[1].strip().isdigit():
+            name = fields[2].strip()
+            if name in HEAVY_PACKAGES and name not in seconds:
+                seconds[name] = int(fields[1]) / 1e6
+    return seconds
+
+
+def show(rows):
+    for name, value in rows:
+        print(f"{name:<{WIDTH}}  {value}", flush=True)
+
+
+def summary(values):
+    """'median (min)' in seconds."""
+    return f"{np.median(values):.2f} ({np.min(values):.2f})"
+
+
+def time_imports(repeats):
+    rows = []
+    for module in ("torch", "torch_geometric", "skgkedm"):
+        runs = [run_fresh(IMPORT_CODE.format(module=module))[0] for _ in range(repeats)]
+        rows.append((f"import {module}", summary([r["seconds"] for r in runs])))
+    pyg_loaded = {r["pyg_loaded"] for r in runs}
+    rows.append(("  skgkedm loads torch_geometric", ", ".join(map(str, sorted(pyg_loaded)))))
+    logs = [
+        run_fresh(IMPORT_CODE.format(module="skgkedm"), "-X", "importtime")[1]
+        for _ in range(repeats)
+    ]
+    breakdown = [cumulative_import_seconds(log) for log in logs]
+    for package in HEAVY_PACKAGES:
+        times = [b[package] for b in breakdown if package in b]
+        if times:
+            rows.append((f"  of which {package} (-X importtime)", summary(times)))
+    return rows
+
+
+def time_load_and_predict(repeats, folder):
+    X, y = make_node_classification(1000, random_state=0)
+    model = GKEDMClassifier(max_epochs=20, device="cpu", random_state=0).fit(X, y)
+    model_path, data_path = str(folder / "model.joblib"), str(folder / "X.joblib")
+    joblib.dump(model, model_path)
+    joblib.dump(X, data_path)
+    code = PREDICT_CODE.format(model=model_path, data=data_path)
+    runs = [run_fresh(code)[0] for _ in range(repeats)]
+    return [
+        ("joblib.load model + X (imports skgkedm)", summary([r["load"] for r in runs])),
+        ("first predict (1,000 nodes)", summary([r["predict"] for r in runs])),
+        ("load + first predict", summary([r["load"] + r["predict"] for r in runs])),
+    ]
+
+
+def time_grid_search(repeats, n_nodes, epochs):
+    rows = []
+    for n_jobs in (1, 2):
+        code = GRID_CODE.format(n_nodes=n_nodes, epochs=epochs, n_jobs=n_jobs)
+        seconds = [run_fresh(code)[0]["seconds"] for _ in range(repeats)]
+        rows.append((f"GridSearchCV 12 fits, {epochs} epochs, n_jobs={n_jobs}", seconds))
+    ratio = np.median(rows[0][1]) / np.median(rows[1][1])
+    return [(name, summary(seconds)) for name, seconds in rows] + [
+        (f"  n_jobs=2 speed-up, {epochs} epochs", f"{ratio:.2f}x")
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--grid-repeats", type=int, default=3)
+    parser.add_argument("--grid-nodes", type=int, default=1000)
+    parser.add_argument(
+        "--grid-epochs",
+        type=int,
+        nargs="*",
+        default=[20, 200],
+        help="max_epochs of each grid search timed; none skips the grid searches",
+    )
+    args = parser.parse_args()
+    print(f"{'what':<{WIDTH}}  seconds: median (min)")
+    show(time_imports(args.repeats))
+    with tempfile.TemporaryDirectory() as folder:
+        show(time_load_and_predict(args.repeats, Path(folder)))
+    for epochs in args.grid_epochs:
+        show(time_grid_search(args.grid_repeats, args.grid_nodes, epochs))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The architecture of a fitted network: what a saved model needs besides its weights."""
+
+from dataclasses import MISSING, dataclass, fields
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSpec:
+    """Architecture of a :class:`~skgkedm._network.GKEDMNetwork`, saved with the model.
+
+    A fitted estimator keeps one as ``_architecture``: predictions rebuild exactly the
+    network that was trained from it and the stored weights, whatever the estimator's
+    parameters say later. Fields that were added after the first saved format have
+    defaults: the value that reproduces models saved before the field existed. Adding
+    a field therefore needs such a default and a bump of
+    ``skgkedm._persistence.FORMAT_VERSION``.
+
+    Parameters
+    ----------
+    in_dim : int
+        Features per node.
+    hidden_dims : tuple of int
+        Width of each hidden layer.
+    n_classes : int
+        Width of the output layer.
+    backbone : {"gcn", "sage", "gat", "gin"}
+        Message-passing layers.
+    activation : str
+        Activation after each hidden layer, a name torch_geometric's
+        ``activation_resolver`` knows.
+    dropout : float
+        Dropout on the input features and hidden representations.
+    gat_heads : int
+        Attention heads of GAT hidden layers.
+    gkedm : bool
+        Whether GKEDM follows the last hidden layer.
+    gkedm_heads : int
+        Attention heads of GKEDM.
+    gkedm_values : {"identity", "projected"}
+        What GKEDM aggregates.
+    gkedm_dropout : float
+        Dropout on GKEDM's attention weights.
+    gkedm_scoring : {"dot", "cosine", "additive"}, default="dot"
+        GKEDM's attention scores. Added in saved format 1 (skgkedm 0.2.0); models
+        saved before it used the scaled dot product.
+    gkedm_update : {"residual", "gated", "replace"}, default="residual"
+        How GKEDM updates a node. Added in saved format 1 (skgkedm 0.2.0); models
+        saved before it used the residual update.
+
+    Examples
+    --------
+    >>> from skgkedm._spec import NetworkSpec
+    >>> spec = NetworkSpec(
+    ...     in_dim=16, hidden_dims=(64,), n_classes=3, backbone="gcn", activation="relu",
+    ...     dropout=0.5, gat_heads=8, gkedm=True, gkedm_heads=4, gkedm_values="identity",
+    ...     gkedm_dropout=0.0,
+    ... )
+    >>> spec.gkedm_scoring, spec.gkedm_update
+    ('dot', 'residual')
+    """
+
+    in_dim: int
+    hidden_dims: tuple[int, ...]
+    n_classes: int
+    backbone: str
+    activation: str
+    dropout: float
+    gat_heads: int
+    gkedm: bool
+    gkedm_heads: int
+    gkedm_values: str
+    gkedm_dropout: float
+    gkedm_scoring: str = "dot"
+    gkedm_update: str = "residual"
+
+
+def later_field_defaults():
+    """Fields of NetworkSpec added after the first saved format, with their defaults.
+
+    Returns
+    -------
+    defaults : dict of str to object
+        The value each such field takes for a model saved before it existed.
+
+    Examples
+    --------
+    >>> from skgkedm._spec import later_field_defaults
+    >>> later_field_defaults()["gkedm_update"]
+    'residual'
+    """
+    return {
+        field.name: field.default for field in fields(NetworkSpec) if field.default is not MISSING
+    }

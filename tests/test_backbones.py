@@ -1,0 +1,182 @@
+"""Each backbone's record, its layers against stock PyTorch Geometric, and lazy PyG."""
+
+import copy
+import subprocess
+import sys
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch import nn
+from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
+
+from skgkedm import GKEDMClassifier, GraphNodes
+from skgkedm._backbones import BACKBONES
+from skgkedm._graph_tensors import features_tensor, message_edges
+from skgkedm.datasets import make_node_classification
+
+# Propagation matrices are sparse CSR tensors: torch warns that they are "in beta".
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse:UserWarning")
+
+N_FEATURES = 12
+GAT_HEADS = 4
+
+
+def weighted_directed_graph():
+    """A directed graph with random positive weights and no self-loops."""
+    graph = nx.gnp_random_graph(30, 0.15, seed=0, directed=True)
+    rng = np.random.default_rng(0)
+    for source, target in graph.edges:
+        graph.edges[source, target]["weight"] = float(rng.uniform(0.5, 3.0))
+    return graph
+
+
+GRAPHS = {
+    # Zachary's karate club: undirected, edge weights 1 to 7, messages both ways.
+    "karate": (nx.karate_club_graph(), True),
+    "directed": (weighted_directed_graph(), False),
+}
+
+
+@pytest.fixture(params=sorted(GRAPHS))
+def graph(request):
+    """(edge_index, edge_weight, n_nodes, dense adjacency) of a real graph."""
+    networkx_graph, symmetrize = GRAPHS[request.param]
+    nodes = GraphNodes.from_networkx(networkx_graph)
+    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
+    adjacency = nodes.adjacency.maximum(nodes.adjacency.T) if symmetrize else nodes.adjacency
+    return edge_index, edge_weight, nodes.n_nodes, adjacency.toarray()
+
+
+@pytest.fixture(params=["dense", "sparse"])
+def features(request, graph):
+    """Bag-of-words-like features as ours receives them, and dense for stock PyG."""
+    n_nodes = graph[2]
+    rng = np.random.default_rng(1)
+    words = (rng.random((n_nodes, N_FEATURES)) < 0.3) * rng.uniform(0.5, 2.0, (n_nodes, 1))
+    words = words.astype(np.float32)
+    dense = torch.from_numpy(words)
+    if request.param == "dense":
+        return dense, dense
+    return features_tensor(sp.csr_array(words)), dense
+
+
+def ours(name, graph, x, is_output, out_dim=8):
+    """The package's layer for ``name`` and its output on ``graph``."""
+    edge_index, edge_weight, n_nodes, _ = graph
+    backbone = BACKBONES[name]
+    torch.manual_seed(0)
+    conv = backbone.build_conv(
+        N_FEATURES, out_dim, is_output=is_output, activation=nn.ReLU(), gat_heads=GAT_HEADS
+    ).eval()
+    with torch.no_grad():
+        return conv, conv(x, backbone.propagation(edge_index, edge_weight, n_nodes))
+
+
+def stock_output(reference, conv, *inputs):
+    """Run a stock PyG layer with ``conv``'s weights."""
+    reference.load_state_dict(conv.state_dict())
+    with torch.no_grad():
+        return reference.eval()(*inputs)
+
+
+@pytest.mark.parametrize("is_output", [False, True])
+def test_gcn_with_precomputed_normalisation_matches_pyg_gcnconv(graph, features, is_output):
+    x, dense = features
+    edge_index, edge_weight = graph[:2]
+    conv, out = ours("gcn", graph, x, is_output)
+    # Stock GCNConv normalises and adds self-loops itself, from the raw weighted edges.
+    expected = stock_output(GCNConv(N_FEATURES, 8), conv, dense, edge_index, edge_weight)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("is_output", [False, True])
+def test_linear_first_sage_matches_pyg_sageconv(graph, features, is_output):
+    x, dense = features
+    conv, out = ours("sage", graph, x, is_output)
+    expected = stock_output(SAGEConv(N_FEATURES, 8), conv, dense, graph[0])
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("is_output", [False, True])
+def test_gat_with_precomputed_self_loops_matches_pyg_gatconv(graph, features, is_output):
+    x, dense = features
+    conv, out = ours("gat", graph, x, is_output)
+    heads = 1 if is_output else GAT_HEADS
+    reference = GATConv(N_FEATURES, 8 // heads, heads=heads, concat=not is_output)
+    assert reference.add_self_loops
+    expected = stock_output(reference, conv, dense, graph[0])
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("is_output", [False, True])
+def test_linear_first_gin_matches_pyg_ginconv(graph, features, is_output):
+    x, dense = features
+    edge_index, edge_weight, n_nodes, _ = graph
+    conv, _ = ours("gin", graph, x, is_output)
+    conv.eps.fill_(0.5)  # a nonzero eps, so the self term's placement is checked too
+    with torch.no_grad():
+        out = conv(x, BACKBONES["gin"].propagation(edge_index, edge_weight, n_nodes))
+    reference = GINConv(copy.deepcopy(conv.nn))
+    expected = stock_output(reference, conv, dense, edge_index)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
+
+
+def expected_propagation(name, adjacency):
+    """Dense propagation matrix from the adjacency, written out with NumPy."""
+    backbone = BACKBONES[name]
+    with_loops = adjacency + np.eye(len(adjacency)) if backbone.self_loops else adjacency
+    if not backbone.gcn_normalize:
+        return (with_loops > 0).T.astype(np.float32)
+    scale = with_loops.sum(axis=0) ** -0.5  # in-degree with the self-loop
+    return (scale[:, None] * with_loops.T * scale[None, :]).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_propagation_matrix_rows_are_receivers(name, graph):
+    edge_index, edge_weight, n_nodes, adjacency = graph
+    propagation = BACKBONES[name].propagation(edge_index, edge_weight, n_nodes)
+    assert propagation.layout == torch.sparse_csr
+    np.testing.assert_allclose(
+        propagation.to_dense().numpy(), expected_propagation(name, adjacency), atol=1e-6
+    )
+
+
+def test_registry_names_its_records():
+    assert list(BACKBONES) == ["gcn", "sage", "gat", "gin"]
+    assert all(backbone.name == name for name, backbone in BACKBONES.items())
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_width_check_only_where_heads_split_the_width(name):
+    BACKBONES[name].check_widths((64, 32), gat_heads=8)
+    if name == "gat":
+        with pytest.raises(ValueError, match=r"gat_heads=8 must divide every hidden width"):
+            BACKBONES[name].check_widths((64, 36), gat_heads=8)
+    else:
+        BACKBONES[name].check_widths((64, 36), gat_heads=8)
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_classifier_applies_the_records_width_check(name):
+    X, y = make_node_classification(60, random_state=0)
+    model = GKEDMClassifier(
+        backbone=name, hidden_dims=(12,), gat_heads=8, gkedm=False, max_epochs=2
+    )
+    if BACKBONES[name].heads_split_width:
+        with pytest.raises(ValueError, match=r"gat_heads=8 must divide"):
+            model.fit(X, y)
+    else:
+        assert model.fit(X, y).predict(X).shape == (60,)
+
+
+def test_import_does_not_load_pytorch_geometric():
+    code = (
+        "import sys\n"
+        "import skgkedm, skgkedm.datasets, skgkedm.nn\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch_geometric'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", f"import skgkedm loaded {done.stdout.strip()}"

@@ -1,0 +1,277 @@
+"""How a fit runs: threads, random generators, warnings, progress, fitted state."""
+
+import threading
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, _progress, _threads
+from skgkedm.datasets import make_node_classification
+
+FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_node_classification(300, n_classes=3, random_state=0)
+
+
+# --- threads ------------------------------------------------------------------------
+
+
+def test_fit_and_predict_restore_the_callers_thread_setting(graph):
+    X, y = graph
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clf = GKEDMClassifier(**FAST).fit(X, y)
+        assert torch.get_num_threads() == 2
+        clf.predict_proba(X)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_small_graph_trains_on_one_thread(graph, monkeypatch):
+    X, y = graph
+    seen = []
+    original = _threads.ThreadPolicy.update
+
+    def recording_update(policy):
+        threads = original(policy)
+        seen.append(torch.get_num_threads())
+        return threads
+
+    monkeypatch.setattr(_threads.ThreadPolicy, "update", recording_update)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        GKEDMClassifier(**FAST).fit(X, y)
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
+
+
+def test_large_graph_uses_the_idle_cores_up_to_the_callers_limit(monkeypatch):
+    monkeypatch.setattr(_threads.MachineLoad, "idle_cores", lambda self: 1.8)
+    policy = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=2)
+    assert policy.update() == 2
+    monkeypatch.setattr(_threads.MachineLoad, "idle_cores", lambda self: 0.4)
+    busy = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=2)
+    assert busy.update() == 1
+    capped = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=1)
+    assert capped.update() == 1
+
+
+def test_machine_load_counts_cores_busy_with_other_work():
+    load = _threads.MachineLoad()
+    idle = load.idle_cores(minimum_wait=0.05)
+    assert 0.0 <= idle <= load._usable
+
+
+def test_thread_count_does_not_change_the_model(graph):
+    X, y = graph
+    before = torch.get_num_threads()
+    weights = []
+    try:
+        for threads in (1, 2):
+            # Force the count inside the fit: the policy never raises it above this.
+            torch.set_num_threads(threads)
+            policy = _threads.ThreadPolicy
+            limit = policy.__init__
+
+            def forced(self, entries, caller_threads, limit=limit):
+                limit(self, _threads.LARGE_GRAPH_ENTRIES, caller_threads)
+
+            policy.__init__ = forced
+            try:
+                weights.append(GKEDMClassifier(**FAST).fit(X, y)._weights)
+            finally:
+                policy.__init__ = limit
+    finally:
+        torch.set_num_threads(before)
+    for name in weights[0]:
+        np.testing.assert_array_equal(weights[0][name], weights[1][name])
+
+
+# --- random generators --------------------------------------------------------------
+
+
+def test_same_seed_same_model_when_fits_run_at_once_in_threads(graph):
+    X, y = graph
+    params = {**FAST, "dropout": 0.5, "gkedm_dropout": 0.3, "early_stopping": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        serial = GKEDMClassifier(**params).fit(X, y).predict_proba(X)
+        results = [None] * 4
+        barrier = threading.Barrier(4)
+
+        def fit(slot):
+            barrier.wait()
+            results[slot] = GKEDMClassifier(**params).fit(X, y).predict_proba(X)
+
+        workers = [threading.Thread(target=fit, args=(slot,)) for slot in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    for proba in results:
+        np.testing.assert_array_equal(proba, serial)
+
+
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_parallel_grid_search_equals_serial_bit_for_bit(graph, backend):
+    X, y = graph
+    grid = {"backbone": ["gcn", "sage"], "dropout": [0.2, 0.5]}
+    estimator = GKEDMClassifier(hidden_dims=(8,), max_epochs=10, random_state=0)
+    serial = GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    with joblib.parallel_backend(backend, n_jobs=2):
+        parallel = GridSearchCV(estimator, grid, cv=3, n_jobs=2).fit(X, y)
+    for key in ("mean_test_score", "std_test_score"):
+        np.testing.assert_array_equal(serial.cv_results_[key], parallel.cv_results_[key])
+    np.testing.assert_array_equal(
+        serial.best_estimator_.predict_proba(X), parallel.best_estimator_.predict_proba(X)
+    )
+
+
+def test_fit_leaves_torchs_global_generator_alone(graph):
+    X, y = graph
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    GKEDMClassifier(**FAST).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+# --- predictions depend on fitted state only ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"backbone": "sage"},
+        {"gkedm": False},
+        {"directed": True},
+        {"gkedm_scoring": "dot"},
+        {"hidden_dims": (32,)},
+        {"schedule": "joint"},
+    ],
+)
+def test_set_params_after_fit_does_not_change_predictions(graph, change):
+    X, y = graph
+    clf = GKEDMClassifier(**FAST).fit(X[:200], y[:200])
+    proba = clf.predict_proba(X[200:])
+    attention = clf.attention_weights(X[200:210])
+    clf.set_params(**change)
+    np.testing.assert_array_equal(clf.predict_proba(X[200:]), proba)
+    after = clf.attention_weights(X[200:210])
+    np.testing.assert_array_equal(after.weights, attention.weights)
+
+
+# --- warnings once per fit ----------------------------------------------------------
+
+
+def test_convergence_warning_once_per_two_phase_fit_naming_the_phases(graph):
+    X, y = graph
+    clf = GKEDMClassifier(**FAST, early_stopping=True, n_iter_no_change=1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1
+    assert "phase 1 (backbone)" in str(convergence[0].message)
+    assert "phase 2 (GKEDM)" in str(convergence[0].message)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("estimator", ["single", "distilled"])
+def test_cpu_fallback_warns_once_per_fit(graph, estimator):
+    X, y = graph
+    clf = GKEDMClassifier(**FAST, device="cuda")
+    if estimator == "distilled":
+        small = GKEDMClassifier(**{**FAST, "hidden_dims": (8,)}, device="cuda")
+        clf = DistilledGCNClassifier(clf, small, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    fallback = [w for w in caught if "CUDA is not available" in str(w.message)]
+    assert len(fallback) == (1 if estimator == "single" else 2)
+
+
+# --- progress -----------------------------------------------------------------------
+
+
+def test_verbose_1_shows_a_bar_per_phase_and_a_closing_line(graph, capsys):
+    X, y = graph
+    GKEDMClassifier(**FAST, verbose=1).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "phase 1 (backbone): 15 epochs, stopped: max_epochs reached; best epoch 15",
+        "phase 2 (GKEDM): 5 epochs, stopped: max_epochs reached; best epoch 5",
+    ]
+    assert "phase 1 (backbone)" in captured.err and "15/15" in captured.err
+    assert "phase 2 (GKEDM)" in captured.err and "5/5" in captured.err
+
+
+def test_verbose_1_without_tqdm_prints_plain_lines(graph, capsys, monkeypatch):
+    monkeypatch.setattr(_progress, "_tqdm", lambda: None)
+    X, y = graph
+    GKEDMClassifier(**{**FAST, "max_epochs": 40}, schedule="joint", verbose=1).fit(X, y)
+    *lines, closing = capsys.readouterr().out.splitlines()
+    assert [int(line.split("epoch")[1].split()[0]) for line in lines] == list(range(4, 41, 4))
+    assert closing.startswith("training: 40 epochs, stopped: max_epochs reached")
+
+
+def test_early_stopping_closing_line_says_why_and_which_epoch(graph, capsys):
+    X, y = graph
+    clf = GKEDMClassifier(
+        **{**FAST, "max_epochs": 300},
+        schedule="joint",
+        early_stopping=True,
+        n_iter_no_change=5,
+        verbose=1,
+    ).fit(X, y)
+    closing = capsys.readouterr().out.splitlines()[-1]
+    assert f"training: {clf.n_iter_} epochs, stopped: no validation improvement" in closing
+    assert clf.n_iter_ < 300
+
+
+# --- fitted attributes and methods --------------------------------------------------
+
+
+def test_transduction_labels_every_node_of_the_training_graph(graph):
+    X, y = graph
+    y_partial = y.copy()
+    y_partial[100:] = -1
+    clf = GKEDMClassifier(**FAST).fit(X, y_partial)
+    assert clf.transduction_.shape == (300,)
+    np.testing.assert_array_equal(clf.transduction_, clf.predict(X))
+    assert set(clf.transduction_) <= set(clf.classes_)
+
+
+def test_transduction_of_feature_rows_and_of_the_distiller():
+    X, y = make_node_classification(120, n_classes=2, random_state=1)
+    features = X.features
+    clf = GKEDMClassifier(**FAST).fit(features, y)
+    assert clf.transduction_.shape == (120,)
+    assert (clf.transduction_ == y).mean() > 0.6
+    dist = DistilledGCNClassifier(
+        GKEDMClassifier(**FAST), GKEDMClassifier(**{**FAST, "hidden_dims": (8,)}), random_state=0
+    ).fit(X[:80], y[:80])
+    np.testing.assert_array_equal(dist.transduction_, dist.student_.transduction_)
+
+
+@pytest.mark.parametrize("labels", ["ints", "strings"])
+def test_predict_log_proba_is_the_log_of_predict_proba(graph, labels):
+    X, y = graph
+    if labels == "strings":
+        y = np.array(["a", "b", "c"])[y]
+    clf = GKEDMClassifier(**FAST).fit(X[:200], y[:200])
+    log_proba = clf.predict_log_proba(X[200:])
+    np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(X[200:]), rtol=1e-10)
+    assert np.isfinite(log_proba).all()

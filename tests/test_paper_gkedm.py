@@ -1,0 +1,70 @@
+"""skgkedm.PAPER_GKEDM: the paper's module settings, spelled out once."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from skgkedm import PAPER_GKEDM, DistilledGCNClassifier, GKEDMClassifier
+from skgkedm.datasets import make_node_classification
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_node_classification(120, n_classes=3, n_features=8, random_state=0)
+
+
+def fitted_parameters(graph, **params):
+    X, y = graph
+    model = GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, max_epochs=4, random_state=0)
+    return model.set_params(**params).fit(X[:80], y[:80])
+
+
+def test_paper_gkedm_builds_the_papers_module(graph):
+    plain = fitted_parameters(graph, gkedm=False)
+    paper = fitted_parameters(graph, **PAPER_GKEDM)
+    default = fitted_parameters(graph)
+    # Query and key projections (2 d^2) and the residual scale; the default's cosine
+    # scores learn one temperature.
+    assert paper.n_parameters_ - plain.n_parameters_ == 2 * 8 * 8 + 1
+    assert default.n_parameters_ - plain.n_parameters_ == 1
+    # Joint training: one phase of max_epochs epochs.
+    assert paper.n_iter_ == len(paper.loss_curve_) == 4
+
+
+def test_paper_gkedm_is_read_only_and_names_estimator_parameters():
+    assert set(PAPER_GKEDM) <= set(GKEDMClassifier().get_params())
+    with pytest.raises(TypeError):
+        PAPER_GKEDM["schedule"] = "two_phase"
+    assert PAPER_GKEDM["schedule"] == "joint"
+
+
+def test_distiller_default_templates_use_paper_gkedm():
+    teacher, student = DistilledGCNClassifier()._templates()
+    for template in (teacher, student):
+        params = template.get_params()
+        assert {key: params[key] for key in PAPER_GKEDM} == dict(PAPER_GKEDM)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        [
+            *ROOT.glob("docs/**/*.rst"),
+            ROOT / "README.rst",
+            *ROOT.glob("benchmarks/*.py"),
+            *ROOT.glob("examples/*.py"),
+        ]
+    ),
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_commands_name_paper_gkedm_instead_of_spelling_it_out(path):
+    # A benchmark command that spells the settings out drifts when they change.
+    text = path.read_text(encoding="utf-8")
+    spelled = re.findall(r"gkedm_scoring=dot,\S*", text)
+    assert not spelled, (
+        f"{path.relative_to(ROOT)} spells out the paper's module ({spelled[0]}); "
+        "write PAPER_GKEDM instead (benchmarks accept it in --set and --variant)."
+    )
