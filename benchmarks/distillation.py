@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from sklearn.frozen import FrozenEstimator
 
-from skgkedm._distillation import DistilledGCNClassifier
+from skgkedm import DistilledGCNClassifier
 from skgkedm.datasets import fetch_planetoid
 
 VARIANTS = {

@@ -21,7 +21,7 @@ Torch runs on one thread per fit (small networks; on a shared machine more threa
 slow them down); ``--n-jobs`` runs folds in parallel. Run from the repository root::
 
     python benchmarks/tabular.py [--datasets iris wine breast_cancer digits] \
-        [--repeats 3] [--set max_epochs=300] [--variant k5:n_neighbors=5] [--n-jobs 1]
+        [--repeats 5] [--set max_epochs=300] [--variant k5:n_neighbors=5] [--n-jobs 1]
 """
 
 import argparse
@@ -102,7 +102,7 @@ def folds(name, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(LOADERS), choices=list(LOADERS))
-    parser.add_argument("--repeats", type=int, default=3, help="shuffled 5-fold runs")
+    parser.add_argument("--repeats", type=int, default=5, help="shuffled 5-fold runs")
     parser.add_argument("--arms", nargs="+", default=["gkedm", *BASELINES])
     parser.add_argument("--set", default="", help="options for every GKEDM arm, e.g. dropout=0.2")
     parser.add_argument(

@@ -20,7 +20,9 @@ class Backbone:
         The value of the estimators' ``backbone`` parameter that selects it.
     build_conv : callable
         ``build_conv(in_dim, out_dim, *, is_output, activation, gat_heads)`` returns
-        one layer, called as ``layer(x, propagation)``. ``out_dim`` is the layer's
+        one layer, called as ``layer(x, propagation)`` with node features ``x`` (a
+        dense tensor, or a ``SparseMatrix`` of sparse features) and the
+        ``SparseMatrix`` that :meth:`propagation` builds. ``out_dim`` is the layer's
         whole output width (all heads concatenated); ``is_output`` says whether the
         layer produces the class scores; ``activation`` (a ``torch.nn.Module``) is
         used inside a layer that has its own MLP; ``gat_heads`` is the number of
@@ -29,8 +31,11 @@ class Backbone:
         The propagation matrix adds one self-loop per node.
     gcn_normalize : bool, default=False
         The propagation matrix holds GCN's symmetric normalisation
-        :math:`D^{-1/2} A D^{-1/2}` of the edge weights; otherwise every edge weighs
-        1 and edge weights are not used.
+        :math:`D^{-1/2} A D^{-1/2}` of the edge weights; otherwise edge weights are
+        not used and every edge weighs 1 (or less, with ``mean_aggregation``).
+    mean_aggregation : bool, default=False
+        Every edge weighs 1 / the in-degree of its target, so that a plain product
+        with the propagation matrix takes the mean of the incoming messages.
     heads_split_width : bool, default=False
         Hidden layers split their width over ``gat_heads`` heads, which must then
         divide every hidden width.
@@ -55,6 +60,7 @@ class Backbone:
     build_conv: Callable[..., nn.Module]
     self_loops: bool = False
     gcn_normalize: bool = False
+    mean_aggregation: bool = False
     heads_split_width: bool = False
 
     def check_widths(self, hidden_dims, gat_heads):
@@ -73,7 +79,7 @@ class Backbone:
                 f"hidden_dims={hidden_dims}."
             )
 
-    def propagation(self, edge_index, edge_weight, n_nodes):
+    def propagation(self, edge_index, edge_weight, n_nodes, transpose=True):
         """Build the sparse matrix the layers aggregate with.
 
         Parameters
@@ -84,15 +90,20 @@ class Backbone:
             Weight of each edge.
         n_nodes : int
             Number of nodes.
+        transpose : bool, default=True
+            Also build the transpose, which the layers' backward passes multiply by;
+            without it the layers' outputs cannot be differentiated.
 
         Returns
         -------
-        propagation : Tensor of shape (n_nodes, n_nodes)
-            Sparse CSR matrix; row ``i`` lists the nodes that send messages to node
-            ``i``, with their weights.
+        propagation : SparseMatrix of shape (n_nodes, n_nodes)
+            Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
+            that send messages to node ``i``, with their weights.
         """
         from torch_geometric.nn.conv.gcn_conv import gcn_norm
-        from torch_geometric.utils import add_self_loops, to_torch_csr_tensor
+        from torch_geometric.utils import add_self_loops, degree, to_torch_csr_tensor
+
+        from .nn._sparse_product import SparseMatrix
 
         weight = None
         if self.gcn_normalize:
@@ -101,14 +112,18 @@ class Backbone:
             )
         elif self.self_loops:
             edge_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
-        return to_torch_csr_tensor(edge_index.flip(0), weight, size=(n_nodes, n_nodes))
+        if self.mean_aggregation:
+            target = edge_index[1]
+            weight = degree(target, n_nodes).reciprocal().index_select(0, target)
+        matrix = to_torch_csr_tensor(edge_index.flip(0), weight, size=(n_nodes, n_nodes))
+        return SparseMatrix.from_csr(matrix) if transpose else SparseMatrix(matrix, None)
 
 
 def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from torch_geometric.nn import GCNConv
+    from .nn._linear_first import PrecomputedGCNConv
 
     # Normalisation and self-loops are in the propagation matrix, built once per call.
-    return GCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
+    return PrecomputedGCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
 
 
 def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
@@ -118,10 +133,10 @@ def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
 
 
 def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from torch_geometric.nn import GATConv
+    from .nn._linear_first import PrecomputedGATConv
 
     heads = 1 if is_output else gat_heads
-    return GATConv(
+    return PrecomputedGATConv(
         in_dim, out_dim // heads, heads=heads, concat=not is_output, add_self_loops=False
     )
 
@@ -140,7 +155,7 @@ BACKBONES = {
     backbone.name: backbone
     for backbone in (
         Backbone("gcn", _gcn_conv, self_loops=True, gcn_normalize=True),
-        Backbone("sage", _sage_conv),
+        Backbone("sage", _sage_conv, mean_aggregation=True),
         Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True),
         Backbone("gin", _gin_conv),
     )

@@ -74,7 +74,8 @@ class GKEDMClassifier(GraphClassifierBase):
         key projections, cosine similarity with a learned temperature, or additive
         (GATv2-style) scoring. See :class:`skgkedm.nn.GKEDM`. The default was the best
         measured on Cora and CiteSeer (``benchmarks/gkedm_effectiveness.py``); the
-        paper's module is ``gkedm_scoring="dot", gkedm_update="residual"``.
+        paper's module is ``gkedm_scoring="dot", gkedm_update="residual"`` trained
+        with ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
     gkedm_update : {"residual", "gated", "replace"}, default="replace"
         How GKEDM's aggregated neighbourhood updates a node: added with a learned
         scale (starting at 0), mixed in through a learned per-node gate, or replacing

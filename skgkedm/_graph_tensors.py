@@ -10,6 +10,7 @@ from torch import Tensor
 
 from ._backbones import BACKBONES
 from .nn import EdgeLayout
+from .nn._sparse_product import SparseMatrix, TransposeLayout
 
 
 class GraphTensors(NamedTuple):
@@ -19,17 +20,40 @@ class GraphTensors(NamedTuple):
     ----------
     x : Tensor of shape (n_nodes, n_features)
         Node features, dense or sparse CSR.
-    propagation : Tensor of shape (n_nodes, n_nodes)
-        Sparse CSR matrix the backbone aggregates with; row ``i`` lists the nodes that
-        send messages to node ``i``, as ``Backbone.propagation`` builds it.
+    propagation : SparseMatrix of shape (n_nodes, n_nodes)
+        Sparse CSR matrix the backbone aggregates with, and its transpose; row ``i``
+        lists the nodes that send messages to node ``i``, as
+        ``Backbone.propagation`` builds it. Built under ``torch.no_grad()`` (to
+        predict), it has no transpose.
     attention_layout : EdgeLayout or None
         The edges GKEDM attends along: one self-loop per node, sorted by target. None
         for a network without GKEDM.
+    x_transpose : TransposeLayout or None, default=None
+        The layout of the transpose of sparse features, which the first layer's
+        backward pass needs; None for dense features, and under ``torch.no_grad()``.
     """
 
     x: Tensor
-    propagation: Tensor
+    propagation: SparseMatrix
     attention_layout: EdgeLayout | None
+    x_transpose: TransposeLayout | None = None
+
+    def with_transpose(self, x):
+        """Pair features with the transpose the first layer's backward pass needs.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n_nodes, n_features)
+            ``self.x``, or it after dropout (same sparsity pattern).
+
+        Returns
+        -------
+        Tensor or SparseMatrix
+            Dense features as they are; sparse features with their transpose.
+        """
+        if self.x_transpose is None:
+            return x
+        return SparseMatrix(x, self.x_transpose.transpose(x))
 
     @property
     def attention_index(self):
@@ -107,16 +131,20 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device, att
 
 def _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
     n_nodes = features.shape[0]
-    propagation = backbone.propagation(edge_index, edge_weight, n_nodes)
+    # Transposes serve only backward passes: a predict call, under no_grad, skips them.
+    differentiable = torch.is_grad_enabled()
+    propagation = backbone.propagation(edge_index, edge_weight, n_nodes, differentiable)
     attention_layout = None
     if attention:
         from torch_geometric.utils import add_self_loops
 
         looped_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
         attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes).to(device)
-    return GraphTensors(
-        features_tensor(features).to(device), propagation.to(device), attention_layout
-    )
+    x = features_tensor(features).to(device)
+    x_transpose = None
+    if differentiable and x.layout == torch.sparse_csr:
+        x_transpose = TransposeLayout.of(x)
+    return GraphTensors(x, propagation.to(device), attention_layout, x_transpose)
 
 
 def graph_tensors(nodes, symmetrize, spec, device):

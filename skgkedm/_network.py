@@ -71,7 +71,7 @@ class GKEDMNetwork(nn.Module):
         p = self.spec.dropout
         first, *hidden, output = self.convs
         x = dropout(graph.x, p, self.training, generator)
-        h = self.activation(first(x, graph.propagation))
+        h = self.activation(first(graph.with_transpose(x), graph.propagation))
         for conv in hidden:
             h = self.activation(conv(dropout(h, p, self.training, generator), graph.propagation))
         attention = None

@@ -127,6 +127,24 @@ def train_network(
         pressed Ctrl-C.
     """
     parameters = list(network.parameters() if parameters is None else parameters)
+    trained = {id(parameter) for parameter in parameters}
+    frozen = [p for p in network.parameters() if id(p) not in trained and p.requires_grad]
+    # Frozen parameters need no gradient: their layers' backward passes are skipped.
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    try:
+        return _train_parameters(
+            network, graph, train, validation, schedule, context, parameters,
+            use_gkedm, extra_loss, phase,
+        )  # fmt: skip
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(True)
+
+
+def _train_parameters(
+    network, graph, train, validation, schedule, context, parameters, use_gkedm, extra_loss, phase
+):
     optimizer = torch.optim.Adam(
         parameters, lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )

@@ -14,8 +14,9 @@ from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
 from skgkedm import GKEDMClassifier, GraphNodes
 from skgkedm._backbones import BACKBONES
-from skgkedm._graph_tensors import features_tensor, message_edges
+from skgkedm._graph_tensors import build_graph_tensors, features_tensor, message_edges
 from skgkedm.datasets import make_node_classification
+from skgkedm.nn._sparse_product import SparseMatrix, TransposeLayout, linear, sparse_product
 
 # Propagation matrices are sparse CSR tensors: torch warns that they are "in beta".
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse:UserWarning")
@@ -50,17 +51,26 @@ def graph(request):
     return edge_index, edge_weight, nodes.n_nodes, adjacency.toarray()
 
 
+def bag_of_words(n_nodes, dtype=np.float32):
+    """Sparse-looking node features: a few words per node, weighted per node."""
+    rng = np.random.default_rng(1)
+    words = (rng.random((n_nodes, N_FEATURES)) < 0.3) * rng.uniform(0.5, 2.0, (n_nodes, 1))
+    return words.astype(dtype)
+
+
+def with_transpose(csr):
+    """Sparse features paired with their transpose, as the network passes them."""
+    return SparseMatrix(csr, TransposeLayout.of(csr).transpose(csr))
+
+
 @pytest.fixture(params=["dense", "sparse"])
 def features(request, graph):
     """Bag-of-words-like features as ours receives them, and dense for stock PyG."""
-    n_nodes = graph[2]
-    rng = np.random.default_rng(1)
-    words = (rng.random((n_nodes, N_FEATURES)) < 0.3) * rng.uniform(0.5, 2.0, (n_nodes, 1))
-    words = words.astype(np.float32)
+    words = bag_of_words(graph[2])
     dense = torch.from_numpy(words)
     if request.param == "dense":
         return dense, dense
-    return features_tensor(sp.csr_array(words)), dense
+    return with_transpose(features_tensor(sp.csr_array(words))), dense
 
 
 def ours(name, graph, x, is_output, out_dim=8):
@@ -124,10 +134,104 @@ def test_linear_first_gin_matches_pyg_ginconv(graph, features, is_output):
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
 
 
+def stock_layer(name, conv, graph, dense):
+    """The stock PyG layer of ``name`` with ``conv``'s weights, and its inputs."""
+    edge_index, edge_weight = graph[:2]
+    inputs = (dense, edge_index)
+    if name == "gcn":
+        # Stock GCNConv normalises and adds self-loops itself, from the raw weighted edges.
+        reference, inputs = GCNConv(N_FEATURES, 8), (*inputs, edge_weight)
+    elif name == "sage":
+        reference = SAGEConv(N_FEATURES, 8)
+    elif name == "gat":
+        reference = GATConv(N_FEATURES, 8 // conv.heads, heads=conv.heads, concat=conv.concat)
+    else:
+        reference = GINConv(copy.deepcopy(conv.nn))
+    reference.load_state_dict(conv.state_dict())
+    return reference, inputs
+
+
+@pytest.mark.parametrize("is_output", [False, True])
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_weight_gradients_match_stock_pyg(name, graph, features, is_output):
+    x, dense = features
+    edge_index, edge_weight, n_nodes, _ = graph
+    backbone = BACKBONES[name]
+    torch.manual_seed(0)
+    conv = backbone.build_conv(
+        N_FEATURES, 8, is_output=is_output, activation=nn.ReLU(), gat_heads=GAT_HEADS
+    )
+    if name == "gin":
+        conv.eps.fill_(0.5)
+    reference, inputs = stock_layer(name, conv, graph, dense)
+    out = conv(x, backbone.propagation(edge_index, edge_weight, n_nodes))
+    upstream = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
+    (out * upstream).sum().backward()
+    (reference(*inputs) * upstream).sum().backward()
+    ours_grads = {key: p.grad for key, p in conv.named_parameters()}
+    stock_grads = {key: p.grad for key, p in reference.named_parameters()}
+    assert ours_grads.keys() == stock_grads.keys()
+    for key, grad in ours_grads.items():
+        assert grad is not None and grad.abs().sum() > 0, key
+        torch.testing.assert_close(grad, stock_grads[key], rtol=0, atol=1e-5, msg=key)
+
+
+@pytest.mark.parametrize("name", ["gcn", "sage"])
+def test_sparse_product_passes_gradcheck(name, graph):
+    edge_index, edge_weight, n_nodes, _ = graph
+    matrix = BACKBONES[name].propagation(edge_index, edge_weight, n_nodes).matrix
+    sparse = SparseMatrix.from_csr(matrix.to(torch.float64))
+    generator = torch.Generator().manual_seed(0)
+    dense = torch.randn(n_nodes, 3, dtype=torch.float64, generator=generator)
+    assert torch.autograd.gradcheck(lambda d: sparse_product(sparse, d), dense.requires_grad_())
+
+
+def test_linear_on_dropped_out_sparse_features_passes_gradcheck(graph):
+    csr = torch.from_numpy(bag_of_words(graph[2], np.float64)).to_sparse_csr()
+    layout = TransposeLayout.of(csr)
+    # Dropout changes the stored values, not the pattern: the layout still applies.
+    generator = torch.Generator().manual_seed(0)
+    kept = torch.rand(csr.values().shape, generator=generator, dtype=torch.float64) > 0.5
+    dropped = torch.sparse_csr_tensor(
+        csr.crow_indices(), csr.col_indices(), csr.values() * 2 * kept, size=csr.shape
+    )
+    x = SparseMatrix(dropped, layout.transpose(dropped))
+    assert torch.equal(x.transpose.to_dense(), dropped.to_dense().T)
+    weight = torch.randn(5, N_FEATURES, dtype=torch.float64, generator=generator)
+    assert torch.autograd.gradcheck(lambda w: linear(x, w), weight.requires_grad_())
+
+
+def test_graph_built_without_gradients_skips_transposes_and_gives_the_same_output(graph):
+    edge_index, edge_weight, n_nodes, _ = graph
+    words = sp.csr_array(bag_of_words(n_nodes))
+    backbone = BACKBONES["sage"]  # its propagation matrix is never symmetric here
+
+    def output(graph_tensors):
+        torch.manual_seed(0)
+        conv = backbone.build_conv(
+            N_FEATURES, 8, is_output=False, activation=nn.ReLU(), gat_heads=GAT_HEADS
+        )
+        x = graph_tensors.with_transpose(graph_tensors.x)
+        return conv(x, graph_tensors.propagation)
+
+    args = (words, edge_index, edge_weight, backbone, torch.device("cpu"))
+    trained = build_graph_tensors(*args, attention=False)
+    assert trained.propagation.transpose is not None and trained.x_transpose is not None
+    with torch.no_grad():
+        predicting = build_graph_tensors(*args, attention=False)
+        assert predicting.propagation.transpose is None and predicting.x_transpose is None
+        torch.testing.assert_close(output(predicting), output(trained), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match=r"without its transpose .* build it with gradients"):
+        output(predicting)
+
+
 def expected_propagation(name, adjacency):
     """Dense propagation matrix from the adjacency, written out with NumPy."""
     backbone = BACKBONES[name]
     with_loops = adjacency + np.eye(len(adjacency)) if backbone.self_loops else adjacency
+    if backbone.mean_aggregation:
+        receives = (with_loops > 0).T
+        return (receives / np.maximum(receives.sum(axis=1, keepdims=True), 1)).astype(np.float32)
     if not backbone.gcn_normalize:
         return (with_loops > 0).T.astype(np.float32)
     scale = with_loops.sum(axis=0) ** -0.5  # in-degree with the self-loop
@@ -138,10 +242,28 @@ def expected_propagation(name, adjacency):
 def test_propagation_matrix_rows_are_receivers(name, graph):
     edge_index, edge_weight, n_nodes, adjacency = graph
     propagation = BACKBONES[name].propagation(edge_index, edge_weight, n_nodes)
-    assert propagation.layout == torch.sparse_csr
+    assert propagation.matrix.layout == propagation.transpose.layout == torch.sparse_csr
+    expected = expected_propagation(name, adjacency)
+    np.testing.assert_allclose(propagation.matrix.to_dense().numpy(), expected, atol=1e-6)
+    # Exact, or the matrix itself where it is symmetric up to round-off.
     np.testing.assert_allclose(
-        propagation.to_dense().numpy(), expected_propagation(name, adjacency), atol=1e-6
+        propagation.transpose.to_dense().numpy(),
+        propagation.matrix.to_dense().numpy().T,
+        rtol=1e-6,
+        atol=0,
     )
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_propagation_of_symmetric_graph_is_its_own_transpose(name):
+    nodes = GraphNodes.from_networkx(nx.karate_club_graph())
+    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize=True)
+    propagation = BACKBONES[name].propagation(edge_index, edge_weight, nodes.n_nodes)
+    # Messages go both ways: only the mean's 1 / in-degree weights break the symmetry.
+    shared = not BACKBONES[name].mean_aggregation
+    assert (propagation.transpose is propagation.matrix) == shared
+    moved = propagation.to("cpu")
+    assert (moved.transpose is moved.matrix) == shared
 
 
 def test_registry_names_its_records():

@@ -342,8 +342,8 @@ def test_cora_student_keeps_most_of_the_teachers_accuracy(cora):
     X, y = cora.X, cora.y
     train, test = cora.train_index, cora.test_index
     dist = DistilledGCNClassifier(
-        teacher=GKEDMClassifier(hidden_dims=(64,), max_epochs=100),
-        student=GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, max_epochs=100),
+        teacher=GKEDMClassifier(hidden_dims=(64,), max_epochs=200),
+        student=GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, max_epochs=200),
         random_state=0,
     ).fit(X[train], y[train])
     assert dist.compression_ratio_ > 6
