@@ -16,12 +16,20 @@ On scikit-learn's iris, wine, breast_cancer and digits, every model sits in a
   on top of ``--set``, for exploring settings.
 
 Prints an rst table of accuracy (mean ± std over all folds and repeats) and median fit
-time per fold, then, per data set, the gap between ``gkedm`` and the best other model.
+time per fold, then, per data set, the gap between each GKEDM arm and the best other
+model.
 Torch runs on one thread per fit (small networks; on a shared machine more threads
 slow them down); ``--n-jobs`` runs folds in parallel. Run from the repository root::
 
     python benchmarks/tabular.py [--datasets iris wine breast_cancer digits] \
-        [--repeats 5] [--set max_epochs=300] [--variant k5:n_neighbors=5] [--n-jobs 1]
+        [--repeats 5] [--arms gkedm knn label_spreading mlp] [--set max_epochs=300] \
+        [--variant k5:n_neighbors=5] [--n-jobs 1]
+
+The table in docs/performance.rst (a few minutes on one core)::
+
+    OMP_NUM_THREADS=1 python benchmarks/tabular.py \
+        --variant residual:gkedm_update=residual \
+        --variant residual_dropout_0.2:gkedm_update=residual,dropout=0.2
 """
 
 import argparse
@@ -103,7 +111,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(LOADERS), choices=list(LOADERS))
     parser.add_argument("--repeats", type=int, default=5, help="shuffled 5-fold runs")
-    parser.add_argument("--arms", nargs="+", default=["gkedm", *BASELINES])
+    arms = ["gkedm", *BASELINES]
+    parser.add_argument("--arms", nargs="+", default=arms, choices=arms)
     parser.add_argument("--set", default="", help="options for every GKEDM arm, e.g. dropout=0.2")
     parser.add_argument(
         "--variant",
@@ -131,7 +140,7 @@ def main():
     for (name, arm, *_), outcome in zip(tasks, outcomes, strict=True):
         results.setdefault((name, arm), []).append(outcome)
 
-    print(f"5-fold stratified CV x {args.repeats} repeats, StandardScaler pipelines, ")
+    print(f"5-fold stratified CV x {args.repeats} repeats, StandardScaler pipelines")
     print(f"torch threads per fit: 1, parallel fits: {args.n_jobs}")
     print(f"options for every GKEDM arm: {shared or 'package defaults'}\n")
     header = ("data set", "model", "accuracy", "fit s")

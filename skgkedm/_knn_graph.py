@@ -16,8 +16,8 @@ class KNNGraph:
 
     Every edge weighs ``1 / k``: a sample's neighbours together weigh about as much as
     the sample itself, so a GCN layer (which adds a self-loop of weight 1) gives the
-    sample's own features about half of its aggregate instead of ``1 / (k + 1)``. On
-    tabular data that measured better than unit weights (``benchmarks/tabular.py``).
+    sample's own features about half of its aggregate instead of ``1 / (k + 1)``, and
+    its neighbours do not drown it. Backbones that ignore edge weights are unaffected.
 
     Parameters
     ----------
