@@ -44,6 +44,20 @@ BASE_ARMS = {
 }
 
 
+def add_arm_options(parser):
+    """Add ``--set`` (options for every GKEDM arm) and ``--variant NAME:OPTIONS`` (an arm)."""
+    parser.add_argument(
+        "--set", default="", help="options for every GKEDM arm, e.g. gkedm_heads=8,dropout=0.6"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:OPTIONS",
+        help="an extra GKEDM arm, e.g. cosine:gkedm_scoring=cosine (repeatable)",
+    )
+
+
 def parse_options(text):
     """``"a=1,b=cosine"`` -> ``{"a": 1, "b": "cosine"}`` (values as Python literals).
 
@@ -125,16 +139,7 @@ def main():
     parser.add_argument("--backbones", nargs="+", default=["gcn", "sage", "gat", "gin"])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--arms", nargs="+", default=list(BASE_ARMS), choices=list(BASE_ARMS))
-    parser.add_argument(
-        "--set", default="", help="options for every GKEDM arm, e.g. gkedm_heads=8,dropout=0.6"
-    )
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="NAME:OPTIONS",
-        help="an extra GKEDM arm, e.g. cosine:gkedm_scoring=cosine (repeatable)",
-    )
+    add_arm_options(parser)
     parser.add_argument("--n-jobs", type=int, default=1)
     args = parser.parse_args()
 

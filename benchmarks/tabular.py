@@ -33,12 +33,12 @@ The table in docs/performance.rst (a few minutes on one core)::
 """
 
 import argparse
-import ast
 import time
 import warnings
 
 import numpy as np
 import torch
+from gkedm_effectiveness import add_arm_options, parse_options
 from joblib import Parallel, delayed
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
@@ -58,18 +58,6 @@ LOADERS = {
     "digits": datasets.load_digits,
 }
 BASELINES = ("knn", "label_spreading", "mlp")
-
-
-def parse_options(text):
-    """``"a=1,b=cosine"`` -> ``{"a": 1, "b": "cosine"}`` (values as Python literals)."""
-    options = {}
-    for item in filter(None, text.split(",")):
-        key, value = item.split("=", 1)
-        try:
-            options[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            options[key] = value
-    return options
 
 
 def make_model(arm, options, seed):
@@ -113,14 +101,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="shuffled 5-fold runs")
     arms = ["gkedm", *BASELINES]
     parser.add_argument("--arms", nargs="+", default=arms, choices=arms)
-    parser.add_argument("--set", default="", help="options for every GKEDM arm, e.g. dropout=0.2")
-    parser.add_argument(
-        "--variant",
-        action="append",
-        default=[],
-        metavar="NAME:OPTIONS",
-        help="an extra GKEDM arm, e.g. k5:n_neighbors=5 (repeatable)",
-    )
+    add_arm_options(parser)
     parser.add_argument("--n-jobs", type=int, default=1)
     args = parser.parse_args()
 
