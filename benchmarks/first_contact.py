@@ -58,6 +58,9 @@ def main():
         if args.docs:
             runs["docs build (gallery included)"] = [
                 sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E",
+                # Execute every gallery example, as a fresh clone does, whatever
+                # sphinx-gallery cached from an earlier build of this checkout.
+                "-D", "sphinx_gallery_conf.run_stale_examples=1",
                 "-b", "html", str(ROOT / "docs"), str(Path(folder, "html")),
             ]  # fmt: skip
         for state in args.states:

@@ -18,8 +18,10 @@ from ._graph_nodes import GraphNodes
 from ._input import (
     UNLABELLED,
     as_graph_nodes,
+    check_graph_width,
     check_not_split_graph,
     is_graph_input,
+    refuse_rows_after_graphs,
     split_labels,
 )
 from ._knn_graph import KNNGraph
@@ -119,18 +121,11 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         if is_graph_input(X):
             nodes = as_graph_nodes(X)
-            if nodes.n_features != self.n_features_in_:
-                raise ValueError(
-                    f"X has {nodes.n_features} features per node, but "
-                    f"{type(self).__name__} was fitted with {self.n_features_in_}."
-                )
+            check_graph_width(self, nodes.n_features)
             return nodes, self._symmetrize
         check_not_split_graph(X)
         if self._knn_graph is None:
-            raise TypeError(
-                f"{type(self).__name__} was fitted on a graph, so it predicts on graphs: pass "
-                "GraphNodes or a networkx graph, not a plain feature matrix."
-            )
+            refuse_rows_after_graphs(self, "GraphNodes or a networkx graph")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         return self._knn_graph.attach(X), False
 

@@ -1,33 +1,21 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
-from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._backbones import BACKBONES
 from ._base import GraphClassifierBase
 from ._graph_tensors import graph_tensors
-from ._input import check_hidden_dims, is_graph_input
+from ._input import is_graph_input
 from ._network import GKEDMNetwork
-from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._spec import NetworkSpec
+from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
+from ._sklearn_compat import _fit_context
 from ._threads import graph_entries, thread_policy
 from ._torch_utils import build_seeded, fit_generator, resolve_device
-from ._training import (
-    INTERRUPTED,
-    TrainingContext,
-    TrainingSchedule,
-    train_network,
-    warn_once,
-)
-from .nn._gkedm import SCORINGS, UPDATES, VALUES
-
-ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
+from ._training import Batch, TrainingContext, warn_once
 
 
 class AttentionWeights(NamedTuple):
@@ -48,7 +36,7 @@ class AttentionWeights(NamedTuple):
     weights: np.ndarray
 
 
-class GKEDMClassifier(GraphClassifierBase):
+class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     """Graph neural network node classifier with GKEDM attention.
 
     A backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
@@ -196,28 +184,7 @@ class GKEDMClassifier(GraphClassifierBase):
     """
 
     _parameter_constraints: dict = {
-        "backbone": [StrOptions(set(BACKBONES))],
-        "hidden_dims": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "gkedm": ["boolean"],
-        "gkedm_heads": [Interval(Integral, 1, None, closed="left")],
-        "gkedm_scoring": [StrOptions(set(SCORINGS))],
-        "gkedm_update": [StrOptions(set(UPDATES))],
-        "gkedm_values": [StrOptions(set(VALUES))],
-        "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
-        "schedule": [StrOptions({"joint", "two_phase", "two_phase_finetune"})],
-        "second_phase_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "activation": [StrOptions(ACTIVATIONS)],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "gat_heads": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "verbose": ["verbose"],
+        **NETWORK_PARAMETER_CONSTRAINTS,
         **GraphClassifierBase._parameter_constraints,
     }
 
@@ -308,122 +275,35 @@ class GKEDMClassifier(GraphClassifierBase):
         spec = self._network_spec(labelled.nodes.n_features, len(labelled.classes))
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
-        train, validation = self._split_validation(labelled, random_state)
+        train, validation = self._validation_split(
+            len(labelled.rows), labelled.targets, random_state
+        )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(graph_entries(labelled.nodes)) as context.threads:
             graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-            histories = self._train(network, graph, train, validation, extra_loss, context)
+
+            def labelled_rows(part):
+                rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
+                targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
+                return Batch(graph, rows, targets)
+
+            whole_graph = labelled_rows(train)
+            histories = self._train(
+                network,
+                lambda generator: [whole_graph],
+                [labelled_rows(validation)] if len(validation) else [],
+                context,
+                extra_loss=extra_loss,
+            )
             network.eval()
             with torch.no_grad():
                 logits = network(graph).logits
         warn_once(histories, self.early_stopping)
-        self._architecture = spec
-        self._weights = {k: v.detach().cpu().numpy() for k, v in network.state_dict().items()}
-        self.n_parameters_ = sum(p.numel() for p in network.parameters() if p.requires_grad)
         self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
-        self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
-        scores = [score for h in histories for score in h.validation_scores]
-        self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = max(scores) if scores else None
-        self.n_iter_ = len(self.loss_curve_)
+        self._store_network(spec, network, histories)
         return self
-
-    def _network_spec(self, in_dim, n_classes):
-        hidden_dims = check_hidden_dims(self.hidden_dims)
-        if self.gkedm and hidden_dims[-1] % self.gkedm_heads:
-            raise ValueError(
-                f"gkedm_heads={self.gkedm_heads} must divide the last hidden width "
-                f"hidden_dims[-1]={hidden_dims[-1]}."
-            )
-        BACKBONES[self.backbone].check_widths(hidden_dims, self.gat_heads)
-        return NetworkSpec(
-            in_dim=int(in_dim),
-            hidden_dims=hidden_dims,
-            n_classes=int(n_classes),
-            backbone=self.backbone,
-            activation=self.activation,
-            dropout=float(self.dropout),
-            gat_heads=int(self.gat_heads),
-            gkedm=bool(self.gkedm),
-            gkedm_heads=int(self.gkedm_heads),
-            gkedm_scoring=self.gkedm_scoring,
-            gkedm_update=self.gkedm_update,
-            gkedm_values=self.gkedm_values,
-            gkedm_dropout=float(self.gkedm_dropout),
-        )
-
-    def _split_validation(self, labelled, random_state):
-        """Return (train, validation) as (rows, targets) pairs of int64 tensors."""
-        positions = np.arange(len(labelled.rows))
-        validation = positions[:0]
-        if self.early_stopping:
-            counts = np.bincount(labelled.targets)
-            stratify = labelled.targets if counts[counts > 0].min() >= 2 else None
-            try:
-                positions, validation = train_test_split(
-                    positions,
-                    test_size=self.validation_fraction,
-                    stratify=stratify,
-                    random_state=random_state,
-                )
-            except ValueError as error:
-                raise ValueError(
-                    f"early_stopping needs enough labelled samples to hold out "
-                    f"validation_fraction={self.validation_fraction} of "
-                    f"{len(positions)}: {error}"
-                ) from error
-
-        def as_tensors(part):
-            return (
-                torch.as_tensor(labelled.rows[part], dtype=torch.long),
-                torch.as_tensor(labelled.targets[part], dtype=torch.long),
-            )
-
-        return as_tensors(positions), as_tensors(validation)
-
-    def _train(self, network, graph, train, validation, extra_loss, context):
-        """Run the schedule's phases; return their TrainingHistory list."""
-        device = graph.x.device
-        train, validation = (tuple(t.to(device) for t in part) for part in (train, validation))
-        if self.schedule == "joint" or not self.gkedm:
-            phases = [("", self.max_epochs, None, True)]
-        else:
-            second = max(1, round(self.second_phase_fraction * self.max_epochs))
-            on_top = None
-            if self.schedule == "two_phase":
-                on_top = [*network.gkedm.parameters(), *network.convs[-1].parameters()]
-            phases = [
-                ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
-                ("phase 2 (GKEDM)", second, on_top, True),
-            ]
-        histories = []
-        for name, epochs, parameters, use_gkedm in phases:
-            schedule = TrainingSchedule(
-                learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay,
-                max_epochs=epochs,
-                n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
-                tol=self.tol,
-                verbose=self.verbose,
-            )
-            history = train_network(
-                network,
-                graph,
-                train,
-                validation,
-                schedule,
-                context,
-                parameters=parameters,
-                use_gkedm=use_gkedm,
-                extra_loss=extra_loss if use_gkedm else None,
-                phase=name,
-            )
-            histories.append(history)
-            if history.stop_reason == INTERRUPTED:
-                break
-        return histories
 
     def _network_output(self, nodes, symmetrize, device=None):
         """Run the fitted network on a whole graph in evaluation mode.
@@ -431,14 +311,10 @@ class GKEDMClassifier(GraphClassifierBase):
         Reads only fitted state; ``device`` is resolved from the ``device`` parameter
         when not given. Returns ``(NetworkOutput, GraphTensors)``.
         """
-        spec = self._architecture
         device = resolve_device(self.device) if device is None else device
-        # Construction draws initial weights, replaced at once by the fitted ones.
-        network = build_seeded(lambda: GKEDMNetwork(spec), 0)
-        network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
-        network = network.to(device).eval()
+        network = self._fitted_network(device)
         with thread_policy(graph_entries(nodes)), torch.no_grad():
-            graph = graph_tensors(nodes, symmetrize, spec, device)
+            graph = graph_tensors(nodes, symmetrize, self._architecture, device)
             return network(graph), graph
 
     def _class_scores(self, nodes, symmetrize, log=False):

@@ -31,12 +31,19 @@ class GraphTensors(NamedTuple):
     x_transpose : TransposeLayout or None, default=None
         The layout of the transpose of sparse features, which the first layer's
         backward pass needs; None for dense features, and under ``torch.no_grad()``.
+    graph_index : Tensor of shape (n_nodes,) or None, default=None
+        For several graphs held as one block-diagonal graph: the graph of each node
+        (``0 .. n_graphs - 1``); None for a single graph whose nodes are the samples.
+    n_graphs : int, default=1
+        Number of graphs ``graph_index`` numbers.
     """
 
     x: Tensor
     propagation: SparseMatrix
     attention_layout: EdgeLayout | None
     x_transpose: TransposeLayout | None = None
+    graph_index: Tensor | None = None
+    n_graphs: int = 1
 
     def with_transpose(self, x):
         """Pair features with the transpose the first layer's backward pass needs.

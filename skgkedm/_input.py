@@ -55,6 +55,49 @@ def check_not_split_graph(X):
         )
 
 
+def check_graph_width(estimator, n_features):
+    """At predict time: refuse graph input whose node features differ from the fit's.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        With ``n_features_in_``.
+    n_features : int
+        Features per node of the graph input given to predict.
+
+    Raises
+    ------
+    ValueError
+        If ``n_features != estimator.n_features_in_``.
+    """
+    if n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features per node, but {type(estimator).__name__} was "
+            f"fitted with {estimator.n_features_in_}."
+        )
+
+
+def refuse_rows_after_graphs(estimator, graph_input):
+    """At predict time: refuse plain feature rows for a model fitted on graph input.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Fitted on graph input.
+    graph_input : str
+        What it takes instead, for the message (e.g. "GraphNodes or a networkx graph").
+
+    Raises
+    ------
+    TypeError
+        Always.
+    """
+    raise TypeError(
+        f"{type(estimator).__name__} was fitted on graph input, so it predicts on graph "
+        f"input: pass {graph_input}, not a plain feature matrix."
+    )
+
+
 def check_hidden_dims(hidden_dims):
     """Validate ``hidden_dims`` and return it as a tuple of positive ints."""
     if isinstance(hidden_dims, numbers.Integral) and not isinstance(hidden_dims, bool):

@@ -1,4 +1,4 @@
-"""The full model: backbone layers, the optional GKEDM module and the output layer."""
+"""The full model: backbone layers, the optional GKEDM module and the output layer or head."""
 
 from itertools import pairwise
 from typing import NamedTuple
@@ -15,7 +15,8 @@ class NetworkOutput(NamedTuple):
 
     Attributes
     ----------
-    logits : Tensor of shape (n_nodes, n_classes)
+    logits : Tensor of shape (n_nodes, n_classes) or (n_graphs, n_outputs)
+        One row per node, or per graph for a network with a readout.
     attention : Tensor of shape (n_attention_edges, heads) or None
         Aligned with ``GraphTensors.attention_layout``; None when GKEDM is off.
     """
@@ -24,8 +25,16 @@ class NetworkOutput(NamedTuple):
     attention: Tensor | None
 
 
+READOUTS = {"mean": "global_mean_pool", "sum": "global_add_pool", "max": "global_max_pool"}
+"""Readouts from node to graph representations: PyTorch Geometric's pooling functions."""
+
+
 class GKEDMNetwork(nn.Module):
     """Backbone message-passing layers with GKEDM after the last hidden layer.
+
+    Without a readout (``spec.readout is None``) one more message-passing layer maps
+    every node to its class scores. With one, the node representations are pooled per
+    graph and a two-layer head maps each graph to its outputs.
 
     Parameters
     ----------
@@ -39,17 +48,26 @@ class GKEDMNetwork(nn.Module):
         super().__init__()
         self.spec = spec
         self.activation = activation_resolver(spec.activation)
-        widths = [spec.in_dim, *spec.hidden_dims, spec.n_classes]
+        widths = [spec.in_dim, *spec.hidden_dims]
+        if spec.readout is None:
+            widths.append(spec.n_classes)
         self.convs = nn.ModuleList(
             BACKBONES[spec.backbone].build_conv(
                 in_dim,
                 out_dim,
-                is_output=position == len(widths) - 2,
+                is_output=spec.readout is None and position == len(widths) - 2,
                 activation=self.activation,
                 gat_heads=spec.gat_heads,
             )
             for position, (in_dim, out_dim) in enumerate(pairwise(widths))
         )
+        self.head = None
+        if spec.readout is not None:
+            import torch_geometric.nn as pyg_nn
+
+            self.readout = getattr(pyg_nn, READOUTS[spec.readout])
+            width = spec.hidden_dims[-1]
+            self.head = nn.ModuleList([nn.Linear(width, width), nn.Linear(width, spec.n_classes)])
         self.gkedm = None
         if spec.gkedm:
             self.gkedm = GKEDM(
@@ -62,14 +80,20 @@ class GKEDMNetwork(nn.Module):
                 add_self_loops=False,
             )
 
+    def output_parameters(self):
+        """Parameters after GKEDM: the output layer, or the readout's head."""
+        return list((self.head if self.head is not None else self.convs[-1]).parameters())
+
     def forward(self, graph, use_gkedm=True, generator=None):
-        """Compute class scores for every node of ``graph`` (a ``GraphTensors``).
+        """Compute the outputs for every node, or every graph, of ``graph`` (``GraphTensors``).
 
         ``generator`` draws the dropout masks during training (torch's global
         generator when None).
         """
         p = self.spec.dropout
-        first, *hidden, output = self.convs
+        first, *hidden = self.convs
+        if self.head is None:
+            *hidden, output = hidden
         x = dropout(graph.x, p, self.training, generator)
         h = self.activation(first(graph.with_transpose(x), graph.propagation))
         for conv in hidden:
@@ -77,5 +101,10 @@ class GKEDMNetwork(nn.Module):
         attention = None
         if self.gkedm is not None and use_gkedm:
             h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
-        logits = output(dropout(h, p, self.training, generator), graph.propagation)
-        return NetworkOutput(logits, attention)
+        if self.head is None:
+            logits = output(dropout(h, p, self.training, generator), graph.propagation)
+            return NetworkOutput(logits, attention)
+        pooled = self.readout(h, graph.graph_index, size=graph.n_graphs)
+        hidden_layer, output_layer = self.head
+        h = self.activation(hidden_layer(pooled))
+        return NetworkOutput(output_layer(dropout(h, p, self.training, generator)), attention)

@@ -6,7 +6,7 @@ import torch
 
 from ._spec import NetworkSpec, later_field_defaults
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -46,8 +46,17 @@ def _from_format_0(state):
     return state
 
 
+def _from_format_1(state):
+    """Format 1 to 2 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``readout``.
+
+    Every model saved in format 1 classified nodes: ``readout=None``, NetworkSpec's
+    default, which unpickling an older NetworkSpec already gives. Nothing to change.
+    """
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0,)
+_MIGRATIONS = (_from_format_0, _from_format_1)
 
 
 def migrate_state(state, estimator_name):
@@ -108,7 +117,7 @@ class PortableStateMixin:
         # A copy: on Python >= 3.11 the parent returns the instance's own __dict__.
         state = dict(super().__getstate__())
         state["_format_version"] = FORMAT_VERSION
-        if hasattr(self, "classes_"):
+        if hasattr(self, "n_iter_"):  # fitted
             state["_saved_versions"] = _versions()
         return state
 

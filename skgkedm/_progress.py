@@ -26,10 +26,13 @@ class EpochReporter:
         Name of the phase, e.g. ``"phase 1 (backbone)"``, or ``""`` for a single phase.
     max_epochs : int
         Epochs the phase may run.
+    score_name : str, default="accuracy"
+        Name of the validation score.
     """
 
-    def __init__(self, verbose, phase, max_epochs):
+    def __init__(self, verbose, phase, max_epochs, score_name="accuracy"):
         self.verbose = verbose
+        self.score_name = score_name
         self.label = phase or "training"
         self.max_epochs = max_epochs
         self._bar = None
@@ -44,7 +47,7 @@ class EpochReporter:
             return
         message = f"loss {loss:.4f}"
         if validation_score is not None:
-            message += f"  validation accuracy {validation_score:.4f}"
+            message += f"  validation {self.score_name} {validation_score:.4f}"
         if self._bar is not None:
             self._bar.set_postfix_str(message, refresh=False)
             self._bar.update(1)
@@ -59,6 +62,6 @@ class EpochReporter:
             return
         kept = f"best epoch {best_epoch}"
         if best_score is not None:
-            kept += f" (validation accuracy {best_score:.4f})"
+            kept += f" (validation {self.score_name} {best_score:.4f})"
         sys.stdout.flush()
         print(f"{self.label}: {epochs} epochs, stopped: {reason}; {kept}")

@@ -21,7 +21,7 @@ class NetworkSpec:
     hidden_dims : tuple of int
         Width of each hidden layer.
     n_classes : int
-        Width of the output layer.
+        Width of the output layer: classes, or regression targets.
     backbone : {"gcn", "sage", "gat", "gin"}
         Message-passing layers.
     activation : str
@@ -45,6 +45,12 @@ class NetworkSpec:
     gkedm_update : {"residual", "gated", "replace"}, default="residual"
         How GKEDM updates a node. Added in saved format 1 (skgkedm 0.2.0); models
         saved before it used the residual update.
+    readout : {"mean", "sum", "max"} or None, default=None
+        None: the network classifies nodes, its output layer is one more
+        message-passing layer. Otherwise it predicts one output per graph: the node
+        representations after GKEDM are pooled per graph this way, then a two-layer
+        head maps them to the outputs. Added in saved format 2 (skgkedm 0.2.0);
+        every model saved before it classified nodes.
 
     Examples
     --------
@@ -71,6 +77,7 @@ class NetworkSpec:
     gkedm_dropout: float
     gkedm_scoring: str = "dot"
     gkedm_update: str = "residual"
+    readout: str | None = None
 
 
 def later_field_defaults():

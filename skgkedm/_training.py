@@ -1,13 +1,16 @@
-"""The full-batch training loop shared by every estimator: epochs, early stopping, history."""
+"""The training loop shared by every estimator: epochs, batches, early stopping, history."""
 
 import copy
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from torch import Tensor
 from torch.nn import functional as F
 
 from ._progress import EpochReporter
@@ -16,6 +19,67 @@ from ._progress import EpochReporter
 MAX_EPOCHS = "max_epochs reached"
 NO_IMPROVEMENT = "no validation improvement"
 INTERRUPTED = "interrupted by the user"
+
+
+class Batch(NamedTuple):
+    """One step's worth of data: a graph, the output rows with targets, the targets.
+
+    Attributes
+    ----------
+    graph : GraphTensors
+        What the network runs on: one graph, or several as one block-diagonal graph.
+    rows : Tensor of shape (n_targets,) or None
+        Output rows (nodes) the targets belong to; None: every output row (graph).
+    targets : Tensor of shape (n_targets,) or (n_targets, n_outputs)
+        Encoded classes (int64) or standardised regression targets (float32).
+    """
+
+    graph: object
+    rows: Tensor | None
+    targets: Tensor
+
+    def outputs(self, logits):
+        """The network's outputs on the rows that have targets."""
+        return logits if self.rows is None else logits[self.rows]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training minimises and early stopping maximises.
+
+    Attributes
+    ----------
+    loss : callable
+        ``loss(outputs, targets) -> Tensor``, a mean over the rows.
+    score : callable
+        ``score(outputs, targets) -> float``, higher is better.
+    name : str
+        Name of the score in progress output.
+    """
+
+    loss: Callable
+    score: Callable
+    name: str
+
+
+def _accuracy(outputs, targets):
+    return (outputs.argmax(dim=1) == targets).float().mean().item()
+
+
+def _r2(outputs, targets):
+    """R² averaged over outputs, as scikit-learn's r2_score (targets are standardised)."""
+    outputs, targets = outputs.reshape(targets.shape), targets
+    residual = ((targets - outputs) ** 2).sum(dim=0)
+    total = ((targets - targets.mean(dim=0)) ** 2).sum(dim=0).clamp_min(1e-12)
+    return (1 - residual / total).mean().item()
+
+
+def _mse(outputs, targets):
+    return F.mse_loss(outputs.reshape(targets.shape), targets)
+
+
+CLASSIFICATION = Objective(F.cross_entropy, _accuracy, "accuracy")
+REGRESSION = Objective(_mse, _r2, "R2")
 
 
 @dataclass
@@ -55,7 +119,7 @@ class TrainingHistory:
     loss_curve : list of float
         Training loss at each epoch.
     validation_scores : list of float
-        Validation accuracy at each epoch (empty without validation rows).
+        Validation score at each epoch (empty without validation rows).
     best_epoch : int
         Epoch (1-based) whose weights were kept.
     stop_reason : str
@@ -87,29 +151,33 @@ class TrainingContext:
 
 def train_network(
     network,
-    graph,
-    train,
+    batches,
     validation,
     schedule,
     context,
     *,
+    objective=CLASSIFICATION,
     parameters=None,
     use_gkedm=True,
     extra_loss=None,
     phase="",
 ):
-    """Train ``network`` full-batch on the labelled rows of one graph.
+    """Train ``network``: an optimiser step per batch, epochs until the schedule stops.
 
     Parameters
     ----------
     network : GKEDMNetwork
-    graph : GraphTensors
-    train, validation : tuple of (Tensor, Tensor)
-        ``(rows, targets)``: graph positions and encoded classes of the samples whose
-        labels drive the loss, and of those that decide early stopping (may be empty:
-        then the last epoch's weights are kept).
+    batches : callable
+        ``batches(generator) -> list of Batch``: one epoch's batches (a single
+        full-graph batch for node classification; shuffled mini-batches of graphs,
+        drawn from ``generator``, for graphs as samples).
+    validation : list of Batch
+        The samples that decide early stopping; empty: the last epoch's weights are
+        kept.
     schedule : TrainingSchedule
     context : TrainingContext
+    objective : Objective, default=CLASSIFICATION
+        The loss to minimise and the validation score to maximise.
     parameters : iterable of Parameter, default=None
         Parameters to optimise (all of the network's by default).
     use_gkedm : bool, default=True
@@ -134,7 +202,7 @@ def train_network(
         parameter.requires_grad_(False)
     try:
         return _train_parameters(
-            network, graph, train, validation, schedule, context, parameters,
+            network, batches, validation, schedule, context, objective, parameters,
             use_gkedm, extra_loss, phase,
         )  # fmt: skip
     finally:
@@ -143,25 +211,28 @@ def train_network(
 
 
 def _train_parameters(
-    network, graph, train, validation, schedule, context, parameters, use_gkedm, extra_loss, phase
-):
+    network, batches, validation, schedule, context, objective, parameters, use_gkedm,
+    extra_loss, phase,
+):  # fmt: skip
     optimizer = torch.optim.Adam(
         parameters, lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )
     history = TrainingHistory(phase=phase)
-    reporter = EpochReporter(schedule.verbose, phase, schedule.max_epochs)
+    reporter = EpochReporter(schedule.verbose, phase, schedule.max_epochs, objective.name)
     best_state, best_score, best_loss, stall = None, -np.inf, np.inf, 0
-    validate = len(validation[0]) > 0
+    validate = len(validation) > 0
     try:
         for epoch in range(1, schedule.max_epochs + 1):
             started = time.perf_counter()
             if context.threads is not None:
                 context.threads.update()
-            loss = _training_step(network, graph, train, optimizer, use_gkedm, extra_loss, context)
+            loss = _training_epoch(
+                network, batches, optimizer, objective, use_gkedm, extra_loss, context
+            )
             history.loss_curve.append(loss)
             score = None
             if validate:
-                score, val_loss = _validation_step(network, graph, validation, use_gkedm)
+                score, val_loss = _validation_step(network, validation, objective, use_gkedm)
                 history.validation_scores.append(score)
                 if score > best_score + schedule.tol or (
                     score >= best_score and val_loss < best_loss
@@ -224,28 +295,34 @@ def warn_once(histories, early_stopping):
         )
 
 
-def _training_step(network, graph, train, optimizer, use_gkedm, extra_loss, context):
-    rows, targets = train
+def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_loss, context):
+    """One optimiser step per batch; return the mean loss over the epoch's targets."""
     network.train()
-    optimizer.zero_grad()
-    output = network(graph, use_gkedm=use_gkedm, generator=context.generator)
-    loss = F.cross_entropy(output.logits[rows], targets)
-    if extra_loss is not None:
-        loss = loss + extra_loss(output, graph)
-    if not torch.isfinite(loss):
-        raise ValueError(
-            "The training loss became NaN or infinite; lower learning_rate, or check "
-            "the scale of the features."
-        )
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    total, counted = 0.0, 0
+    for batch in batches(context.generator):
+        optimizer.zero_grad()
+        output = network(batch.graph, use_gkedm=use_gkedm, generator=context.generator)
+        loss = objective.loss(batch.outputs(output.logits), batch.targets)
+        if extra_loss is not None:
+            loss = loss + extra_loss(output, batch.graph)
+        if not torch.isfinite(loss):
+            raise ValueError(
+                "The training loss became NaN or infinite; lower learning_rate, or check "
+                "the scale of the features."
+            )
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch.targets)
+        counted += len(batch.targets)
+    return total / counted
 
 
 @torch.no_grad()
-def _validation_step(network, graph, validation, use_gkedm):
-    rows, targets = validation
+def _validation_step(network, validation, objective, use_gkedm):
     network.eval()
-    logits = network(graph, use_gkedm=use_gkedm).logits[rows]
-    accuracy = (logits.argmax(dim=1) == targets).float().mean().item()
-    return accuracy, F.cross_entropy(logits, targets).item()
+    outputs = [
+        batch.outputs(network(batch.graph, use_gkedm=use_gkedm).logits) for batch in validation
+    ]
+    outputs = torch.cat(outputs)
+    targets = torch.cat([batch.targets for batch in validation])
+    return objective.score(outputs, targets), objective.loss(outputs, targets).item()

@@ -187,10 +187,10 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
 def test_second_phase_freezes_or_fine_tunes_the_backbone(
     small_graph, monkeypatch, schedule, backbone_moves
 ):
-    from skgkedm import _classifier
+    from skgkedm import _network_estimator
 
     first_layer_after_each_phase = []
-    train_network = _classifier.train_network
+    train_network = _network_estimator.train_network
 
     def recording_train_network(network, *args, **kwargs):
         history = train_network(network, *args, **kwargs)
@@ -199,7 +199,7 @@ def test_second_phase_freezes_or_fine_tunes_the_backbone(
         )
         return history
 
-    monkeypatch.setattr(_classifier, "train_network", recording_train_network)
+    monkeypatch.setattr(_network_estimator, "train_network", recording_train_network)
     X, y = small_graph
     GKEDMClassifier(schedule=schedule, hidden_dims=(16,), max_epochs=10, random_state=0).fit(
         X[:200], y[:200]

@@ -23,6 +23,8 @@ def fast_instance(cls):
     fast = {"max_epochs": 30, "hidden_dims": (16,), "random_state": 0}
     if cls is skgkedm.GKEDMClassifier:
         return cls(**fast)
+    if cls in (skgkedm.GKEDMGraphClassifier, skgkedm.GKEDMGraphRegressor):
+        return cls(**{**fast, "hidden_dims": (16, 16)})
     if cls.__name__ == "DistilledGCNClassifier":
         return cls(
             teacher=skgkedm.GKEDMClassifier(**{**fast, "hidden_dims": (32,)}),

@@ -5,6 +5,7 @@ EXAMPLE_ORDER = (
     "plot_grid_search.py",
     "plot_distillation.py",
     "plot_attention.py",
+    "plot_molecules.py",
     "plot_speed.py",
 )
 

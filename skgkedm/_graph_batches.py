@@ -1,0 +1,117 @@
+"""Mini-batches of whole graphs, cut from graphs held as one block-diagonal graph."""
+
+import numpy as np
+import torch
+
+from ._backbones import BACKBONES
+from ._graph_list import concatenated_ranges
+from ._graph_tensors import build_graph_tensors, message_edges
+from ._training import Batch
+
+
+class GraphBatches:
+    """Graphs as one block-diagonal graph, cut into batches of whole graphs.
+
+    The message edges of every graph are extracted once; a batch gathers the nodes and
+    edges of its graphs with vectorised index arithmetic (no Python loop per graph) and
+    builds the tensors the network needs, so a batch costs what its own graphs cost.
+
+    Parameters
+    ----------
+    graphs : GraphList
+        The graphs to cut batches from; position ``k`` below is ``graphs[k]``.
+    symmetrize : bool
+        Let messages flow both ways along every edge.
+    spec : NetworkSpec
+        The network's architecture (its backbone, and whether it has GKEDM).
+    device : torch.device
+    """
+
+    def __init__(self, graphs, symmetrize, spec, device):
+        adjacency, self.features, offsets = graphs.stacked()
+        edge_index, self.edge_weight = message_edges(adjacency, symmetrize)
+        self.edge_index = edge_index.numpy()
+        # Edges come sorted by source node, and a graph's edges stay within it: graph k's
+        # edges are a contiguous run, starting where its first node's do.
+        edge_offsets = np.searchsorted(self.edge_index[0], offsets)
+        self.node_starts, self.node_counts = offsets[:-1], np.diff(offsets)
+        self.edge_starts, self.edge_counts = edge_offsets[:-1], np.diff(edge_offsets)
+        self.backbone = BACKBONES[spec.backbone]
+        self.attention = spec.gkedm
+        self.device = device
+
+    def __len__(self):
+        return len(self.node_counts)
+
+    def graph(self, positions):
+        """The tensors of the graphs at ``positions``, as one block-diagonal graph.
+
+        Parameters
+        ----------
+        positions : ndarray of shape (n_batch,)
+            Graphs of the batch, in batch order.
+
+        Returns
+        -------
+        GraphTensors
+            With ``graph_index`` numbering the graphs in batch order.
+        """
+        node_counts = self.node_counts[positions]
+        edge_counts = self.edge_counts[positions]
+        # Shift each graph's node ids from where it is stored to where it lands in the batch.
+        node_shift = self.node_starts[positions] - (np.cumsum(node_counts) - node_counts)
+        nodes = concatenated_ranges(self.node_starts[positions], node_counts)
+        edges = concatenated_ranges(self.edge_starts[positions], edge_counts)
+        edge_index = self.edge_index[:, edges] - np.repeat(node_shift, edge_counts)
+        tensors = build_graph_tensors(
+            self.features[nodes],
+            torch.from_numpy(edge_index),
+            self.edge_weight[torch.from_numpy(edges)],
+            self.backbone,
+            self.device,
+            attention=self.attention,
+        )
+        graph_index = np.repeat(np.arange(len(positions)), node_counts)
+        return tensors._replace(
+            graph_index=torch.from_numpy(graph_index).to(self.device), n_graphs=len(positions)
+        )
+
+    def shuffled(self, positions, targets, batch_size, generator):
+        """One epoch's batches: ``positions`` in an order drawn from ``generator``.
+
+        Parameters
+        ----------
+        positions : ndarray of shape (n_train,)
+            Graphs to train on.
+        targets : Tensor of shape (len(self), ...)
+            Target of every graph, on the batches' device.
+        batch_size : int
+            Graphs per batch (the last batch may hold fewer).
+        generator : torch.Generator
+            The fit's generator: the same seed gives the same batches.
+
+        Yields
+        ------
+        Batch
+        """
+        order = torch.randperm(len(positions), generator=generator, device=generator.device)
+        yield from self.in_order(positions[order.cpu().numpy()], targets, batch_size)
+
+    def in_order(self, positions, targets, batch_size):
+        """Batches of ``positions`` in the given order (validation, prediction).
+
+        Parameters
+        ----------
+        positions : ndarray of shape (n,)
+        targets : Tensor of shape (len(self), ...) or None
+            None gives batches with no targets (prediction).
+        batch_size : int
+
+        Yields
+        ------
+        Batch
+        """
+        for start in range(0, len(positions), batch_size):
+            part = positions[start : start + batch_size]
+            batch_targets = None if targets is None else targets[torch.from_numpy(part)]
+            yield Batch(self.graph(part), None, batch_targets)

@@ -1,0 +1,419 @@
+"""The input container for graphs as samples: many graphs held as one block-diagonal graph."""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._graph_nodes import (
+    _networkx_features,
+    _read_only,
+    _selected_rows,
+    _validate_adjacency,
+    _validate_features,
+)
+from ._structural_features import structural_features
+
+
+class _Blocks:
+    """What every subset shares: the block-diagonal graph, its features and offsets."""
+
+    __slots__ = ("adjacency", "features", "offsets")
+
+    def __init__(self, adjacency, features, offsets):
+        self.adjacency = adjacency
+        self.features = features
+        self.offsets = offsets
+
+
+class GraphList:
+    """Many graphs, seen by scikit-learn as a list of samples: one graph a sample.
+
+    The graphs are held compactly as one block-diagonal sparse adjacency matrix, the
+    stacked node features and the node offset of each graph. ``len(X)`` is the number
+    of selected graphs and ``X[idx]`` selects graphs the way ``X[idx]`` selects rows
+    of an array, so ``train_test_split``, ``KFold``, ``cross_val_score`` and
+    ``GridSearchCV`` split a GraphList with no adapter. Subsets share the stored
+    graphs; nothing is copied by indexing.
+
+    Parameters
+    ----------
+    adjacencies : sequence of {array-like, sparse matrix}
+        One square adjacency matrix per graph: ``adjacency[i, j] > 0`` is an edge
+        from node ``i`` to node ``j`` with that weight (finite, non-negative).
+    features : sequence of {array-like, sparse matrix}, default=None
+        Node features of each graph, of shape (n_nodes_of_graph, n_features), the same
+        ``n_features`` for every graph. ``None`` gives every node 3 structural
+        features that mean the same on any graph: a constant 1, ``log(1 + degree)``
+        and the mean of ``log(1 + degree)`` over its neighbours.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_selected,)
+        Positions of the selected graphs among the stored ones, in selection order.
+    n_features : int
+        Features per node.
+    n_nodes : ndarray of shape (n_selected,)
+        Nodes of each selected graph.
+    shape : tuple of int
+        ``(n_selected,)``: one sample per graph.
+
+    See Also
+    --------
+    GraphList.from_networkx : Build from networkx graphs.
+    GraphNodes : The container for nodes of one graph as samples.
+
+    Notes
+    -----
+    Estimators that take graphs as samples (:class:`GKEDMGraphClassifier`,
+    :class:`GKEDMGraphRegressor`) also take a list of networkx graphs directly; a
+    GraphList validates and stacks them once, so a search that refits many times
+    does not convert the graphs again for every fit.
+
+    The arrays passed in are copied once at construction, never modified.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from skgkedm import GraphList
+    >>> X = GraphList.from_networkx([nx.path_graph(3), nx.cycle_graph(5), nx.star_graph(4)])
+    >>> X
+    GraphList(n_selected=3, n_stored=3, n_nodes=13, n_features=3)
+    >>> X[[2, 0]].n_nodes
+    array([5, 3])
+    >>> len(X[X.n_nodes > 3])
+    2
+    """
+
+    def __init__(self, adjacencies, features=None):
+        adjacencies = _as_sequence(adjacencies, "adjacencies")
+        if features is not None:
+            features = _as_sequence(features, "features")
+            if len(features) != len(adjacencies):
+                raise ValueError(
+                    f"features holds {len(features)} matrices but adjacencies {len(adjacencies)}; "
+                    "expected one feature matrix per graph."
+                )
+        validated = [_graph_adjacency(a, position) for position, a in enumerate(adjacencies)]
+        if features is None:
+            rows = [structural_features(adjacency) for adjacency in validated]
+        else:
+            rows = [
+                _graph_features(f, a.shape[0], position)
+                for position, (a, f) in enumerate(zip(validated, features, strict=True))
+            ]
+        self._blocks = _stack(validated, rows)
+        self._indices = _read_only(np.arange(len(validated)))
+
+    @classmethod
+    def from_networkx(cls, graphs, feature_attr="x", weight="weight"):
+        """Build from networkx graphs, keeping each graph's node order.
+
+        Parameters
+        ----------
+        graphs : sequence of networkx.Graph
+            Any networkx graphs: directed or not, multigraphs (parallel edges add their
+            weights), with self-loops or isolated nodes, and any hashable node ids.
+        feature_attr : str, default="x"
+            Node attribute holding each node's feature vector (or scalar), as
+            ``torch_geometric.utils.from_networkx`` reads it. Either every node of every
+            graph has it, with the same length, or none has: then every node gets the 3
+            structural features (see the class's ``features`` parameter).
+        weight : str or None, default="weight"
+            Edge attribute used as edge weight; edges without it weigh 1. ``None``
+            gives every edge weight 1.
+
+        Returns
+        -------
+        X : GraphList
+            The graphs, in the given order.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from skgkedm import GraphList
+        >>> G = nx.Graph()
+        >>> G.add_node(0, x=[1.0, 0.0])
+        >>> G.add_node(1, x=[0.0, 1.0])
+        >>> G.add_edge(0, 1)
+        >>> GraphList.from_networkx([G, G]).n_features
+        2
+        """
+        import networkx as nx
+
+        graphs = _as_sequence(graphs, "graphs")
+        adjacencies, features = [], []
+        for position, graph in enumerate(graphs):
+            if not isinstance(graph, nx.Graph):
+                raise TypeError(
+                    f"Graph {position} is a {type(graph).__name__}, not a networkx graph."
+                )
+            nodes = list(graph.nodes)
+            if not nodes:
+                raise ValueError(f"Graph {position} has no nodes; every graph needs at least one.")
+            try:
+                adjacencies.append(
+                    nx.to_scipy_sparse_array(
+                        graph, nodelist=nodes, weight=weight, dtype=np.float64, format="csr"
+                    )
+                )
+                features.append(_networkx_features(graph, nodes, feature_attr))
+            except ValueError as error:
+                raise ValueError(f"Graph {position}: {error}") from error
+        featureless = [position for position, f in enumerate(features) if f is None]
+        if featureless and len(featureless) < len(features):
+            with_features = next(p for p, f in enumerate(features) if f is not None)
+            raise ValueError(
+                f"Node attribute {feature_attr!r} is missing on every node of graph "
+                f"{featureless[0]} but present on graph {with_features}; give every node "
+                "of every graph a feature vector, or none at all (structural features)."
+            )
+        return cls(adjacencies, None if featureless else features)
+
+    @classmethod
+    def from_smiles(cls, smiles):
+        """Build molecular graphs from SMILES strings: atoms are nodes, bonds are edges.
+
+        RDKit parses each SMILES string (hydrogens stay implicit: nodes are the atoms the
+        string writes, usually the heavy atoms) and PyTorch Geometric's
+        ``torch_geometric.utils.from_rdmol`` describes each atom by 9 categorical
+        properties: atomic number, chirality, degree, formal charge, number of
+        hydrogens, number of radical electrons, hybridization, aromaticity and ring
+        membership. Each property is one-hot encoded over PyTorch Geometric's category
+        list (``torch_geometric.utils.smiles.x_map``), giving 177 features per atom,
+        exactly 9 of them 1. Every bond is an undirected edge of weight 1; bond types
+        and the other bond features are not used.
+
+        Parameters
+        ----------
+        smiles : sequence of str
+            One SMILES string per molecule (a list, tuple or array of str). A salt or
+            mixture (``"[Na+].[Cl-]"``) gives one graph with several components.
+
+        Returns
+        -------
+        X : GraphList
+            The molecules, in the given order, with ``n_features == 177``. Features
+            are a float32 ``scipy.sparse.csr_array``: 5% of its entries are ones, and
+            sparse storage keeps a large molecule set's features 10 times smaller.
+
+        Raises
+        ------
+        ImportError
+            If RDKit is not installed (``pip install skgkedm[chem]``).
+        TypeError
+            If ``smiles`` is a single string or holds something other than strings.
+        ValueError
+            If a SMILES string is not a valid molecule (the message names its position
+            and the string), has no atoms, or has an atom or bond property outside
+            PyTorch Geometric's category lists (such as RDKit's hybridization ``SP2D``
+            of square planar metal atoms).
+
+        See Also
+        --------
+        skgkedm.datasets.load_solubility : Molecules with a solubility class.
+        skgkedm.datasets.load_freesolv : Molecules with a hydration free energy.
+
+        Notes
+        -----
+        The SMILES strings are parsed as ``torch_geometric.utils.from_smiles`` parses
+        them, but an invalid string raises an error instead of becoming an empty graph,
+        and RDKit's log messages are silenced only while parsing.
+
+        Examples
+        --------
+        >>> from skgkedm import GraphList
+        >>> X = GraphList.from_smiles(["CCO", "c1ccccc1"])
+        >>> X
+        GraphList(n_selected=2, n_stored=2, n_nodes=9, n_features=177)
+        >>> X.n_nodes
+        array([3, 6])
+        """
+        from ._molecules import molecule_blocks
+
+        adjacency, features, offsets = molecule_blocks(smiles)
+        graphs = object.__new__(cls)
+        graphs._blocks = _Blocks(adjacency, features, _read_only(offsets))
+        graphs._indices = _read_only(np.arange(len(offsets) - 1))
+        return graphs
+
+    @property
+    def indices(self):
+        return self._indices
+
+    @property
+    def n_features(self):
+        return self._blocks.features.shape[1]
+
+    @property
+    def n_nodes(self):
+        offsets = self._blocks.offsets
+        return offsets[self._indices + 1] - offsets[self._indices]
+
+    @property
+    def shape(self):
+        return (len(self._indices),)
+
+    def __len__(self):
+        return len(self._indices)
+
+    def __getitem__(self, key):
+        subset = object.__new__(type(self))
+        subset._blocks = self._blocks
+        subset._indices = _read_only(self._indices[_selected_rows(key, len(self))])
+        return subset
+
+    def __array__(self, dtype=None, copy=None):
+        """Refuse conversion to a NumPy array, at once and with what to do instead.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        raise TypeError(
+            "GraphList cannot become a NumPy array: each sample is a whole graph. "
+            "scikit-learn tools that only select samples work with it (train_test_split, "
+            "KFold, cross_val_score, GridSearchCV); transformers in a Pipeline do not. "
+            "Transform node features before building the GraphList."
+        )
+
+    def stacked(self):
+        """The selected graphs as one block-diagonal graph.
+
+        Returns
+        -------
+        adjacency : scipy.sparse.csr_array of shape (n_total, n_total)
+            Block-diagonal adjacency of the selected graphs, in selection order
+            (float32).
+        features : ndarray or scipy.sparse.csr_array of shape (n_total, n_features)
+            Their stacked node features (float32).
+        offsets : ndarray of shape (n_selected + 1,)
+            Graph ``k``'s nodes are rows ``offsets[k]:offsets[k + 1]``.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from skgkedm import GraphList
+        >>> X = GraphList.from_networkx([nx.path_graph(2), nx.path_graph(3)])
+        >>> adjacency, features, offsets = X[[1]].stacked()
+        >>> adjacency.shape, offsets.tolist()
+        ((3, 3), [0, 3])
+        """
+        blocks = self._blocks
+        sizes = self.n_nodes
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        if np.array_equal(self._indices, np.arange(len(blocks.offsets) - 1)):
+            return blocks.adjacency, blocks.features, offsets
+        rows = concatenated_ranges(blocks.offsets[self._indices], sizes)
+        adjacency = sp.csr_array(blocks.adjacency[rows][:, rows])
+        return adjacency, blocks.features[rows], offsets
+
+    def __setstate__(self, state):
+        # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
+        self.__dict__.update(state)
+        _read_only(self._indices)
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(n_selected={len(self)}, "
+            f"n_stored={len(self._blocks.offsets) - 1}, n_nodes={int(self.n_nodes.sum())}, "
+            f"n_features={self.n_features})"
+        )
+
+
+def concatenated_ranges(starts, counts):
+    """``starts[k] : starts[k] + counts[k]`` for every ``k``, concatenated, without a loop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> concatenated_ranges(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    ends = np.cumsum(counts)
+    shift = np.repeat(starts - (ends - counts), counts)
+    return shift + np.arange(ends[-1] if len(ends) else 0, dtype=np.int64)
+
+
+def _as_sequence(values, name):
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(
+            f"{name} must be a sequence (one entry per graph), got {type(values).__name__}."
+        )
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} is empty: at least one graph is needed.")
+    return values
+
+
+def _graph_adjacency(adjacency, position):
+    try:
+        return _validate_adjacency(adjacency)
+    except ValueError as error:
+        raise ValueError(f"Graph {position}: {error}") from error
+
+
+def _graph_features(features, n_nodes, position):
+    try:
+        return _validate_features(features, n_nodes)
+    except ValueError as error:
+        raise ValueError(f"Graph {position}: {error}") from error
+
+
+def _stack(adjacencies, features):
+    widths = {f.shape[1] for f in features}
+    if len(widths) > 1:
+        first = features[0].shape[1]
+        other = next(p for p, f in enumerate(features) if f.shape[1] != first)
+        raise ValueError(
+            f"Graph 0 has {first} features per node but graph {other} has "
+            f"{features[other].shape[1]}; every graph needs the same features."
+        )
+    offsets = np.concatenate([[0], np.cumsum([a.shape[0] for a in adjacencies])])
+    adjacency = sp.csr_array(sp.block_diag(adjacencies, format="csr", dtype=np.float32))
+    if any(sp.issparse(f) for f in features):
+        stacked = sp.csr_array(sp.vstack(features, format="csr", dtype=np.float32))
+    else:
+        stacked = np.vstack(features).astype(np.float32, copy=False)
+    return _Blocks(adjacency, stacked, _read_only(offsets.astype(np.int64)))
+
+
+def is_graph_sequence(X):
+    """Whether X is a GraphList or a non-empty list or tuple of networkx graphs."""
+    import networkx as nx
+
+    if isinstance(X, GraphList):
+        return True
+    return (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and all(isinstance(graph, nx.Graph) for graph in X)
+    )
+
+
+def as_graph_list(X):
+    """Return a GraphList for a GraphList or a sequence of networkx graphs."""
+    if isinstance(X, GraphList):
+        return X
+    return GraphList.from_networkx(X)
+
+
+def rows_as_graphs(X):
+    """A GraphList of one-node, edgeless graphs: row ``i`` of X is graph ``i``'s node.
+
+    Parameters
+    ----------
+    X : ndarray or scipy.sparse.csr_array of shape (n_samples, n_features)
+        Validated feature rows.
+
+    Returns
+    -------
+    GraphList
+    """
+    n_samples = X.shape[0]
+    graphs = object.__new__(GraphList)
+    adjacency = sp.csr_array((n_samples, n_samples), dtype=np.float32)
+    features = sp.csr_array(X, dtype=np.float32) if sp.issparse(X) else X
+    offsets = _read_only(np.arange(n_samples + 1, dtype=np.int64))
+    graphs._blocks = _Blocks(adjacency, features, offsets)
+    graphs._indices = _read_only(np.arange(n_samples))
+    return graphs
