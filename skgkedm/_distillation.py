@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from ._base import GraphClassifierBase
 from ._classifier import GKEDMClassifier
+from ._graph_estimators import GKEDMGraphClassifier
 from ._sklearn_compat import Interval, _fit_context
 from ._torch_utils import resolve_device
 
@@ -133,7 +134,12 @@ def soft_label_kl(teacher_logits, student_logits, temperature):
 
 
 class _DistillationLoss:
-    """``extra_loss(output, graph)`` for the student: the weighted distillation terms."""
+    """``extra_loss(output, graph)`` for the student: the weighted distillation terms.
+
+    ``teacher_output(graph)`` gives the teacher's ``NetworkOutput`` on the graph the
+    student just ran on: computed once for a node classifier's single training graph,
+    or by running the teacher on each mini-batch of graphs.
+    """
 
     def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature):
         self.teacher_output = teacher_output
@@ -142,21 +148,42 @@ class _DistillationLoss:
         self.temperature = temperature
 
     def __call__(self, output, graph):
-        teacher = self.teacher_output
+        teacher = self.teacher_output(graph)
         if teacher.logits.device != output.logits.device:
-            teacher = self.teacher_output = type(teacher)(
+            teacher = type(teacher)(
                 *(None if t is None else t.to(output.logits.device) for t in teacher)
             )
         loss = output.logits.new_zeros(())
         if self.attention_weight > 0:
             target = graph.attention_layout.target
-            n_nodes = output.logits.shape[0]
+            n_nodes = graph.x.shape[0]
             kl = attention_kl(teacher.attention, output.attention, target, n_nodes)
             loss = loss + self.attention_weight * kl
         if self.soft_label_weight > 0:
             kl = soft_label_kl(teacher.logits, output.logits, self.temperature)
             loss = loss + self.soft_label_weight * kl
         return loss
+
+
+def _check_graph_level_pair(teacher, student):
+    """Graph classifiers are distilled batch by batch: the teacher runs on the student's batches.
+
+    The batch tensors are built for the student's backbone (its propagation matrix) and
+    hold GKEDM's attention edges only if the student has GKEDM, so the teacher must
+    share the backbone, and may have GKEDM only if the student has it too.
+    """
+    if teacher.backbone != student.backbone:
+        raise ValueError(
+            f"Graph-level teacher and student must share the backbone: the teacher runs on "
+            f"the student's mini-batches; got teacher backbone={teacher.backbone!r} and "
+            f"student backbone={student.backbone!r}."
+        )
+    if teacher.gkedm and not student.gkedm:
+        raise ValueError(
+            "A graph-level teacher with GKEDM needs a student with GKEDM (gkedm=True): the "
+            "teacher runs on the student's mini-batches, which hold attention edges only "
+            "when the student attends."
+        )
 
 
 class DistilledGCNClassifier(GraphClassifierBase):
@@ -189,7 +216,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
     Parameters
     ----------
-    teacher : GKEDMClassifier, FrozenEstimator or None, default=None
+    teacher : GKEDMClassifier, GKEDMGraphClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
         ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,), weight_decay=5e-3)``
         with the paper's module trained jointly (``gkedm_scoring="dot",
@@ -199,8 +226,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
         validation nodes. A ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted*
         GKEDMClassifier is used as is, without refitting: the cheap way to tune the
         student with ``GridSearchCV``.
-    student : GKEDMClassifier or None, default=None
-        Unfitted template of the student, cloned and fitted in ``fit``. ``None`` uses
+    student : GKEDMClassifier, GKEDMGraphClassifier or None, default=None
+        Unfitted template of the student, cloned and fitted in ``fit``. A
+        :class:`GKEDMGraphClassifier` student (with a teacher of the same kind and
+        backbone) distils graphs as samples; see Notes. ``None`` uses
         ``GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4)``, again with the paper's
         module trained jointly. Pass a template to tune its parameters as
         ``student__<name>`` (for instance ``student__hidden_dims``).
@@ -227,9 +256,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
     Attributes
     ----------
-    teacher_ : GKEDMClassifier
+    teacher_ : GKEDMClassifier or GKEDMGraphClassifier
         The fitted teacher (the wrapped estimator itself for a FrozenEstimator).
-    student_ : GKEDMClassifier
+    student_ : GKEDMClassifier or GKEDMGraphClassifier
         The fitted student, which makes the predictions.
     classes_ : ndarray of shape (n_classes,)
         Class labels (``-1``, the unlabelled marker, excluded).
@@ -246,7 +275,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
     n_iter_ : int
         Epochs the student trained for.
     transduction_ : ndarray of shape (n_graph_nodes,)
-        The student's predicted class of every node of the training graph.
+        The student's predicted class of every node of the training graph (node
+        classifiers only).
 
     See Also
     --------
@@ -260,6 +290,15 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ``n_neighbors``; teacher and student then train on exactly that graph, and the
     teacher's outputs are computed on it. A frozen teacher must have been fitted with
     the same classes and number of features as the data the distiller is fitted on.
+
+    **Graphs as samples.** With :class:`GKEDMGraphClassifier` teacher and student, X
+    is a list of graphs (see :class:`GKEDMGraphClassifier`), and the terms above run
+    per mini-batch: the teacher, frozen, runs on each of the student's batches, so
+    both attend along the same edges of the same graphs, and the soft labels are the
+    teacher's class scores per graph. The teacher must share the student's backbone
+    (the batches hold that backbone's propagation matrix) and have GKEDM only if the
+    student has it. Predictions and ``predict_proba`` take graphs, as the student's do;
+    there is no ``transduction_``.
 
     A frozen teacher fitted on the whole training set has seen the labels of the
     validation folds of a cross-validation on that set, so cross-validated scores of
@@ -314,8 +353,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
     """
 
     _parameter_constraints: dict = {
-        "teacher": [GKEDMClassifier, FrozenEstimator, None],
-        "student": [GKEDMClassifier, None],
+        "teacher": [GKEDMClassifier, GKEDMGraphClassifier, FrozenEstimator, None],
+        "student": [GKEDMClassifier, GKEDMGraphClassifier, None],
         "attention_weight": [Interval(Real, 0, None, closed="left")],
         "soft_label_weight": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
@@ -349,12 +388,15 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
         Parameters
         ----------
-        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+        X : GraphNodes, networkx graph, GraphList, list of networkx graphs or \
+{array-like, sparse matrix}
             Training nodes with their graph (messages pass over the whole graph), a
             networkx graph (all of its nodes), or feature rows of shape
-            (n_samples, n_features) joined into a k-nearest-neighbour graph.
+            (n_samples, n_features) joined into a k-nearest-neighbour graph. With
+            graph-level teacher and student: training graphs, as
+            :meth:`GKEDMGraphClassifier.fit` takes them.
         y : array-like of shape (n_samples,)
-            Class of each sample; ``-1`` marks an unlabelled node.
+            Class of each sample; ``-1`` marks an unlabelled node (node classifiers).
 
         Returns
         -------
@@ -362,23 +404,46 @@ class DistilledGCNClassifier(GraphClassifierBase):
             The fitted estimator.
         """
         teacher, student = self._templates()
-        labelled = self._labelled_graph(X, y)
         teacher_seed, student_seed = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=2
         )
-        if isinstance(teacher, FrozenEstimator):
-            self.teacher_ = self._check_frozen_teacher(teacher.estimator)
+        if isinstance(student, GKEDMGraphClassifier):
+            self._fit_graph_level(teacher, student, X, y, teacher_seed, student_seed)
         else:
-            self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(labelled)
-        self.student_ = self._member(student, student_seed)._fit_validated(
-            labelled, extra_loss=self._distillation_loss(labelled)
-        )
-        self.transduction_ = self.student_.transduction_
+            labelled = self._labelled_graph(X, y)
+            if isinstance(teacher, FrozenEstimator):
+                self.teacher_ = self._check_frozen_teacher(teacher.estimator)
+            else:
+                self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(labelled)
+            self.student_ = self._member(student, student_seed)._fit_validated(
+                labelled, extra_loss=self._distillation_loss(labelled)
+            )
+            self.transduction_ = self.student_.transduction_
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
         self.student_n_parameters_ = int(self.student_.n_parameters_)
         self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_
         self.n_iter_ = self.student_.n_iter_
         return self
+
+    def _fit_graph_level(self, teacher, student, X, y, teacher_seed, student_seed):
+        """Distil a graph classifier: teacher and student see the same mini-batches of graphs.
+
+        The student's input handling is the distiller's: it validates X and y, and its
+        ``classes_`` and ``n_features_in_`` become the distiller's.
+        """
+        self.__dict__.pop("transduction_", None)
+        self.student_ = self._member(student, student_seed)
+        data = self.student_._training_data(X, y)
+        self.classes_ = self.student_.classes_
+        self.n_features_in_ = self.student_.n_features_in_
+        self.__dict__.pop("feature_names_in_", None)
+        if hasattr(self.student_, "feature_names_in_"):
+            self.feature_names_in_ = self.student_.feature_names_in_
+        if isinstance(teacher, FrozenEstimator):
+            self.teacher_ = self._check_frozen_teacher(teacher.estimator)
+        else:
+            self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(data)
+        self.student_._fit_validated(data, extra_loss=self._distillation_loss(None))
 
     def _templates(self):
         """Return validated (teacher, student) templates, defaults filled in."""
@@ -389,18 +454,24 @@ class DistilledGCNClassifier(GraphClassifierBase):
         if student is None:
             student = GKEDMClassifier(hidden_dims=(16,), gkedm_heads=4, **PAPER_GKEDM)
         inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
-        if not isinstance(inner, GKEDMClassifier):
+        if not isinstance(student, (GKEDMClassifier, GKEDMGraphClassifier)):
+            raise TypeError(
+                "student must be a GKEDMClassifier or a GKEDMGraphClassifier; got "
+                f"{type(student).__name__}."
+            )
+        kind = type(student)
+        if type(inner) is not kind:
             got = type(teacher).__name__
             if inner is not teacher:
                 got = f"FrozenEstimator({type(inner).__name__})"
             raise TypeError(
-                "teacher must be a GKEDMClassifier, or a FrozenEstimator wrapping a fitted "
-                f"GKEDMClassifier; got {got}."
+                f"teacher must be a {kind.__name__} like the student, or a FrozenEstimator "
+                f"wrapping a fitted {kind.__name__}; got {got}."
             )
-        if not isinstance(student, GKEDMClassifier):
-            raise TypeError(f"student must be a GKEDMClassifier; got {type(student).__name__}.")
         inner._validate_params()
         student._validate_params()
+        if kind is GKEDMGraphClassifier:
+            _check_graph_level_pair(inner, student)
         if self.attention_weight > 0:
             for role, model in (("teacher", inner), ("student", student)):
                 if not model.gkedm:
@@ -419,13 +490,15 @@ class DistilledGCNClassifier(GraphClassifierBase):
         exactly as within the distiller; ``seed`` seeds it unless it has its own
         random_state.
         """
-        model = clone(template).set_params(directed=self.directed, n_neighbors=self.n_neighbors)
+        model = clone(template).set_params(directed=self.directed)
+        if "n_neighbors" in model.get_params():
+            model.set_params(n_neighbors=self.n_neighbors)
         if model.random_state is None:
             model.set_params(random_state=int(seed))
         return model
 
     def _check_frozen_teacher(self, teacher):
-        check_is_fitted(teacher, msg="The frozen teacher must be a fitted GKEDMClassifier.")
+        check_is_fitted(teacher, msg="The frozen teacher must be a fitted estimator.")
         if teacher.n_features_in_ != self.n_features_in_ or not np.array_equal(
             teacher.classes_, self.classes_
         ):
@@ -442,9 +515,21 @@ class DistilledGCNClassifier(GraphClassifierBase):
             return None
         # The teacher's fit already warned if its device fell back to the CPU.
         device = resolve_device(self.teacher_.device, warn=False)
-        teacher_output, _ = self.teacher_._network_output(
-            labelled.nodes, labelled.symmetrize, device=device
-        )
+        if labelled is None:  # graphs as samples: run the teacher on each mini-batch
+            network = self.teacher_._fitted_network(device)
+
+            @torch.no_grad()
+            def teacher_output(graph):
+                return network(graph)
+
+        else:
+            whole_graph, _ = self.teacher_._network_output(
+                labelled.nodes, labelled.symmetrize, device=device
+            )
+
+            def teacher_output(graph):
+                return whole_graph
+
         return _DistillationLoss(
             teacher_output,
             float(self.attention_weight),
@@ -452,6 +537,18 @@ class DistilledGCNClassifier(GraphClassifierBase):
             float(self.temperature),
         )
 
+    def _graph_to_predict(self, X):
+        """Validate X at predict time; graphs as samples are the student's to validate."""
+        check_is_fitted(self)
+        if isinstance(self.student_, GKEDMGraphClassifier):
+            return X, None
+        return super()._graph_to_predict(X)
+
     def _class_scores(self, nodes, symmetrize, log=False):
-        """Class probabilities (or their logarithms) of the selected nodes, from the student."""
+        """Class probabilities (or their logarithms) of the samples, from the student."""
+        if isinstance(self.student_, GKEDMGraphClassifier):
+            graphs = nodes
+            if log:
+                return self.student_.predict_log_proba(graphs)
+            return self.student_.predict_proba(graphs)
         return self.student_._class_scores(nodes, symmetrize, log=log)

@@ -2,6 +2,7 @@
 
 from functools import partial
 from numbers import Integral
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -25,6 +26,44 @@ from ._training import CLASSIFICATION, REGRESSION, TrainingContext, warn_once
 # Graphs per forward pass when predicting: large enough to amortise the per-batch cost,
 # small enough that a batch of molecules stays a few MB.
 PREDICT_BATCH_GRAPHS = 1024
+
+
+# What fitting learns from X and y alone (no training): what predict needs to read input
+# and map outputs back.
+_INPUT_STATE = {
+    "classes_",
+    "n_features_in_",
+    "feature_names_in_",
+    "n_outputs_",
+    "_fitted_on_rows",
+    "_single_output",
+    "_target_mean",
+    "_target_scale",
+}
+
+
+class GraphTrainingData(NamedTuple):
+    """Validated training input for graphs as samples.
+
+    Attributes
+    ----------
+    graphs : GraphList
+        The training graphs.
+    targets : Tensor of shape (n_graphs,) or (n_graphs, n_outputs)
+        Encoded classes, or standardised regression targets.
+    stratify : ndarray of shape (n_graphs,) or None
+        Encoded classes to stratify the validation split by.
+    n_outputs : int
+        Width of the network's output.
+    input_state : dict
+        Fitted attributes learnt from X and y (classes, feature width, target scale).
+    """
+
+    graphs: object
+    targets: object
+    stratify: np.ndarray | None
+    n_outputs: int
+    input_state: dict
 
 
 class GraphEstimatorBase(NetworkEstimatorMixin, PortableStateMixin, BaseEstimator):
@@ -99,14 +138,40 @@ class GraphEstimatorBase(NetworkEstimatorMixin, PortableStateMixin, BaseEstimato
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_graphs(self, X, y):
+    def _fit_graphs(self, X, y, extra_loss=None):
+        """Validate X and y, then train; ``extra_loss(output, graph)`` as in ``_train``."""
+        return self._fit_validated(self._training_data(X, y), extra_loss)
+
+    def _training_data(self, X, y):
+        """Validate X and y at fit time, adopting what predicting needs (classes, width).
+
+        Any previous fit is forgotten first.
+
+        Returns
+        -------
+        GraphTrainingData
+        """
         self.__dict__.pop("n_iter_", None)
+        self.__dict__.pop("feature_names_in_", None)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         graphs = self._graphs_to_fit(X)
         targets, stratify, n_outputs = self._encode_targets(y, len(graphs))
+        state = {k: v for k, v in vars(self).items() if k in _INPUT_STATE}
+        return GraphTrainingData(graphs, targets, stratify, n_outputs, state)
+
+    def _fit_validated(self, data, extra_loss=None):
+        """Train on validated :class:`GraphTrainingData`, adopting its input state.
+
+        The one entry point of composite estimators: the distiller validates X and y
+        once and trains teacher and student through it.
+        """
+        self.__dict__.pop("n_iter_", None)
+        self.__dict__.pop("feature_names_in_", None)
+        self.__dict__.update(data.input_state)
+        graphs, targets, stratify, n_outputs, _ = data
         spec = self._network_spec(graphs.n_features, n_outputs, readout=self.readout)
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
@@ -124,6 +189,7 @@ class GraphEstimatorBase(NetworkEstimatorMixin, PortableStateMixin, BaseEstimato
                 list(batches.in_order(validation, targets, PREDICT_BATCH_GRAPHS)),
                 context,
                 objective=self._objective,
+                extra_loss=extra_loss,
             )
         warn_once(histories, self.early_stopping)
         self._store_network(spec, network, histories)

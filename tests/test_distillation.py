@@ -121,8 +121,9 @@ def test_distillation_loss_weights_both_terms():
         torch.tensor(random_attention(4, 0)),
         torch.tensor(random_attention(1, 1)),
     )
-    graph = SimpleNamespace(attention_layout=SimpleNamespace(target=TARGET))
-    loss = _DistillationLoss(NetworkOutput(logits_t, attention_t), 0.3, 0.7, 2.0)
+    graph = SimpleNamespace(attention_layout=SimpleNamespace(target=TARGET), x=torch.zeros(3, 1))
+    teacher = NetworkOutput(logits_t, attention_t)
+    loss = _DistillationLoss(lambda graph: teacher, 0.3, 0.7, 2.0)
     same = NetworkOutput(logits_t + 1.0, attention_t.mean(dim=1, keepdim=True))
     assert loss(same, graph).item() == pytest.approx(0, abs=1e-12)
     expected = 0.3 * numpy_attention_kl(
@@ -138,7 +139,7 @@ def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeyp
     original = _DistillationLoss.__call__
 
     def spy(self, output, student_graph):
-        seen.append((self.teacher_output.attention.shape, output.attention.shape))
+        seen.append((self.teacher_output(student_graph).attention.shape, output.attention.shape))
         seen.append(student_graph.attention_index.clone())
         return original(self, output, student_graph)
 
