@@ -192,8 +192,10 @@ class GraphList:
         -------
         X : GraphList
             The molecules, in the given order, with ``n_features == 177``. Features
-            are a float32 ``scipy.sparse.csr_array``: 5% of its entries are ones, and
-            sparse storage keeps a large molecule set's features 10 times smaller.
+            are a float32 ``scipy.sparse.csr_array``: 9 of 177 entries per atom are
+            ones, and sparse storage holds them in about a ninth of the memory of a
+            dense array (76 rather than 708 bytes per atom), for a fit that takes about
+            as long.
 
         Raises
         ------
