@@ -152,6 +152,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     See Also
     --------
     DistilledGCNClassifier : Distil a large GKEDM model into a compact one.
+    GKEDMGraphClassifier : Whole graphs (molecules) as samples.
     GraphNodes : The input container for graphs.
     sklearn.neural_network.MLPClassifier : A neural network on feature rows alone,
         without a graph; the user guide maps its parameters to these.

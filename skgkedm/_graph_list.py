@@ -9,6 +9,7 @@ from ._graph_nodes import (
     _selected_rows,
     _validate_adjacency,
     _validate_features,
+    stored_bytes,
 )
 from ._structural_features import structural_features
 
@@ -308,6 +309,16 @@ class GraphList:
         rows = concatenated_ranges(blocks.offsets[self._indices], sizes)
         adjacency = sp.csr_array(blocks.adjacency[rows][:, rows])
         return adjacency, blocks.features[rows], offsets
+
+    def __sizeof__(self):
+        """Bytes of the selection and of every stored graph (see ``GraphNodes.__sizeof__``)."""
+        blocks = self._blocks
+        return (
+            object.__sizeof__(self)
+            + self._indices.nbytes
+            + blocks.offsets.nbytes
+            + stored_bytes(blocks.adjacency, blocks.features)
+        )
 
     def __setstate__(self, state):
         # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.

@@ -242,6 +242,19 @@ class GraphNodes:
             "'scikit-learn tools on graph input'."
         )
 
+    def __sizeof__(self):
+        """Bytes of the selection and of the whole graph it carries.
+
+        ``sys.getsizeof`` and ``dask.sizeof`` read it: joblib's Dask backend sends an
+        argument it sizes above 1 kB to the cluster once per search instead of once per
+        fit, so a search over GraphNodes ships the graph to each worker once.
+        """
+        return (
+            object.__sizeof__(self)
+            + self._indices.nbytes
+            + stored_bytes(self._graph.adjacency, self._graph.features)
+        )
+
     def _with_indices(self, indices):
         subset = object.__new__(type(self))
         subset._graph = self._graph
@@ -260,6 +273,17 @@ class GraphNodes:
             f"{type(self).__name__}(n_selected={len(self)}, n_nodes={self.n_nodes}, "
             f"n_edges={self.adjacency.nnz}, n_features={self.n_features})"
         )
+
+
+def stored_bytes(*matrices):
+    """Bytes of the arrays behind dense and scipy sparse matrices."""
+    total = 0
+    for matrix in matrices:
+        if hasattr(matrix, "nnz"):
+            total += matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+        else:
+            total += matrix.nbytes
+    return total
 
 
 def _read_only(array):
