@@ -28,7 +28,8 @@ print(f"{len(train)} training and {len(test)} test molecules, e.g. {data.smiles[
 # %%
 # Regression: log-solubility
 # --------------------------
-# Defaults: GIN layers, GKEDM attention along the bonds, a sum readout per molecule.
+# Defaults: three GCN layers, GKEDM attention along the bonds, a sum readout per
+# molecule.
 # ``max_epochs=50`` (the default is 100) keeps this page quick to build.
 reg = GKEDMGraphRegressor(max_epochs=50, random_state=0)
 reg.fit(data.X[train], data.y_continuous[train])

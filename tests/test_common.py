@@ -41,7 +41,23 @@ def test_every_exported_estimator_is_checked():
         assert isinstance(fast_instance(cls), cls)
 
 
-@parametrize_with_checks([fast_instance(cls) for cls in EXPORTED_ESTIMATORS])
+def expected_failed_checks(estimator):
+    """Checks an estimator is known to fail, each with the reason."""
+    if isinstance(estimator, skgkedm.GKEDMGraphRegressor):
+        return {
+            "check_methods_subset_invariance": (
+                "float32 networks: the number of graphs in a forward pass changes how BLAS "
+                "blocks the products, so a prediction can differ in the 7th significant "
+                "digit (1.8e-7 seen) between a batch and a sub-batch; the check allows 1e-7."
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [fast_instance(cls) for cls in EXPORTED_ESTIMATORS],
+    expected_failed_checks=expected_failed_checks,
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
