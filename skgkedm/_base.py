@@ -29,6 +29,22 @@ from ._persistence import PortableStateMixin
 from ._sklearn_compat import Interval
 
 
+class EpochTrainedMixin:
+    """Fitted once training has run (``n_iter_`` is set); takes sparse input (not for direct use).
+
+    Every skgkedm estimator sets ``n_iter_`` last in a successful fit, and forgets it
+    first when a fit starts, so a failed fit leaves the estimator unfitted.
+    """
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "n_iter_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
 class LabelledGraph(NamedTuple):
     """A validated graph to train on, with what the fitted model must remember of its input.
 
@@ -59,7 +75,7 @@ class LabelledGraph(NamedTuple):
     feature_names: np.ndarray | None
 
 
-class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
+class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin, BaseEstimator):
     """Input handling for node classifiers (not for direct use).
 
     Graph input (:class:`GraphNodes`, networkx graphs) is used as given; a plain
@@ -215,12 +231,3 @@ class GraphClassifierBase(PortableStateMixin, ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight)[scored]
         return accuracy_score(y[scored], predicted[scored], sample_weight=sample_weight)
-
-    def __sklearn_is_fitted__(self):
-        # ``n_iter_`` is the last attribute a successful fit sets.
-        return hasattr(self, "n_iter_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
+from ._base import EpochTrainedMixin
 from ._graph_batches import GraphBatches
 from ._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
 from ._input import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
@@ -66,7 +67,9 @@ class GraphTrainingData(NamedTuple):
     input_state: dict
 
 
-class GraphEstimatorBase(NetworkEstimatorMixin, PortableStateMixin, BaseEstimator):
+class GraphEstimatorBase(
+    EpochTrainedMixin, NetworkEstimatorMixin, PortableStateMixin, BaseEstimator
+):
     """Input handling, training and prediction for graphs as samples (not for direct use).
 
     Subclasses set ``_objective`` and turn ``y`` into training targets
@@ -230,15 +233,6 @@ class GraphEstimatorBase(NetworkEstimatorMixin, PortableStateMixin, BaseEstimato
                 network(batch.graph).logits for batch in batches.in_order(everything, None, chunk)
             ]
         return torch.cat(outputs).double().cpu()
-
-    def __sklearn_is_fitted__(self):
-        # ``n_iter_`` is the last attribute a successful fit sets.
-        return hasattr(self, "n_iter_")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 def _check_graph_input(X):
