@@ -43,8 +43,9 @@ class HeadBlocks(NamedTuple):
         entry.
     inverse : Tensor of shape (n_edges * heads,)
         Stored entry of each position of a flattened edge tensor.
-    transpose_ptr, transpose_columns, transpose_order : Tensor
-        The same for the transposed matrix (rows ``source * heads + h``).
+    transpose_ptr, transpose_columns, transpose_order : Tensor or None
+        The same for the transposed matrix (rows ``source * heads + h``); None when
+        only forward passes without gradients used the blocks.
     """
 
     ptr: Tensor
@@ -126,17 +127,21 @@ class EdgeLayout(NamedTuple):
         """Move every tensor to ``device``."""
         return EdgeLayout(*(tensor.to(device) for tensor in self))
 
-    def head_blocks(self, heads):
+    def head_blocks(self, heads, transpose=True):
         """The block sparse matrices of ``heads`` heads, built once per layout.
 
         Parameters
         ----------
         heads : int
+        transpose : bool, default=True
+            Also build the transposed blocks, which only backward passes use; a
+            forward pass that needs no gradient skips them (a third of the cost).
 
         Returns
         -------
         HeadBlocks
-            Cached for as long as this layout's tensors live.
+            Cached for as long as this layout's tensors live; without ``transpose``
+            (and none built before) its ``transpose_*`` fields are None.
 
         Examples
         --------
@@ -150,15 +155,22 @@ class EdgeLayout(NamedTuple):
         [2, 3, 0, 4, 1, 5]
         """
         cached = _HEAD_BLOCKS.setdefault(self.source, {})
-        if heads not in cached:
+        blocks = cached.get(heads)
+        if blocks is None or (transpose and blocks.transpose_ptr is None):
             n_entries = self.source.numel() * heads
             dtype = torch.int32 if n_entries < 2**31 else torch.int64
-            forward = _interleave(self.ptr, self.source, None, heads, dtype)
-            transpose = _interleave(
-                self.transpose_ptr, self.transpose_target, self.transpose_order, heads, dtype
+            forward = (
+                blocks[:4]
+                if blocks is not None
+                else _interleave(self.ptr, self.source, None, heads, dtype)
             )
-            cached[heads] = HeadBlocks(*forward, *transpose[:3])
-        return cached[heads]
+            transposed = (None, None, None)
+            if transpose:
+                transposed = _interleave(
+                    self.transpose_ptr, self.transpose_target, self.transpose_order, heads, dtype
+                )[:3]
+            blocks = cached[heads] = HeadBlocks(*forward, *transposed)
+        return blocks
 
 
 def _row_pointers(sorted_rows, n_nodes):
@@ -247,7 +259,7 @@ def _block_dots(blocks, left, right):
 class _EdgeScores(torch.autograd.Function):
     @staticmethod
     def forward(ctx, query, key, layout):
-        blocks = layout.head_blocks(query.size(1))
+        blocks = layout.head_blocks(query.size(1), transpose=any(ctx.needs_input_grad))
         ctx.save_for_backward(query, key)
         ctx.blocks = blocks
         return _block_dots(blocks, query, key)
@@ -267,7 +279,7 @@ class _EdgeScores(torch.autograd.Function):
 class _EdgeAggregate(torch.autograd.Function):
     @staticmethod
     def forward(ctx, weights, value, layout):
-        blocks = layout.head_blocks(value.size(1))
+        blocks = layout.head_blocks(value.size(1), transpose=any(ctx.needs_input_grad))
         ctx.save_for_backward(weights, value)
         ctx.blocks = blocks
         return _block_product(blocks, weights, value)
