@@ -270,3 +270,17 @@ def test_graph_level_distillation_refuses_mismatched_members(shapes):
         DistilledGCNClassifier(GKEDMGraphClassifier("gcn"), GKEDMGraphClassifier("gin")).fit(X, y)
     with pytest.raises(TypeError, match="teacher must be a GKEDMGraphClassifier"):
         DistilledGCNClassifier(GKEDMClassifier(), GKEDMGraphClassifier()).fit(X, y)
+
+
+def test_fits_running_at_once_in_threads_give_the_serial_model(shapes):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y, _ = shapes
+    serial = GKEDMGraphClassifier(**FAST, batch_size=8).fit(X, y)
+    with ThreadPoolExecutor(2) as pool:
+        fitted = list(
+            pool.map(lambda _: GKEDMGraphClassifier(**FAST, batch_size=8).fit(X, y), range(2))
+        )
+    for model in fitted:
+        for key, value in serial._weights.items():
+            np.testing.assert_array_equal(model._weights[key], value)
