@@ -73,6 +73,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         of them (with an output projection).
     gkedm_dropout : float, default=0.0
         Dropout on GKEDM's attention weights during training.
+    gkedm_layers : {"last", "every"}, default="last"
+        GKEDM after the last hidden layer only, or after every hidden layer (then
+        ``gkedm_heads`` must divide every hidden width). Deep backbones over-smooth;
+        attention after each layer is meant to counter it. ``attention_weights`` and
+        distillation use the module after the last layer.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
         output layer on top of the frozen hidden layers (it measured better than joint
@@ -200,6 +205,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         gkedm_update="replace",
         gkedm_values="identity",
         gkedm_dropout=0.0,
+        gkedm_layers="last",
         schedule="two_phase",
         second_phase_fraction=0.25,
         activation="relu",
@@ -226,6 +232,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         self.gkedm_update = gkedm_update
         self.gkedm_values = gkedm_values
         self.gkedm_dropout = gkedm_dropout
+        self.gkedm_layers = gkedm_layers
         self.schedule = schedule
         self.second_phase_fraction = second_phase_fraction
         self.activation = activation

@@ -97,6 +97,7 @@ class GraphEstimatorBase(
         gkedm_update="replace",
         gkedm_values="identity",
         gkedm_dropout=0.0,
+        gkedm_layers="last",
         schedule="two_phase",
         second_phase_fraction=0.25,
         activation="relu",
@@ -124,6 +125,7 @@ class GraphEstimatorBase(
         self.gkedm_update = gkedm_update
         self.gkedm_values = gkedm_values
         self.gkedm_dropout = gkedm_dropout
+        self.gkedm_layers = gkedm_layers
         self.schedule = schedule
         self.second_phase_fraction = second_phase_fraction
         self.activation = activation
@@ -279,8 +281,10 @@ _PARAMETERS = """
     batch_size : int, default=64
         Graphs per training step; each epoch visits the training graphs in a new order
         drawn from ``random_state``.
-    gkedm, gkedm_heads, gkedm_scoring, gkedm_update, gkedm_values, gkedm_dropout
-        GKEDM after the last message-passing layer, as in :class:`GKEDMClassifier`;
+    gkedm, gkedm_heads, gkedm_scoring, gkedm_update, gkedm_values, gkedm_dropout, \
+gkedm_layers
+        GKEDM after the last message-passing layer (or every one), as in
+        :class:`GKEDMClassifier`;
         the attention runs along the edges of each graph (graphs never exchange
         messages).
     schedule : {{"joint", "two_phase", "two_phase_finetune"}}, default="two_phase"

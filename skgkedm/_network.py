@@ -69,16 +69,29 @@ class GKEDMNetwork(nn.Module):
             width = spec.hidden_dims[-1]
             self.head = nn.ModuleList([nn.Linear(width, width), nn.Linear(width, spec.n_classes)])
         self.gkedm = None
+        # With gkedm_layers="every", one module after each hidden layer but the last;
+        # ``self.gkedm`` stays the module after the last (its weights keep their names).
+        self.hidden_gkedm = nn.ModuleList()
         if spec.gkedm:
-            self.gkedm = GKEDM(
-                spec.hidden_dims[-1],
-                heads=spec.gkedm_heads,
-                scoring=spec.gkedm_scoring,
-                update=spec.gkedm_update,
-                values=spec.gkedm_values,
-                attention_dropout=spec.gkedm_dropout,
-                add_self_loops=False,
+            widths = spec.hidden_dims if spec.gkedm_layers == "every" else spec.hidden_dims[-1:]
+            *hidden_modules, self.gkedm = (
+                GKEDM(
+                    width,
+                    heads=spec.gkedm_heads,
+                    scoring=spec.gkedm_scoring,
+                    update=spec.gkedm_update,
+                    values=spec.gkedm_values,
+                    attention_dropout=spec.gkedm_dropout,
+                    add_self_loops=False,
+                )
+                for width in widths
             )
+            self.hidden_gkedm.extend(hidden_modules)
+
+    def gkedm_parameters(self):
+        """Parameters of every GKEDM module."""
+        modules = [*self.hidden_gkedm, self.gkedm] if self.gkedm is not None else []
+        return [parameter for module in modules for parameter in module.parameters()]
 
     def output_parameters(self):
         """Parameters after GKEDM: the output layer, or the readout's head."""
@@ -96,10 +109,14 @@ class GKEDMNetwork(nn.Module):
             *hidden, output = hidden
         x = dropout(graph.x, p, self.training, generator)
         h = self.activation(first(graph.with_transpose(x), graph.propagation))
-        for conv in hidden:
+        attend = self.gkedm is not None and use_gkedm
+        for position, conv in enumerate(hidden):
+            if attend and position < len(self.hidden_gkedm):
+                module = self.hidden_gkedm[position]
+                h, _, _ = module(h, graph.attention_layout, generator=generator)
             h = self.activation(conv(dropout(h, p, self.training, generator), graph.propagation))
         attention = None
-        if self.gkedm is not None and use_gkedm:
+        if attend:
             h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
         if self.head is None:
             logits = output(dropout(h, p, self.training, generator), graph.propagation)

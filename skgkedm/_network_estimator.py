@@ -26,6 +26,7 @@ NETWORK_PARAMETER_CONSTRAINTS = {
     "gkedm_update": [StrOptions(set(UPDATES))],
     "gkedm_values": [StrOptions(set(VALUES))],
     "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
+    "gkedm_layers": [StrOptions({"last", "every"})],
     "schedule": [StrOptions({"joint", "two_phase", "two_phase_finetune"})],
     "second_phase_fraction": [Interval(Real, 0, 1, closed="neither")],
     "activation": [StrOptions(ACTIVATIONS)],
@@ -56,10 +57,14 @@ class NetworkEstimatorMixin:
 
     def _network_spec(self, in_dim, n_outputs, readout=None):
         hidden_dims = check_hidden_dims(self.hidden_dims)
-        if self.gkedm and hidden_dims[-1] % self.gkedm_heads:
+        attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
+        if self.gkedm and any(width % self.gkedm_heads for width in attended):
+            which = (
+                "every hidden width" if self.gkedm_layers == "every" else "the last hidden width"
+            )
             raise ValueError(
-                f"gkedm_heads={self.gkedm_heads} must divide the last hidden width "
-                f"hidden_dims[-1]={hidden_dims[-1]}."
+                f"gkedm_heads={self.gkedm_heads} must divide {which}; got "
+                f"hidden_dims={hidden_dims}."
             )
         BACKBONES[self.backbone].check_widths(hidden_dims, self.gat_heads)
         return NetworkSpec(
@@ -76,6 +81,7 @@ class NetworkEstimatorMixin:
             gkedm_update=self.gkedm_update,
             gkedm_values=self.gkedm_values,
             gkedm_dropout=float(self.gkedm_dropout),
+            gkedm_layers=self.gkedm_layers,
             readout=readout,
         )
 
@@ -118,7 +124,7 @@ class NetworkEstimatorMixin:
             second = max(1, round(self.second_phase_fraction * self.max_epochs))
             on_top = None
             if self.schedule == "two_phase":
-                on_top = [*network.gkedm.parameters(), *network.output_parameters()]
+                on_top = [*network.gkedm_parameters(), *network.output_parameters()]
             phases = [
                 ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
                 ("phase 2 (GKEDM)", second, on_top, True),

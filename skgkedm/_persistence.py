@@ -35,8 +35,9 @@ def _from_format_0(state):
         state["_architecture"] = NetworkSpec(**architecture)
     if "gkedm" in state:
         # A GKEDMClassifier's parameters (the distiller has no ``gkedm``).
-        for name, value in later_field_defaults().items():
-            state.setdefault(name, value)
+        defaults = later_field_defaults()
+        for name in ("gkedm_scoring", "gkedm_update"):
+            state.setdefault(name, defaults[name])
         if "second_phase_fraction" not in state:
             state["second_phase_fraction"] = 0.5
             if state["gkedm"] and state["schedule"] != "joint":
@@ -47,11 +48,15 @@ def _from_format_0(state):
 
 
 def _from_format_1(state):
-    """Format 1 to 2 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``readout``.
+    """Format 1 to 2 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``readout`` and
+    ``gkedm_layers``, GKEDMClassifier the ``gkedm_layers`` parameter.
 
-    Every model saved in format 1 classified nodes: ``readout=None``, NetworkSpec's
-    default, which unpickling an older NetworkSpec already gives. Nothing to change.
+    Every model saved in format 1 classified nodes with one GKEDM module:
+    ``readout=None`` and ``gkedm_layers="last"``, NetworkSpec's defaults, which
+    unpickling an older NetworkSpec already gives; the estimator gets the parameter.
     """
+    if "gkedm" in state:
+        state.setdefault("gkedm_layers", "last")
     return state
 
 

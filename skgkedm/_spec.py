@@ -45,6 +45,9 @@ class NetworkSpec:
     gkedm_update : {"residual", "gated", "replace"}, default="residual"
         How GKEDM updates a node. Added in saved format 1 (skgkedm 0.2.0); models
         saved before it used the residual update.
+    gkedm_layers : {"last", "every"}, default="last"
+        GKEDM after the last hidden layer only, or after every hidden layer. Added
+        in saved format 2 (skgkedm 0.2.0); models saved before it had one module.
     readout : {"mean", "sum", "max"} or None, default=None
         None: the network classifies nodes, its output layer is one more
         message-passing layer. Otherwise it predicts one output per graph: the node
@@ -77,6 +80,7 @@ class NetworkSpec:
     gkedm_dropout: float
     gkedm_scoring: str = "dot"
     gkedm_update: str = "residual"
+    gkedm_layers: str = "last"
     readout: str | None = None
 
 

@@ -752,3 +752,22 @@ def test_score_leaves_out_unlabelled_nodes_of_graph_input(small_graph, fast):
     partly[::2] = -1
     expected = np.mean(clf.predict(X[200:])[1::2] == y[200:][1::2])
     assert clf.score(X[200:], partly) == pytest.approx(expected)
+
+
+def test_gkedm_after_every_hidden_layer(small_graph):
+    X, y = small_graph
+    every = GKEDMClassifier(hidden_dims=(16, 16, 8), gkedm_layers="every", max_epochs=10)
+    every.fit(X[:200], y[:200])
+    modules = {key.split(".")[0] for key in every._weights if "gkedm" in key}
+    assert modules == {"gkedm", "hidden_gkedm"}
+    assert {key.split(".")[1] for key in every._weights if key.startswith("hidden_gkedm")} == {
+        "0",
+        "1",
+    }
+    last = GKEDMClassifier(hidden_dims=(16, 16, 8), max_epochs=10).fit(X[:200], y[:200])
+    assert not any(key.startswith("hidden_gkedm") for key in last._weights)
+    assert every.predict(X[200:]).shape == (len(y) - 200,)
+    # Each module attends along the same edges; attention_weights reads the last one.
+    assert every.attention_weights(X[[0]]).weights.shape[1] == 4
+    with pytest.raises(ValueError, match="must divide every hidden width"):
+        GKEDMClassifier(hidden_dims=(6, 8), gkedm_layers="every").fit(X[:200], y[:200])
