@@ -1,5 +1,6 @@
 """DistilledGCNClassifier: distil a large GKEDM model into a compact one."""
 
+import copy
 from numbers import Real
 from types import MappingProxyType
 
@@ -137,8 +138,8 @@ class _DistillationLoss:
     """``extra_loss(output, graph)`` for the student: the weighted distillation terms.
 
     ``teacher_output(graph)`` gives the teacher's ``NetworkOutput`` on the graph the
-    student just ran on: computed once for a node classifier's single training graph,
-    or by running the teacher on each mini-batch of graphs.
+    student just ran on, on that graph's device: computed once for a node classifier's
+    single training graph, or by running the teacher on each mini-batch of graphs.
     """
 
     def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature):
@@ -149,10 +150,6 @@ class _DistillationLoss:
 
     def __call__(self, output, graph):
         teacher = self.teacher_output(graph)
-        if teacher.logits.device != output.logits.device:
-            teacher = type(teacher)(
-                *(None if t is None else t.to(output.logits.device) for t in teacher)
-            )
         loss = output.logits.new_zeros(())
         if self.attention_weight > 0:
             target = graph.attention_layout.target
@@ -515,20 +512,31 @@ class DistilledGCNClassifier(GraphClassifierBase):
             return None
         # The teacher's fit already warned if its device fell back to the CPU.
         device = resolve_device(self.teacher_.device, warn=False)
+        # Teacher outputs (or, for graphs as samples, the teacher itself) on each device
+        # the student runs on, moved there once.
+        on_device = {}
         if labelled is None:  # graphs as samples: run the teacher on each mini-batch
-            network = self.teacher_._fitted_network(device)
+            on_device[device] = self.teacher_._fitted_network(device)
 
             @torch.no_grad()
             def teacher_output(graph):
-                return network(graph)
+                where = graph.x.device
+                if where not in on_device:
+                    on_device[where] = copy.deepcopy(on_device[device]).to(where)
+                return on_device[where](graph)
 
         else:
-            whole_graph, _ = self.teacher_._network_output(
+            on_device[device], _ = self.teacher_._network_output(
                 labelled.nodes, labelled.symmetrize, device=device
             )
 
             def teacher_output(graph):
-                return whole_graph
+                where = graph.x.device
+                if where not in on_device:
+                    on_device[where] = type(on_device[device])(
+                        *(None if t is None else t.to(where) for t in on_device[device])
+                    )
+                return on_device[where]
 
         return _DistillationLoss(
             teacher_output,

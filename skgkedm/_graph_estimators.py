@@ -204,7 +204,6 @@ class GraphEstimatorBase(
         """Validate X at fit time: a GraphList, networkx graphs, or feature rows."""
         self._fitted_on_rows = not _check_graph_input(X)
         if not self._fitted_on_rows:
-            self.__dict__.pop("feature_names_in_", None)
             graphs = as_graph_list(X)
             self.n_features_in_ = graphs.n_features
             return graphs
@@ -255,8 +254,8 @@ def _check_graph_input(X):
 
 def _batch_entries(graphs, batch_size):
     """Stored entries (edges plus nodes) of an average batch, for the thread policy."""
-    adjacency, _, offsets = graphs.stacked()
-    return int((adjacency.nnz + offsets[-1]) * batch_size / max(1, len(graphs)))
+    entries = graphs.n_edges.sum() + graphs.n_nodes.sum()
+    return int(entries * batch_size / len(graphs))
 
 
 def _with_parameters(cls, score, stratified=""):

@@ -54,6 +54,9 @@ class GraphList:
         Features per node.
     n_nodes : ndarray of shape (n_selected,)
         Nodes of each selected graph.
+    n_edges : ndarray of shape (n_selected,)
+        Stored adjacency entries of each selected graph (an undirected edge counts
+        twice).
     shape : tuple of int
         ``(n_selected,)``: one sample per graph.
 
@@ -250,6 +253,12 @@ class GraphList:
     def n_nodes(self):
         offsets = self._blocks.offsets
         return offsets[self._indices + 1] - offsets[self._indices]
+
+    @property
+    def n_edges(self):
+        """Stored adjacency entries (directed edges) of each selected graph."""
+        indptr, offsets = self._blocks.adjacency.indptr, self._blocks.offsets
+        return indptr[offsets[self._indices + 1]] - indptr[offsets[self._indices]]
 
     @property
     def shape(self):

@@ -223,6 +223,7 @@ def test_graph_list_selects_graphs_and_stacks_them_block_diagonally():
     subset = X[[2, 0]]
     assert len(subset) == 2 and subset.shape == (2,)
     np.testing.assert_array_equal(subset.n_nodes, [4, 2])
+    np.testing.assert_array_equal(subset.n_edges, [6, 2])
     adjacency, features, offsets = subset.stacked()
     np.testing.assert_array_equal(offsets, [0, 4, 6])
     expected = sp.block_diag(
@@ -284,3 +285,30 @@ def test_fits_running_at_once_in_threads_give_the_serial_model(shapes):
     for model in fitted:
         for key, value in serial._weights.items():
             np.testing.assert_array_equal(model._weights[key], value)
+
+
+def test_scikit_learn_meta_estimators_take_a_graph_list(shapes):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import BaggingClassifier, StackingClassifier
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import HalvingGridSearchCV, learning_curve
+
+    X, y, _ = shapes
+    calibrated = CalibratedClassifierCV(GKEDMGraphClassifier(**FAST), cv=2).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (len(X), 2)
+    stacked = StackingClassifier(
+        [("gnn", GKEDMGraphClassifier(**FAST))], LogisticRegression(), cv=2
+    ).fit(X, y)
+    assert stacked.score(X, y) >= 0.8
+    halving = HalvingGridSearchCV(
+        GKEDMGraphClassifier(**FAST), {"readout": ["sum", "mean"]}, cv=2, min_resources=20
+    ).fit(X, y)
+    assert halving.best_params_["readout"] in ("sum", "mean")
+    _, train_scores, _ = learning_curve(
+        GKEDMGraphClassifier(**FAST), X, y, cv=2, train_sizes=[0.5, 1.0]
+    )
+    assert np.isfinite(train_scores).all()
+    # Bagging turns X into an array, which would lose the graphs: refused at once.
+    with pytest.raises(TypeError, match="GraphList cannot become a NumPy array"):
+        BaggingClassifier(GKEDMGraphClassifier(**FAST), n_estimators=2).fit(X, y)
