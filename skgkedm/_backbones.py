@@ -7,6 +7,8 @@ with this module, so ``import skgkedm`` does not load it.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import torch
 from torch import nn
 
 
@@ -79,17 +81,13 @@ class Backbone:
                 f"hidden_dims={hidden_dims}."
             )
 
-    def propagation(self, edge_index, edge_weight, n_nodes, transpose=True):
+    def propagation(self, messages, transpose=True):
         """Build the sparse matrix the layers aggregate with.
 
         Parameters
         ----------
-        edge_index : Tensor of shape (2, n_edges)
-            (source, target) message edges without self-loops.
-        edge_weight : Tensor of shape (n_edges,)
-            Weight of each edge.
-        n_nodes : int
-            Number of nodes.
+        messages : MessageGraph
+            The edges messages travel along (no self-loops), with their weights.
         transpose : bool, default=True
             Also build the transpose, which the layers' backward passes multiply by;
             without it the layers' outputs cannot be differentiated.
@@ -100,23 +98,36 @@ class Backbone:
             Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
             that send messages to node ``i``, with their weights.
         """
-        from torch_geometric.nn.conv.gcn_conv import gcn_norm
-        from torch_geometric.utils import add_self_loops, degree, to_torch_csr_tensor
-
+        from .nn._edge_ops import _csr
         from .nn._sparse_product import SparseMatrix
 
-        weight = None
+        matrix = messages.looped if self.self_loops else messages.matrix
+        ptr, columns = matrix.indptr, matrix.indices
+        degree = np.diff(ptr)
         if self.gcn_normalize:
-            edge_index, weight = gcn_norm(
-                edge_index, edge_weight, n_nodes, add_self_loops=self.self_loops
-            )
-        elif self.self_loops:
-            edge_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
-        if self.mean_aggregation:
-            target = edge_index[1]
-            weight = degree(target, n_nodes).reciprocal().index_select(0, target)
-        matrix = to_torch_csr_tensor(edge_index.flip(0), weight, size=(n_nodes, n_nodes))
-        return SparseMatrix.from_csr(matrix) if transpose else SparseMatrix(matrix, None)
+            # PyG's gcn_norm: w_ij / sqrt(d_i d_j), d the weighted in-degree (loops included);
+            # the product of the two factors first, so the matrix stays exactly symmetric.
+            weight = matrix.data.astype(np.float32)
+            rows = messages.rows(self.self_loops)
+            weighted_degree = np.bincount(rows, weight, minlength=messages.n_nodes)
+            scale = np.where(weighted_degree > 0, weighted_degree, np.inf) ** -0.5
+            values = (weight * (scale[rows] * scale[columns])).astype(np.float32)
+        elif self.mean_aggregation:
+            values = np.repeat(1.0 / np.maximum(degree, 1), degree).astype(np.float32)
+        else:
+            values = np.ones(matrix.nnz, dtype=np.float32)
+        size = (messages.n_nodes, messages.n_nodes)
+        sparse = _csr(
+            torch.from_numpy(ptr.astype(np.int64)),
+            torch.from_numpy(columns.astype(np.int64)),
+            torch.from_numpy(values),
+            size,
+        )
+        if not transpose:
+            return SparseMatrix(sparse, None)
+        if messages.symmetric and not self.mean_aggregation:
+            return SparseMatrix(sparse, sparse)
+        return SparseMatrix(sparse, messages.transpose_layout(self.self_loops).transpose(sparse))
 
 
 def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):

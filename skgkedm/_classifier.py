@@ -1,5 +1,6 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -12,7 +13,8 @@ from ._graph_tensors import graph_tensors
 from ._input import is_graph_input
 from ._network import GKEDMNetwork
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
-from ._sklearn_compat import _fit_context
+from ._node_batches import NodeBatches, check_fanouts
+from ._sklearn_compat import Interval, _fit_context
 from ._threads import graph_entries, thread_policy
 from ._torch_utils import build_seeded, fit_generator, resolve_device
 from ._training import Batch, TrainingContext, warn_once
@@ -43,8 +45,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     Geometric) followed by GKEDM, the Graph Knowledge Enhancement and Distillation
     Module: multi-head attention along each node's edges that re-weights and
     aggregates neighbour representations and updates the node's own (Wu, 2024).
-    Training is full-batch and transductive: fitting on ``X[train]`` passes messages
-    over the whole graph while only the selected nodes' labels enter the loss.
+    Training is transductive: fitting on ``X[train]`` passes messages over the whole
+    graph while only the selected nodes' labels enter the loss; full-batch by default,
+    on neighbour-sampled mini-batches with ``batch_size``.
 
     Parameters
     ----------
@@ -100,8 +103,21 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     weight_decay : float, default=5e-4
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=200
-        Number of full-batch epochs, over all phases, unless early stopping ends
-        sooner (``max_iter`` of :class:`~sklearn.neural_network.MLPClassifier`).
+        Number of epochs (passes over the labelled nodes), over all phases, unless
+        early stopping ends sooner (``max_iter`` of
+        :class:`~sklearn.neural_network.MLPClassifier`).
+    batch_size : int or None, default=None
+        None trains full-batch: each epoch is one step on the whole graph. An int
+        trains on mini-batches of that many labelled nodes, each with a neighbourhood
+        sampled around it (``fanouts``), as PyTorch Geometric's ``NeighborLoader``
+        does: for graphs whose full-batch training does not fit in memory. Predictions
+        always use every edge (exact inference, without gradients). See
+        :ref:`mini_batches`.
+    fanouts : int, sequence of int or None, default=None
+        With ``batch_size``: neighbours sampled per node at each hop of message
+        passing, one entry per message-passing layer and GKEDM module
+        (``len(hidden_dims) + 2`` by default), -1 for all of them; an int samples that
+        many at every hop; None samples 10 at every hop.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled samples (stratified), stop
         when their accuracy has not improved by ``tol`` for ``n_iter_no_change``
@@ -192,6 +208,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     _parameter_constraints: dict = {
         **NETWORK_PARAMETER_CONSTRAINTS,
         **GraphClassifierBase._parameter_constraints,
+        "batch_size": [None, Interval(Integral, 1, None, closed="left")],
+        "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
     }
 
     def __init__(
@@ -214,6 +232,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         learning_rate=0.01,
         weight_decay=5e-4,
         max_epochs=200,
+        batch_size=None,
+        fanouts=None,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=50,
@@ -241,6 +261,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.fanouts = fanouts
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -286,32 +308,58 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         train, validation = self._validation_split(
             len(labelled.rows), labelled.targets, random_state
         )
+        fanouts = check_fanouts(self.fanouts, spec.message_hops)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(graph_entries(labelled.nodes)) as context.threads:
-            graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-
-            def labelled_rows(part):
-                rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
-                targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
-                return Batch(graph, rows, targets)
-
-            whole_graph = labelled_rows(train)
+            if self.batch_size is None:
+                batches, validation_batches = self._whole_graph_batches(
+                    labelled, spec, device, train, validation
+                )
+            else:
+                batches, validation_batches = self._sampled_batches(
+                    labelled, spec, device, train, validation, fanouts, seed
+                )
             histories = self._train(
-                network,
-                lambda generator: [whole_graph],
-                [labelled_rows(validation)] if len(validation) else [],
-                context,
-                extra_loss=extra_loss,
+                network, batches, validation_batches, context, extra_loss=extra_loss
             )
             network.eval()
             with torch.no_grad():
+                graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
                 logits = network(graph).logits
         warn_once(histories, self.early_stopping)
         self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         self._store_network(spec, network, histories)
         return self
+
+    def _whole_graph_batches(self, labelled, spec, device, train, validation):
+        """Full-batch training: every epoch is one step on the whole graph."""
+        graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
+
+        def labelled_rows(part):
+            rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
+            targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
+            return Batch(graph, rows, targets)
+
+        whole_graph = labelled_rows(train)
+        return (lambda generator: [whole_graph]), (
+            [labelled_rows(validation)] if len(validation) else []
+        )
+
+    def _sampled_batches(self, labelled, spec, device, train, validation, fanouts, seed):
+        """Mini-batches of ``batch_size`` labelled nodes with sampled neighbourhoods.
+
+        Validation batches are sampled once, so every epoch is scored on the same ones.
+        """
+        sampled = NodeBatches(labelled.nodes, labelled.symmetrize, spec, device, fanouts, seed)
+        rows, targets = labelled.rows, labelled.targets
+        validation_batches = list(
+            sampled.in_order(rows[validation], targets[validation], self.batch_size)
+        )
+        return (
+            lambda generator: sampled.shuffled(rows[train], targets[train], self.batch_size)
+        ), validation_batches
 
     def _network_output(self, nodes, symmetrize, device=None):
         """Run the fitted network on a whole graph in evaluation mode.

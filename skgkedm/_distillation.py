@@ -162,8 +162,9 @@ class _DistillationLoss:
         return loss
 
 
-def _check_graph_level_pair(teacher, student):
-    """Graph classifiers are distilled batch by batch: the teacher runs on the student's batches.
+def _check_batch_pair(teacher, student):
+    """A student trained on mini-batches is distilled batch by batch: the teacher runs on
+    the student's batches (graph classifiers, and node classifiers with ``batch_size``).
 
     The batch tensors are built for the student's backbone (its propagation matrix) and
     hold GKEDM's attention edges only if the student has GKEDM, so the teacher must
@@ -171,15 +172,15 @@ def _check_graph_level_pair(teacher, student):
     """
     if teacher.backbone != student.backbone:
         raise ValueError(
-            f"Graph-level teacher and student must share the backbone: the teacher runs on "
-            f"the student's mini-batches; got teacher backbone={teacher.backbone!r} and "
-            f"student backbone={student.backbone!r}."
+            f"Teacher and student must share the backbone when the student trains on "
+            f"mini-batches: the teacher runs on the student's mini-batches; got teacher "
+            f"backbone={teacher.backbone!r} and student backbone={student.backbone!r}."
         )
     if teacher.gkedm and not student.gkedm:
         raise ValueError(
-            "A graph-level teacher with GKEDM needs a student with GKEDM (gkedm=True): the "
-            "teacher runs on the student's mini-batches, which hold attention edges only "
-            "when the student attends."
+            "A teacher with GKEDM needs a student with GKEDM (gkedm=True) when the student "
+            "trains on mini-batches: the teacher runs on the student's mini-batches, which "
+            "hold attention edges only when the student attends."
         )
 
 
@@ -412,8 +413,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
             else:
                 self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(labelled)
+            # A student on mini-batches meets the teacher on each batch, as graphs do.
+            per_batch = student.batch_size is not None
             self.student_ = self._member(student, student_seed)._fit_validated(
-                labelled, extra_loss=self._distillation_loss(labelled)
+                labelled, extra_loss=self._distillation_loss(None if per_batch else labelled)
             )
             self.transduction_ = self.student_.transduction_
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
@@ -467,8 +470,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
             )
         inner._validate_params()
         student._validate_params()
-        if kind is GKEDMGraphClassifier:
-            _check_graph_level_pair(inner, student)
+        if student.batch_size is not None:
+            _check_batch_pair(inner, student)
         if self.attention_weight > 0:
             for role, model in (("teacher", inner), ("student", student)):
                 if not model.gkedm:
@@ -507,7 +510,12 @@ class DistilledGCNClassifier(GraphClassifierBase):
         return teacher
 
     def _distillation_loss(self, labelled):
-        """The student's extra loss, or None when both distillation weights are 0."""
+        """The student's extra loss, or None when both distillation weights are 0.
+
+        ``labelled``: the training graph, on which the teacher's outputs are computed
+        once; None for a student trained on mini-batches, whose every batch the teacher
+        then runs on.
+        """
         if self.attention_weight == 0 and self.soft_label_weight == 0:
             return None
         # The teacher's fit already warned if its device fell back to the CPU.
@@ -515,7 +523,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         # Teacher outputs (or, for graphs as samples, the teacher itself) on each device
         # the student runs on, moved there once.
         on_device = {}
-        if labelled is None:  # graphs as samples: run the teacher on each mini-batch
+        if labelled is None:  # a student on mini-batches: run the teacher on each one
             on_device[device] = self.teacher_._fitted_network(device)
 
             @torch.no_grad()

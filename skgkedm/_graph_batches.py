@@ -1,20 +1,22 @@
 """Mini-batches of whole graphs, cut from graphs held as one block-diagonal graph."""
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from ._backbones import BACKBONES
 from ._graph_list import concatenated_ranges
-from ._graph_tensors import build_graph_tensors, message_edges
+from ._graph_tensors import build_graph_tensors
+from ._message_graph import MessageGraph
 from ._training import Batch
 
 
 class GraphBatches:
     """Graphs as one block-diagonal graph, cut into batches of whole graphs.
 
-    The message edges of every graph are extracted once; a batch gathers the nodes and
-    edges of its graphs with vectorised index arithmetic (no Python loop per graph) and
-    builds the tensors the network needs, so a batch costs what its own graphs cost.
+    The message edges of every graph are extracted once; a batch gathers the rows of its
+    graphs' nodes with vectorised index arithmetic (no Python loop per graph) and builds
+    the tensors the network needs, so a batch costs what its own graphs cost.
 
     Parameters
     ----------
@@ -29,13 +31,8 @@ class GraphBatches:
 
     def __init__(self, graphs, symmetrize, spec, device):
         adjacency, self.features, offsets = graphs.stacked()
-        edge_index, self.edge_weight = message_edges(adjacency, symmetrize)
-        self.edge_index = edge_index.numpy()
-        # Edges come sorted by source node, and a graph's edges stay within it: graph k's
-        # edges are a contiguous run, starting where its first node's do.
-        edge_offsets = np.searchsorted(self.edge_index[0], offsets)
+        self.messages = MessageGraph.from_adjacency(adjacency, symmetrize)
         self.node_starts, self.node_counts = offsets[:-1], np.diff(offsets)
-        self.edge_starts, self.edge_counts = edge_offsets[:-1], np.diff(edge_offsets)
         self.backbone = BACKBONES[spec.backbone]
         self.attention = spec.gkedm
         self.device = device
@@ -57,16 +54,18 @@ class GraphBatches:
             With ``graph_index`` numbering the graphs in batch order.
         """
         node_counts = self.node_counts[positions]
-        edge_counts = self.edge_counts[positions]
         # Shift each graph's node ids from where it is stored to where it lands in the batch.
         node_shift = self.node_starts[positions] - (np.cumsum(node_counts) - node_counts)
         nodes = concatenated_ranges(self.node_starts[positions], node_counts)
-        edges = concatenated_ranges(self.edge_starts[positions], edge_counts)
-        edge_index = self.edge_index[:, edges] - np.repeat(node_shift, edge_counts)
+        # A graph's edges stay within it: its rows, shifted, are the batch's rows, in order.
+        rows = self.messages.matrix[nodes]
+        shift = np.repeat(np.repeat(node_shift, node_counts), np.diff(rows.indptr))
+        matrix = sp.csr_array(
+            (rows.data, rows.indices - shift, rows.indptr), shape=(len(nodes), len(nodes))
+        )
         tensors = build_graph_tensors(
             self.features[nodes],
-            torch.from_numpy(edge_index),
-            self.edge_weight[torch.from_numpy(edges)],
+            MessageGraph(matrix, self.messages.symmetric),
             self.backbone,
             self.device,
             attention=self.attention,

@@ -1,6 +1,5 @@
 """Torch tensors a network needs from a graph, built once per fit or predict call."""
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -9,7 +8,9 @@ import torch
 from torch import Tensor
 
 from ._backbones import BACKBONES
+from ._message_graph import MessageGraph
 from .nn import EdgeLayout
+from .nn._edge_ops import _csr
 from .nn._sparse_product import SparseMatrix, TransposeLayout
 
 
@@ -68,54 +69,27 @@ class GraphTensors(NamedTuple):
         return torch.stack([self.attention_layout.source, self.attention_layout.target])
 
 
-def message_edges(adjacency, symmetrize):
-    """Return the (source, target) edges and weights messages travel along.
-
-    Self-loops of the input are dropped: every model adds its own.
-
-    Parameters
-    ----------
-    adjacency : scipy.sparse.csr_array of shape (n_nodes, n_nodes)
-        ``adjacency[i, j]`` is the weight of the edge from ``i`` to ``j``.
-    symmetrize : bool
-        Let messages flow both ways along every edge (the larger weight wins).
-
-    Returns
-    -------
-    edge_index : Tensor of shape (2, n_edges)
-    edge_weight : Tensor of shape (n_edges,)
-    """
-    if symmetrize:
-        adjacency = adjacency.maximum(adjacency.T)
-    adjacency = sp.coo_array(adjacency)
-    keep = adjacency.row != adjacency.col
-    edge_index = np.vstack([adjacency.row[keep], adjacency.col[keep]]).astype(np.int64)
-    edge_weight = adjacency.data[keep].astype(np.float32)
-    return torch.from_numpy(edge_index), torch.from_numpy(edge_weight)
-
-
 def features_tensor(features):
     """Convert node features to a float32 tensor, keeping sparse features sparse (CSR)."""
     if sp.issparse(features):
         features = sp.csr_array(features)
-        return torch.sparse_csr_tensor(
+        return _csr(
             torch.from_numpy(features.indptr.astype(np.int64)),
             torch.from_numpy(features.indices.astype(np.int64)),
             torch.from_numpy(features.data.astype(np.float32, copy=False)),
-            size=features.shape,
+            features.shape,
         )
     return torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
 
 
-def build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
+def build_graph_tensors(features, messages, backbone, device, attention):
     """Assemble the tensors a network with the given backbone needs.
 
     Parameters
     ----------
     features : ndarray or scipy sparse matrix of shape (n_nodes, n_features)
-    edge_index : Tensor of shape (2, n_edges)
-        (source, target) message edges without self-loops.
-    edge_weight : Tensor of shape (n_edges,)
+    messages : MessageGraph
+        The edges messages travel along, without self-loops.
     backbone : Backbone
         The record of the network's backbone (``BACKBONES[name]``): it builds the
         propagation matrix.
@@ -126,27 +100,21 @@ def build_graph_tensors(features, edge_index, edge_weight, backbone, device, att
     Returns
     -------
     GraphTensors
+        Under ``torch.no_grad()`` (to predict), without the transposes that only
+        backward passes need.
     """
-    with warnings.catch_warnings():
-        # torch warns once per process that sparse CSR support is "in beta" and that
-        # invariant checks are off; the indices built here are valid by construction.
-        warnings.filterwarnings(
-            "ignore", message="Sparse (CSR tensor support|invariant checks)", category=UserWarning
-        )
-        return _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention)
-
-
-def _build_graph_tensors(features, edge_index, edge_weight, backbone, device, attention):
-    n_nodes = features.shape[0]
     # Transposes serve only backward passes: a predict call, under no_grad, skips them.
     differentiable = torch.is_grad_enabled()
-    propagation = backbone.propagation(edge_index, edge_weight, n_nodes, differentiable)
+    propagation = backbone.propagation(messages, differentiable)
     attention_layout = None
     if attention:
-        from torch_geometric.utils import add_self_loops
-
-        looped_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
-        attention_layout = EdgeLayout.from_edge_index(looped_index, n_nodes).to(device)
+        looped = messages.looped
+        transpose = messages.transpose_layout(looped=True) if differentiable else None
+        attention_layout = EdgeLayout.from_csr(
+            torch.from_numpy(looped.indptr.astype(np.int64)),
+            torch.from_numpy(looped.indices.astype(np.int64)),
+            transpose,
+        ).to(device)
     x = features_tensor(features).to(device)
     x_transpose = None
     if differentiable and x.layout == torch.sparse_csr:
@@ -170,11 +138,9 @@ def graph_tensors(nodes, symmetrize, spec, device):
     -------
     GraphTensors
     """
-    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
     return build_graph_tensors(
         nodes.features,
-        edge_index,
-        edge_weight,
+        MessageGraph.from_adjacency(nodes.adjacency, symmetrize),
         BACKBONES[spec.backbone],
         device,
         attention=spec.gkedm,

@@ -3,11 +3,14 @@
 from itertools import pairwise
 from typing import NamedTuple
 
+import torch
 from torch import Tensor, nn
 
 from ._backbones import BACKBONES
 from .nn import GKEDM
 from .nn._dropout import dropout
+from .nn._edge_ops import _csr
+from .nn._sparse_product import SparseMatrix, sparse_product
 
 
 class NetworkOutput(NamedTuple):
@@ -26,7 +29,42 @@ class NetworkOutput(NamedTuple):
 
 
 READOUTS = {"mean": "global_mean_pool", "sum": "global_add_pool", "max": "global_max_pool"}
-"""Readouts from node to graph representations: PyTorch Geometric's pooling functions."""
+
+
+def pooling_matrix(graph_index, n_graphs, mean):
+    """The (n_graphs, n_nodes) sparse matrix that sums, or averages, each graph's nodes.
+
+    A product with it pools like PyG's ``global_add_pool`` / ``global_mean_pool``, but
+    as a sparse matrix product: deterministic on CUDA, where PyG's scatter adds in an
+    order that varies from run to run.
+
+    Parameters
+    ----------
+    graph_index : Tensor of shape (n_nodes,)
+        Graph of each node, non-decreasing (each graph's nodes are contiguous).
+    n_graphs : int
+    mean : bool
+        Average instead of sum.
+
+    Returns
+    -------
+    SparseMatrix
+        With its transpose, for the backward pass.
+    """
+    n_nodes = graph_index.numel()
+    counts = torch.bincount(graph_index, minlength=n_graphs)
+    ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    weight = (1.0 / counts.clamp(min=1)).index_select(0, graph_index) if mean else None
+    values = torch.ones(n_nodes, device=graph_index.device) if weight is None else weight.float()
+    nodes = torch.arange(n_nodes, device=graph_index.device)
+    matrix = _csr(ptr, nodes, values, (n_graphs, n_nodes))
+    transpose = _csr(
+        torch.arange(n_nodes + 1, device=nodes.device), graph_index, values, (n_nodes, n_graphs)
+    )
+    return SparseMatrix(matrix, transpose)
+
+
+"""Readouts from node to graph representations, each pooling as the PyG function named."""
 
 
 class GKEDMNetwork(nn.Module):
@@ -63,9 +101,6 @@ class GKEDMNetwork(nn.Module):
         )
         self.head = None
         if spec.readout is not None:
-            import torch_geometric.nn as pyg_nn
-
-            self.readout = getattr(pyg_nn, READOUTS[spec.readout])
             width = spec.hidden_dims[-1]
             self.head = nn.ModuleList([nn.Linear(width, width), nn.Linear(width, spec.n_classes)])
         self.gkedm = None
@@ -121,7 +156,17 @@ class GKEDMNetwork(nn.Module):
         if self.head is None:
             logits = output(dropout(h, p, self.training, generator), graph.propagation)
             return NetworkOutput(logits, attention)
-        pooled = self.readout(h, graph.graph_index, size=graph.n_graphs)
+        pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
         h = self.activation(hidden_layer(pooled))
         return NetworkOutput(output_layer(dropout(h, p, self.training, generator)), attention)
+
+    def _pool(self, h, graph):
+        """Node representations pooled per graph, by the spec's readout."""
+        if self.spec.readout == "max":
+            from torch_geometric.nn import global_max_pool
+
+            # The maximum does not depend on the order of the nodes: deterministic as is.
+            return global_max_pool(h, graph.graph_index, size=graph.n_graphs)
+        matrix = pooling_matrix(graph.graph_index, graph.n_graphs, self.spec.readout == "mean")
+        return sparse_product(matrix, h)

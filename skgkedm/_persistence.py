@@ -6,7 +6,7 @@ import torch
 
 from ._spec import NetworkSpec, later_field_defaults
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -60,8 +60,20 @@ def _from_format_1(state):
     return state
 
 
+def _from_format_2(state):
+    """Format 2 to 3 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``batch_size`` and
+    ``fanouts`` (neighbour-sampled mini-batches). Every model saved before trained
+    full-batch: ``batch_size=None``. Graph estimators (they have ``readout``) already
+    had their own ``batch_size``.
+    """
+    if "gkedm" in state and "readout" not in state:
+        state.setdefault("batch_size", None)
+        state.setdefault("fanouts", None)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0, _from_format_1)
+_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2)
 
 
 def migrate_state(state, estimator_name):

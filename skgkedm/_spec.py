@@ -83,6 +83,19 @@ class NetworkSpec:
     gkedm_layers: str = "last"
     readout: str | None = None
 
+    @property
+    def message_hops(self):
+        """Steps of message passing from input to output: how far a node's output sees.
+
+        Each message-passing layer is one; so is each GKEDM module (it aggregates along
+        the edges). A readout's head passes no messages.
+        """
+        layers = len(self.hidden_dims) + (1 if self.readout is None else 0)
+        modules = 0
+        if self.gkedm:
+            modules = len(self.hidden_dims) if self.gkedm_layers == "every" else 1
+        return layers + modules
+
 
 def later_field_defaults():
     """Fields of NetworkSpec added after the first saved format, with their defaults.

@@ -14,7 +14,8 @@ from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
 from skgkedm import GKEDMClassifier, GraphNodes
 from skgkedm._backbones import BACKBONES
-from skgkedm._graph_tensors import build_graph_tensors, features_tensor, message_edges
+from skgkedm._graph_tensors import build_graph_tensors, features_tensor
+from skgkedm._message_graph import MessageGraph
 from skgkedm.datasets import make_node_classification
 from skgkedm.nn._sparse_product import SparseMatrix, TransposeLayout, linear, sparse_product
 
@@ -43,12 +44,21 @@ GRAPHS = {
 
 @pytest.fixture(params=sorted(GRAPHS))
 def graph(request):
-    """(edge_index, edge_weight, n_nodes, dense adjacency) of a real graph."""
+    """(edge_index, edge_weight, n_nodes, dense adjacency, MessageGraph) of a real graph.
+
+    The edge list (what stock PyG layers take) is read off the dense adjacency with
+    NumPy; the MessageGraph (what the package's layers take) is the package's own.
+    """
     networkx_graph, symmetrize = GRAPHS[request.param]
     nodes = GraphNodes.from_networkx(networkx_graph)
-    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize)
-    adjacency = nodes.adjacency.maximum(nodes.adjacency.T) if symmetrize else nodes.adjacency
-    return edge_index, edge_weight, nodes.n_nodes, adjacency.toarray()
+    adjacency = nodes.adjacency.toarray()
+    if symmetrize:
+        adjacency = np.maximum(adjacency, adjacency.T)
+    source, target = np.nonzero(adjacency)
+    edge_index = torch.from_numpy(np.vstack([source, target]).astype(np.int64))
+    edge_weight = torch.from_numpy(adjacency[source, target].astype(np.float32))
+    messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
+    return edge_index, edge_weight, nodes.n_nodes, adjacency, messages
 
 
 def bag_of_words(n_nodes, dtype=np.float32):
@@ -75,14 +85,14 @@ def features(request, graph):
 
 def ours(name, graph, x, is_output, out_dim=8):
     """The package's layer for ``name`` and its output on ``graph``."""
-    edge_index, edge_weight, n_nodes, _ = graph
+    messages = graph[4]
     backbone = BACKBONES[name]
     torch.manual_seed(0)
     conv = backbone.build_conv(
         N_FEATURES, out_dim, is_output=is_output, activation=nn.ReLU(), gat_heads=GAT_HEADS
     ).eval()
     with torch.no_grad():
-        return conv, conv(x, backbone.propagation(edge_index, edge_weight, n_nodes))
+        return conv, conv(x, backbone.propagation(messages))
 
 
 def stock_output(reference, conv, *inputs):
@@ -124,11 +134,11 @@ def test_gat_with_precomputed_self_loops_matches_pyg_gatconv(graph, features, is
 @pytest.mark.parametrize("is_output", [False, True])
 def test_linear_first_gin_matches_pyg_ginconv(graph, features, is_output):
     x, dense = features
-    edge_index, edge_weight, n_nodes, _ = graph
+    edge_index, messages = graph[0], graph[4]
     conv, _ = ours("gin", graph, x, is_output)
     conv.eps.fill_(0.5)  # a nonzero eps, so the self term's placement is checked too
     with torch.no_grad():
-        out = conv(x, BACKBONES["gin"].propagation(edge_index, edge_weight, n_nodes))
+        out = conv(x, BACKBONES["gin"].propagation(messages))
     reference = GINConv(copy.deepcopy(conv.nn))
     expected = stock_output(reference, conv, dense, edge_index)
     torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
@@ -155,7 +165,7 @@ def stock_layer(name, conv, graph, dense):
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_weight_gradients_match_stock_pyg(name, graph, features, is_output):
     x, dense = features
-    edge_index, edge_weight, n_nodes, _ = graph
+    messages = graph[4]
     backbone = BACKBONES[name]
     torch.manual_seed(0)
     conv = backbone.build_conv(
@@ -164,7 +174,7 @@ def test_weight_gradients_match_stock_pyg(name, graph, features, is_output):
     if name == "gin":
         conv.eps.fill_(0.5)
     reference, inputs = stock_layer(name, conv, graph, dense)
-    out = conv(x, backbone.propagation(edge_index, edge_weight, n_nodes))
+    out = conv(x, backbone.propagation(messages))
     upstream = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
     (out * upstream).sum().backward()
     (reference(*inputs) * upstream).sum().backward()
@@ -178,9 +188,9 @@ def test_weight_gradients_match_stock_pyg(name, graph, features, is_output):
 
 @pytest.mark.parametrize("name", ["gcn", "sage"])
 def test_sparse_product_passes_gradcheck(name, graph):
-    edge_index, edge_weight, n_nodes, _ = graph
-    matrix = BACKBONES[name].propagation(edge_index, edge_weight, n_nodes).matrix
-    sparse = SparseMatrix.from_csr(matrix.to(torch.float64))
+    n_nodes, messages = graph[2], graph[4]
+    matrix = BACKBONES[name].propagation(messages).matrix
+    sparse = with_transpose(matrix.to(torch.float64))
     generator = torch.Generator().manual_seed(0)
     dense = torch.randn(n_nodes, 3, dtype=torch.float64, generator=generator)
     assert torch.autograd.gradcheck(lambda d: sparse_product(sparse, d), dense.requires_grad_())
@@ -202,7 +212,7 @@ def test_linear_on_dropped_out_sparse_features_passes_gradcheck(graph):
 
 
 def test_graph_built_without_gradients_skips_transposes_and_gives_the_same_output(graph):
-    edge_index, edge_weight, n_nodes, _ = graph
+    n_nodes, messages = graph[2], graph[4]
     words = sp.csr_array(bag_of_words(n_nodes))
     backbone = BACKBONES["sage"]  # its propagation matrix is never symmetric here
 
@@ -214,7 +224,7 @@ def test_graph_built_without_gradients_skips_transposes_and_gives_the_same_outpu
         x = graph_tensors.with_transpose(graph_tensors.x)
         return conv(x, graph_tensors.propagation)
 
-    args = (words, edge_index, edge_weight, backbone, torch.device("cpu"))
+    args = (words, messages, backbone, torch.device("cpu"))
     trained = build_graph_tensors(*args, attention=False)
     assert trained.propagation.transpose is not None and trained.x_transpose is not None
     with torch.no_grad():
@@ -240,8 +250,8 @@ def expected_propagation(name, adjacency):
 
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_propagation_matrix_rows_are_receivers(name, graph):
-    edge_index, edge_weight, n_nodes, adjacency = graph
-    propagation = BACKBONES[name].propagation(edge_index, edge_weight, n_nodes)
+    adjacency, messages = graph[3], graph[4]
+    propagation = BACKBONES[name].propagation(messages)
     assert propagation.matrix.layout == propagation.transpose.layout == torch.sparse_csr
     expected = expected_propagation(name, adjacency)
     np.testing.assert_allclose(propagation.matrix.to_dense().numpy(), expected, atol=1e-6)
@@ -257,8 +267,7 @@ def test_propagation_matrix_rows_are_receivers(name, graph):
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_propagation_of_symmetric_graph_is_its_own_transpose(name):
     nodes = GraphNodes.from_networkx(nx.karate_club_graph())
-    edge_index, edge_weight = message_edges(nodes.adjacency, symmetrize=True)
-    propagation = BACKBONES[name].propagation(edge_index, edge_weight, nodes.n_nodes)
+    propagation = BACKBONES[name].propagation(MessageGraph.from_adjacency(nodes.adjacency, True))
     # Messages go both ways: only the mean's 1 / in-degree weights break the symmetry.
     shared = not BACKBONES[name].mean_aggregation
     assert (propagation.transpose is propagation.matrix) == shared

@@ -3,6 +3,8 @@
 import torch
 from torch.nn import functional as F
 
+from ._edge_ops import _csr
+
 
 def dropout(x, p, training, generator=None):
     """Zero each entry with probability ``p`` and scale the rest by ``1 / (1 - p)``.
@@ -42,7 +44,7 @@ def dropout(x, p, training, generator=None):
         return x
     if x.layout == torch.sparse_csr:
         values = dropout(x.values(), p, training, generator)
-        return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, size=x.shape)
+        return _csr(x.crow_indices(), x.col_indices(), values, x.shape)
     if generator is None:
         return F.dropout(x, p=p, training=True)
     if p >= 1:

@@ -66,12 +66,14 @@ class EdgeLayout(NamedTuple):
         Edge endpoints, sorted by target then source.
     ptr : Tensor of shape (n_nodes + 1,)
         Row pointers: node ``i``'s incoming edges are ``ptr[i]:ptr[i + 1]``.
-    transpose_ptr : Tensor of shape (n_nodes + 1,)
+    transpose_ptr : Tensor of shape (n_nodes + 1,) or None
         Row pointers of the edges sorted by source.
-    transpose_target : Tensor of shape (n_edges,)
+    transpose_target : Tensor of shape (n_edges,) or None
         Targets in source order.
-    transpose_order : Tensor of shape (n_edges,)
-        Positions (in target order) of the edges in source order.
+    transpose_order : Tensor of shape (n_edges,) or None
+        Positions (in target order) of the edges in source order. The three
+        ``transpose_*`` fields serve backward passes only; a layout built for a forward
+        pass without gradients may leave them None.
 
     Examples
     --------
@@ -123,9 +125,36 @@ class EdgeLayout(NamedTuple):
             transpose_order,
         )
 
+    @classmethod
+    def from_csr(cls, ptr, source, transpose=None):
+        """A layout of edges already sorted by target then source (CSR rows by target).
+
+        Parameters
+        ----------
+        ptr : Tensor of shape (n_nodes + 1,)
+            Row pointers: node ``i``'s incoming edges are ``ptr[i]:ptr[i + 1]``.
+        source : Tensor of shape (n_edges,)
+            Source of each edge, sorted within each row.
+        transpose : TransposeLayout or None, default=None
+            The layout of the transposed pattern (what backward passes need), or None
+            for a layout that only forward passes without gradients use.
+
+        Returns
+        -------
+        EdgeLayout
+        """
+        target = torch.repeat_interleave(
+            torch.arange(ptr.numel() - 1, device=ptr.device),
+            ptr.diff(),
+            output_size=source.numel(),
+        )
+        if transpose is None:
+            return cls(source, target, ptr, None, None, None)
+        return cls(source, target, ptr, transpose.ptr, transpose.columns, transpose.order)
+
     def to(self, device):
         """Move every tensor to ``device``."""
-        return EdgeLayout(*(tensor.to(device) for tensor in self))
+        return EdgeLayout(*(None if tensor is None else tensor.to(device) for tensor in self))
 
     def head_blocks(self, heads, transpose=True):
         """The block sparse matrices of ``heads`` heads, built once per layout.
@@ -166,6 +195,11 @@ class EdgeLayout(NamedTuple):
             )
             transposed = (None, None, None)
             if transpose:
+                if self.transpose_ptr is None:
+                    raise ValueError(
+                        "This EdgeLayout was built without its transpose, which backward "
+                        "passes need; build it with EdgeLayout.from_edge_index."
+                    )
                 transposed = _interleave(
                     self.transpose_ptr, self.transpose_target, self.transpose_order, heads, dtype
                 )[:3]

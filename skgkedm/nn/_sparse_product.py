@@ -87,40 +87,22 @@ class SparseMatrix(NamedTuple):
     matrix : Tensor of shape (n_rows, n_columns)
         Sparse CSR.
     transpose : Tensor of shape (n_columns, n_rows) or None
-        Sparse CSR; ``matrix`` itself when the matrix is symmetric (up to round-off: a
-        few units in the last place). The transpose of a matrix that is not symmetric
-        takes as much memory as the matrix. None where nothing is differentiated
-        (predictions): products with the matrix then have no gradient.
+        Sparse CSR; ``matrix`` itself when the matrix is symmetric. The transpose of a
+        matrix that is not symmetric takes as much memory as the matrix. None where
+        nothing is differentiated (predictions): products with the matrix then have no
+        gradient.
 
     Examples
     --------
     >>> import torch
     >>> from skgkedm.nn._sparse_product import SparseMatrix
     >>> symmetric = torch.tensor([[0.0, 2.0], [2.0, 1.0]]).to_sparse_csr()
-    >>> SparseMatrix.from_csr(symmetric).transpose is symmetric
-    True
+    >>> SparseMatrix(symmetric, symmetric).to("cpu").transpose.shape
+    torch.Size([2, 2])
     """
 
     matrix: Tensor
     transpose: Tensor
-
-    @classmethod
-    def from_csr(cls, matrix):
-        """Pair a sparse CSR matrix with its transpose, built once here.
-
-        Parameters
-        ----------
-        matrix : Tensor of shape (n_rows, n_columns)
-            Sparse CSR, column indices sorted within each row.
-
-        Returns
-        -------
-        SparseMatrix
-        """
-        transpose = TransposeLayout.of(matrix).transpose(matrix)
-        if _same_csr(transpose, matrix):
-            transpose = matrix
-        return cls(matrix, transpose)
 
     def to(self, device):
         """Move both matrices to ``device`` (a symmetric matrix stays shared)."""
@@ -128,18 +110,6 @@ class SparseMatrix(NamedTuple):
         if self.transpose is self.matrix:
             return SparseMatrix(matrix, matrix)
         return SparseMatrix(matrix, None if self.transpose is None else self.transpose.to(device))
-
-
-def _same_csr(left, right):
-    # Up to round-off: GCN's weight w_ij / sqrt(d_i d_j) is rounded in another order
-    # for the edge j -> i, so a weighted symmetric graph can differ in the last place.
-    tolerance = 4 * torch.finfo(left.dtype).eps
-    return (
-        left.shape == right.shape
-        and torch.equal(left.crow_indices(), right.crow_indices())
-        and torch.equal(left.col_indices(), right.col_indices())
-        and torch.allclose(left.values(), right.values(), rtol=tolerance, atol=0.0)
-    )
 
 
 def _product(matrix, dense):
@@ -181,7 +151,9 @@ def sparse_product(sparse, dense):
     --------
     >>> import torch
     >>> from skgkedm.nn._sparse_product import SparseMatrix, sparse_product
-    >>> sparse = SparseMatrix.from_csr(torch.tensor([[1.0, 0.0], [2.0, 3.0]]).to_sparse_csr())
+    >>> from skgkedm.nn._sparse_product import TransposeLayout
+    >>> matrix = torch.tensor([[1.0, 0.0], [2.0, 3.0]]).to_sparse_csr()
+    >>> sparse = SparseMatrix(matrix, TransposeLayout.of(matrix).transpose(matrix))
     >>> dense = torch.ones(2, 1, requires_grad=True)
     >>> sparse_product(sparse, dense).sum().backward()
     >>> dense.grad.flatten().tolist()

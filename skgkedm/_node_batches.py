@@ -1,0 +1,159 @@
+"""Neighbour-sampled mini-batches of one graph's labelled nodes."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+
+from ._backbones import BACKBONES
+from ._graph_tensors import build_graph_tensors
+from ._message_graph import MessageGraph
+from ._neighbour_sampling import NeighbourSampler, _check_fanouts
+from ._training import Batch
+
+DEFAULT_FANOUT = 10
+"""Neighbours sampled per node at every hop when ``fanouts`` is None."""
+
+
+def check_fanouts(fanouts, hops):
+    """The per-hop fan-outs of a fit, from the ``fanouts`` parameter.
+
+    Parameters
+    ----------
+    fanouts : int, sequence of int or None
+        None: :data:`DEFAULT_FANOUT` at every hop; an int: that many at every hop; a
+        sequence: one entry per hop, each at least 1, or -1 for every neighbour.
+    hops : int
+        Steps of message passing of the network (``NetworkSpec.message_hops``).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        If a sequence has another length than ``hops``, or an entry that is not an int
+        at least 1 or -1.
+
+    Examples
+    --------
+    >>> from skgkedm._node_batches import check_fanouts
+    >>> check_fanouts(None, 3), check_fanouts(5, 2), check_fanouts([25, -1], 2)
+    ((10, 10, 10), (5, 5), (25, -1))
+    """
+    if fanouts is None:
+        return (DEFAULT_FANOUT,) * hops
+    if isinstance(fanouts, Integral):
+        return (int(fanouts),) * hops
+    values = _check_fanouts(list(fanouts) if np.ndim(fanouts) == 1 else fanouts)
+    if len(values) != hops:
+        raise ValueError(
+            f"fanouts must be an int or one int per hop of message passing ({hops} for "
+            f"this network: its message-passing layers and GKEDM modules); got {fanouts!r}."
+        )
+    return values
+
+
+class NodeBatches:
+    """Mini-batches of target nodes, each with a neighbourhood sampled around it.
+
+    A batch is the subgraph :class:`NeighbourSampler` draws around its target nodes
+    (``fanouts[h]`` in-neighbours per node at hop ``h``), with the features of the
+    nodes it reaches; the network runs on that subgraph, and only the targets' outputs
+    enter the loss, as with PyTorch Geometric's ``NeighborLoader``. Sampling runs on
+    the CPU from its own generator, so the same seed gives the same batches on any
+    device.
+
+    Parameters
+    ----------
+    nodes : GraphNodes
+        Any selection of the graph: batches are cut from the whole graph.
+    symmetrize : bool
+        Let messages flow both ways along every edge.
+    spec : NetworkSpec
+        The network's architecture (its backbone, and whether it has GKEDM).
+    device : torch.device
+    fanouts : sequence of int
+        Neighbours sampled per node at each hop; -1 takes them all.
+    seed : int
+        Seed of the sampling generator.
+    """
+
+    def __init__(self, nodes, symmetrize, spec, device, fanouts, seed):
+        self.messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
+        matrix = self.messages.matrix
+        self.sampler = NeighbourSampler(
+            torch.from_numpy(matrix.indptr.astype(np.int64)),
+            torch.from_numpy(matrix.indices.astype(np.int64)),
+            fanouts,
+        )
+        self.features = nodes.features
+        self.backbone = BACKBONES[spec.backbone]
+        self.attention = spec.gkedm
+        self.device = device
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def graph(self, targets):
+        """The tensors of the neighbourhood sampled around ``targets``.
+
+        Parameters
+        ----------
+        targets : ndarray of shape (n_targets,)
+            Node positions in the graph; a node may repeat (a bootstrap sample).
+
+        Returns
+        -------
+        graph : GraphTensors
+            Of the sampled subgraph.
+        rows : Tensor of shape (n_targets,)
+            The output row of each target in ``graph``.
+        """
+        seeds, rows = np.unique(targets, return_inverse=True)
+        sampled = self.sampler.sample(torch.from_numpy(seeds.astype(np.int64)), self.generator)
+        source, target = sampled.edge_index.numpy()
+        weight = self.messages.matrix.data[sampled.edge_ids.numpy()]
+        nodes = sampled.nodes.numpy()
+        messages = MessageGraph.from_edges(source, target, weight, len(nodes))
+        graph = build_graph_tensors(
+            self.features[nodes], messages, self.backbone, self.device, self.attention
+        )
+        return graph, torch.from_numpy(rows.astype(np.int64)).to(self.device)
+
+    def shuffled(self, rows, targets, batch_size):
+        """One epoch's batches: ``rows`` in an order drawn from the sampling generator.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (n_train,)
+            Node positions to train on.
+        targets : ndarray of shape (n_train,)
+            Their encoded classes.
+        batch_size : int
+            Target nodes per batch (the last batch may hold fewer).
+
+        Yields
+        ------
+        Batch
+        """
+        order = torch.randperm(len(rows), generator=self.generator).numpy()
+        yield from self.in_order(rows[order], targets[order], batch_size)
+
+    def in_order(self, rows, targets, batch_size):
+        """Batches of ``rows`` in the given order.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (n,)
+        targets : ndarray of shape (n,)
+        batch_size : int
+
+        Yields
+        ------
+        Batch
+        """
+        for start in range(0, len(rows), batch_size):
+            part = slice(start, start + batch_size)
+            graph, output_rows = self.graph(rows[part])
+            batch_targets = torch.as_tensor(targets[part], dtype=torch.long, device=self.device)
+            yield Batch(graph, output_rows, batch_targets)

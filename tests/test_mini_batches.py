@@ -1,0 +1,157 @@
+"""Node classifiers trained on neighbour-sampled mini-batches (``batch_size``, ``fanouts``)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm._node_batches import NodeBatches, check_fanouts
+from skgkedm.datasets import make_node_classification
+
+FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0, "batch_size": 64}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    X, y = make_node_classification(600, n_classes=3, random_state=0)
+    return X, y
+
+
+def test_mini_batches_match_full_batch_accuracy_on_cora(cora):
+    train, test = cora.train_index, cora.test_index
+    scores = {}
+    for batch_size in (None, 35):
+        model = GKEDMClassifier(batch_size=batch_size, random_state=0)
+        model.fit(cora.X[train], cora.y[train])
+        scores[batch_size] = model.score(cora.X[test], cora.y[test])
+    assert scores[None] > 0.78
+    # One seed; benchmarks/mini_batches.py measures the gap over ten.
+    assert scores[35] > scores[None] - 0.03
+
+
+def test_same_random_state_same_model_other_state_other_model(graph):
+    X, y = graph
+    first = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    again = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    other = GKEDMClassifier(**{**FAST, "random_state": 1}).fit(X[:300], y[:300])
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+    assert first.loss_curve_ == again.loss_curve_
+    assert other.loss_curve_ != first.loss_curve_
+
+
+def test_fits_running_at_once_in_threads_give_the_serial_model(graph):
+    X, y = graph
+    serial = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    with ThreadPoolExecutor(2) as pool:
+        fitted = list(pool.map(lambda _: GKEDMClassifier(**FAST).fit(X[:300], y[:300]), range(2)))
+    for model in fitted:
+        for key, value in serial._weights.items():
+            np.testing.assert_array_equal(model._weights[key], value)
+
+
+def test_an_epoch_takes_one_step_per_batch_and_sees_every_training_node(graph, monkeypatch):
+    X, y = graph
+    seen = []
+    original = NodeBatches.graph
+
+    def record(self, targets):
+        seen.append(np.asarray(targets).copy())
+        return original(self, targets)
+
+    monkeypatch.setattr(NodeBatches, "graph", record)
+    GKEDMClassifier(**{**FAST, "max_epochs": 2, "batch_size": 128}).fit(X[:300], y[:300])
+    # 300 nodes in batches of 128: 3 steps an epoch, 2 epochs (no validation split).
+    assert [len(batch) for batch in seen] == [128, 128, 44] * 2
+    for epoch in (seen[:3], seen[3:]):
+        assert sorted(np.concatenate(epoch).tolist()) == list(range(300))
+    assert not np.array_equal(np.concatenate(seen[:3]), np.concatenate(seen[3:]))
+
+
+def test_sampled_batch_holds_the_targets_and_at_most_fanout_neighbours():
+    graph = nx.barabasi_albert_graph(2000, 8, seed=0)  # hubs of high degree
+    X = GraphNodes.from_networkx(graph)
+    spec = GKEDMClassifier(hidden_dims=(16,))._network_spec(X.n_features, 2)
+    assert spec.message_hops == 3  # a hidden layer, GKEDM, the output layer
+    batches = NodeBatches(X, True, spec, torch.device("cpu"), (4, 3, 2), seed=0)
+    targets = np.array([5, 0, 17, 5])  # a bootstrap may repeat a node
+    tensors, rows = batches.graph(targets)
+    n_sampled = tensors.x.shape[0]
+    assert n_sampled <= 3 * (1 + 4 + 4 * 3 + 4 * 3 * 2)
+    # Every target's output row holds that target (features are per node).
+    features = np.asarray(X.features)
+    np.testing.assert_array_equal(tensors.x.numpy()[rows.numpy()], features[targets])
+    # GKEDM attends along the sampled edges plus one self-loop per node.
+    layout = tensors.attention_layout
+    assert layout.target.numel() == tensors.propagation.matrix._nnz()
+
+
+def test_predictions_use_the_whole_graph_whatever_the_batch_size(graph):
+    X, y = graph
+    model = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    before = model.predict_proba(X)
+    # Fitted state alone decides predictions: batch parameters play no part in them.
+    model.set_params(batch_size=1, fanouts=1)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    np.testing.assert_array_equal(model.transduction_, model.classes_[before.argmax(axis=1)])
+
+
+def test_early_stopping_scores_the_same_sampled_validation_batches(graph):
+    X, y = graph
+    model = GKEDMClassifier(**{**FAST, "max_epochs": 60}, early_stopping=True, n_iter_no_change=5)
+    model.fit(X[:300], y[:300])
+    assert len(model.validation_scores_) == model.n_iter_ <= 60
+    assert model.best_validation_score_ == max(model.validation_scores_)
+
+
+def test_search_over_batch_parameters_and_repeated_training_nodes(graph):
+    X, y = graph
+    # A bootstrap sample repeats nodes: each counts as often in the loss.
+    rows = np.random.default_rng(0).integers(0, 300, 300)
+    model = GKEDMClassifier(**FAST).fit(X[rows], y[rows])
+    assert model.score(X[300:], y[300:]) > 0.5
+    grid = {"batch_size": [None, 100], "fanouts": [5, [-1, 5, 5]]}
+    search = GridSearchCV(GKEDMClassifier(**FAST), grid, cv=2).fit(X[:300], y[:300])
+    assert len(search.cv_results_["params"]) == 4
+
+
+def test_distiller_runs_the_teacher_on_the_student_batches(graph):
+    X, y = graph
+    teacher = GKEDMClassifier(hidden_dims=(64,), max_epochs=20)
+    student = GKEDMClassifier(**FAST)
+    dist = DistilledGCNClassifier(teacher, student, random_state=0).fit(X[:300], y[:300])
+    assert dist.score(X[300:], y[300:]) > 0.5
+    plain = DistilledGCNClassifier(
+        teacher, student, attention_weight=0.0, soft_label_weight=0.0, random_state=0
+    ).fit(X[:300], y[:300])
+    assert plain.student_.loss_curve_ != dist.student_.loss_curve_
+    with pytest.raises(ValueError, match="must share the backbone"):
+        DistilledGCNClassifier(GKEDMClassifier("sage"), student).fit(X[:300], y[:300])
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"batch_size": 0}, InvalidParameterError, "batch_size"),
+        ({"fanouts": 0}, InvalidParameterError, "fanouts"),
+        ({"fanouts": [10, 10]}, ValueError, r"one int per hop .* \(3 for this network"),
+        ({"fanouts": [10, 0, 10]}, ValueError, r"an int >= 1, or -1 .* got 0"),
+        ({"fanouts": [10, 2.5, 10]}, ValueError, r"an int >= 1, or -1 .* got 2.5"),
+    ],
+)
+def test_bad_batch_parameters_get_a_clear_error(graph, params, error, message):
+    X, y = graph
+    with pytest.raises(error, match=message):
+        GKEDMClassifier(**{**FAST, **params}).fit(X[:100], y[:100])
+
+
+def test_fanouts_count_every_message_passing_step():
+    assert check_fanouts(None, 4) == (10,) * 4
+    spec = GKEDMClassifier(hidden_dims=(16, 16), gkedm_layers="every")._network_spec(8, 3)
+    assert spec.message_hops == 5  # 2 hidden layers, 2 GKEDM modules, the output layer
+    plain = GKEDMClassifier(hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
+    assert plain.message_hops == 3
