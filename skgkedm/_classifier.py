@@ -313,9 +313,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(graph_entries(labelled.nodes)) as context.threads:
+            graph = None
             if self.batch_size is None:
-                batches, validation_batches = self._whole_graph_batches(
-                    labelled, spec, device, train, validation
+                graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
+                batches, validation_batches = _whole_graph_batches(
+                    graph, labelled, device, train, validation
                 )
             else:
                 batches, validation_batches = self._sampled_batches(
@@ -326,26 +328,13 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             )
             network.eval()
             with torch.no_grad():
-                graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
+                if graph is None:  # mini-batches: the whole graph, without transposes
+                    graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
                 logits = network(graph).logits
         warn_once(histories, self.early_stopping)
         self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         self._store_network(spec, network, histories)
         return self
-
-    def _whole_graph_batches(self, labelled, spec, device, train, validation):
-        """Full-batch training: every epoch is one step on the whole graph."""
-        graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-
-        def labelled_rows(part):
-            rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
-            targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
-            return Batch(graph, rows, targets)
-
-        whole_graph = labelled_rows(train)
-        return (lambda generator: [whole_graph]), (
-            [labelled_rows(validation)] if len(validation) else []
-        )
 
     def _sampled_batches(self, labelled, spec, device, train, validation, fanouts, seed):
         """Mini-batches of ``batch_size`` labelled nodes with sampled neighbourhoods.
@@ -423,3 +412,16 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         return AttentionWeights(
             ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
         )
+
+
+def _whole_graph_batches(graph, labelled, device, train, validation):
+    """Full-batch training: every epoch is one step on the whole graph's tensors."""
+
+    def labelled_rows(part):
+        rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
+        targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
+        return Batch(graph, rows, targets)
+
+    whole_graph = labelled_rows(train)
+    validation_batches = [labelled_rows(validation)] if len(validation) else []
+    return (lambda generator: [whole_graph]), validation_batches

@@ -237,10 +237,11 @@ def _interleave(ptr, columns, edge_ids, heads, dtype):
 
 def _csr(ptr, columns, values, size):
     with warnings.catch_warnings():
-        # torch warns once per process that sparse CSR support is "in beta"; the
-        # layouts built here are valid by construction.
+        # torch warns once per process that sparse CSR support is "in beta" and (some
+        # versions, even when told) that invariant checks are off; the layouts built
+        # here are valid by construction.
         warnings.filterwarnings(
-            "ignore", message="Sparse CSR tensor support", category=UserWarning
+            "ignore", message="Sparse (CSR tensor support|invariant checks)", category=UserWarning
         )
         return torch.sparse_csr_tensor(ptr, columns, values, size=size, check_invariants=False)
 
