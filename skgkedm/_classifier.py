@@ -60,10 +60,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         Insert the GKEDM module after the last hidden layer.
     gkedm_heads : int, default=4
         Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
-    gkedm_scoring : {"dot", "cosine", "additive"}, default="cosine"
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
         GKEDM's attention scores: the paper's scaled dot product of learned query and
-        key projections, cosine similarity with a learned temperature, or additive
-        (GATv2-style) scoring. See :class:`skgkedm.nn.GKEDM`. The default was the best
+        key projections, cosine similarity with a learned temperature, additive
+        (GATv2-style) scoring, or equal weights on all edges (no attention: a control).
+        See :class:`skgkedm.nn.GKEDM`. The default was the best
         measured on Cora and CiteSeer (``benchmarks/gkedm_effectiveness.py``); the
         paper's module is ``gkedm_scoring="dot", gkedm_update="residual"`` trained
         with ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.

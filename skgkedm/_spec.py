@@ -39,7 +39,7 @@ class NetworkSpec:
         What GKEDM aggregates.
     gkedm_dropout : float
         Dropout on GKEDM's attention weights.
-    gkedm_scoring : {"dot", "cosine", "additive"}, default="dot"
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="dot"
         GKEDM's attention scores. Added in saved format 1 (skgkedm 0.2.0); models
         saved before it used the scaled dot product.
     gkedm_update : {"residual", "gated", "replace"}, default="residual"

@@ -79,7 +79,22 @@ def test_cosine_at_zero_temperature_replace_is_the_neighbourhood_mean(h):
     torch.testing.assert_close(out.h, expected)
 
 
-@pytest.mark.parametrize("scoring", ["dot", "cosine", "additive"])
+def test_uniform_scores_replace_with_the_neighbourhood_mean_and_have_no_parameters(h):
+    module = GKEDM(CHANNELS, heads=HEADS, scoring="uniform", update="replace")
+    assert list(module.parameters()) == []
+    out = module(h.requires_grad_(), EDGES)
+    expected = torch.stack([h[sources].mean(0) for sources in neighbourhoods()])
+    torch.testing.assert_close(out.h, expected)
+    for i, sources in enumerate(neighbourhoods()):
+        into = out.edge_index[1] == i
+        torch.testing.assert_close(
+            out.attention[into], torch.full((len(sources), HEADS), 1 / len(sources))
+        )
+    out.h.sum().backward()  # gradients flow to the node representations
+    assert h.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("scoring", ["dot", "cosine", "additive", "uniform"])
 def test_residual_update_starts_as_the_identity(h, scoring):
     out = GKEDM(CHANNELS, heads=HEADS, scoring=scoring)(h, EDGES)
     torch.testing.assert_close(out.h, h)

@@ -312,3 +312,26 @@ def test_scikit_learn_meta_estimators_take_a_graph_list(shapes):
     # Bagging turns X into an array, which would lose the graphs: refused at once.
     with pytest.raises(TypeError, match="GraphList cannot become a NumPy array"):
         BaggingClassifier(GKEDMGraphClassifier(**FAST), n_estimators=2).fit(X, y)
+
+
+@pytest.mark.parametrize("mean", [False, True])
+def test_sum_and_mean_readouts_pool_as_pyg_with_their_gradients(mean):
+    import torch
+    from torch_geometric.nn import global_add_pool, global_mean_pool
+
+    from skgkedm._network import pooling_matrix
+    from skgkedm.nn._sparse_product import sparse_product
+
+    # Four graphs of 3, 1, 0 and 5 nodes (an empty graph pools to zeros), nodes grouped.
+    graph_index = torch.tensor([0, 0, 0, 1, 3, 3, 3, 3, 3])
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(9, 6, generator=generator, dtype=torch.float32, requires_grad=True)
+    upstream = torch.randn(4, 6, generator=generator)
+    pooled = sparse_product(pooling_matrix(graph_index, 4, mean), h)
+    (pooled * upstream).sum().backward()
+    ours = h.grad.clone()
+    h.grad = None
+    reference = (global_mean_pool if mean else global_add_pool)(h, graph_index, size=4)
+    (reference * upstream).sum().backward()
+    torch.testing.assert_close(pooled, reference)
+    torch.testing.assert_close(ours, h.grad)

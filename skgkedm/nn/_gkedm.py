@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from ._dropout import dropout
 from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax
 
-SCORINGS = ("dot", "cosine", "additive")
+SCORINGS = ("dot", "cosine", "additive", "uniform")
 UPDATES = ("residual", "gated", "replace")
 VALUES = ("identity", "projected")
 
@@ -74,8 +74,11 @@ class GKEDM(nn.Module):
     :math:`\beta` and no projections (as AGNN, Thekumparambil et al., 2018);
     ``scoring="additive"`` uses
     :math:`s_{ij}^k = {a^k}^\top \operatorname{LeakyReLU}(W_Q^k h_i + W_K^k h_j)`
-    (as GATv2, Brody et al., 2022). Variants of the update: ``update="gated"``
-    mixes :math:`h_i' = (1 - g_i) h_i + g_i z_i` with a learned per-node gate
+    (as GATv2, Brody et al., 2022); ``scoring="uniform"`` gives every edge the same
+    score, so :math:`a_{ij}^k = 1 / (|\mathcal{N}(i)| + 1)`: the same aggregation step
+    without attention, a control that separates what attention adds from what one more
+    propagation step adds (it has no scoring parameters). Variants of the update:
+    ``update="gated"`` mixes :math:`h_i' = (1 - g_i) h_i + g_i z_i` with a learned per-node gate
     :math:`g_i = \sigma(w^\top [h_i \Vert z_i] + b)`; ``update="replace"`` sets
     :math:`h_i' = z_i`.
 
@@ -85,7 +88,7 @@ class GKEDM(nn.Module):
         Width :math:`d` of the node representations; divisible by ``heads``.
     heads : int, default=4
         Number of attention heads :math:`K`.
-    scoring : {"dot", "cosine", "additive"}, default="dot"
+    scoring : {"dot", "cosine", "additive", "uniform"}, default="dot"
         How an edge's attention score is computed (see above).
     update : {"residual", "gated", "replace"}, default="residual"
         How the aggregated neighbourhood :math:`z_i` updates the node (see above).
@@ -151,7 +154,7 @@ class GKEDM(nn.Module):
         self.add_self_loops = add_self_loops
         if scoring == "cosine":
             self.temperature = nn.Parameter(torch.empty(()))
-        else:
+        elif scoring != "uniform":
             self.query = nn.Linear(channels, channels, bias=False)
             self.key = nn.Linear(channels, channels, bias=False)
         if scoring == "additive":
@@ -220,6 +223,8 @@ class GKEDM(nn.Module):
     def _scores(self, h, layout):
         """Attention logits of every edge, shape (n_edges, heads)."""
         n_nodes, head_width = h.size(0), self.channels // self.heads
+        if self.scoring == "uniform":
+            return h.new_zeros(layout.source.numel(), self.heads)
         if self.scoring == "cosine":
             unit = F.normalize(h.view(n_nodes, self.heads, head_width), dim=-1)
             return self.temperature * edge_scores(unit, unit, layout)
