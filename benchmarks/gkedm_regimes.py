@@ -1,9 +1,24 @@
-"""Where does GKEDM help? Plain backbones against GKEDM as depth grows.
+"""Where does GKEDM help? Plain backbones against GKEDM and its controls, by regime.
 
-For each dataset (Planetoid public split: fit on ``train_index``, score on
-``test_index``), backbone, depth (message-passing layers, the output layer included:
-``depth - 1`` hidden layers of 64) and seed, fits three arms with the package
-defaults otherwise:
+Three regimes (``--regime``), each a table of test accuracy (mean ± std over seeds),
+its difference to the plain arm, and seconds per fit:
+
+- ``depth``: Planetoid public splits (fit on ``train_index``, score on ``test_index``)
+  for each backbone and depth (message-passing layers, the output layer included:
+  ``depth - 1`` hidden layers of 64). Deep plain GCNs over-smooth; the paper
+  motivates GKEDM by this.
+- ``label-rate``: default depth, Cora and CiteSeer with 5 labelled nodes per class
+  (the first 5 of each class in the public training set), the public split (20 per
+  class) and a random 60/20/20 split per seed (fit on 60 %, score on 20 %).
+- ``homophily``: generated graphs (``make_node_classification``: 2,000 nodes, 5
+  classes, weakly informative features, ``class_sep=0.5``) whose edges join nodes of
+  the same class with probability 0.1 to 0.9; fit on a random 10 %, score on the
+  rest. GKEDM's cosine attention could down-weight edges between unlike nodes: for
+  every arm with attention the table also gives how much weight an edge into a
+  scored node gets, relative to the uniform 1 / (in-degree + 1), on same-class and
+  on cross-class edges (self-loops left out).
+
+Arms (``--arms`` picks some; the plain arm is always run, as the reference):
 
 - ``plain``: the backbone alone (``gkedm=False``);
 - ``gkedm last``: GKEDM after the last hidden layer (the default);
@@ -14,16 +29,13 @@ defaults otherwise:
   equal weights on all edges (``gkedm_scoring="uniform"``): what one more propagation
   step gives without attention.
 
-``--arms`` picks some (default: all).
-Deep plain GCNs over-smooth (node representations converge); the paper motivates
-GKEDM by this. Prints test accuracy (mean ± std over seeds) and seconds per fit.
-
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/gkedm_regimes.py \
-        [--datasets cora citeseer] [--backbones gcn sage gat gin] \
+        [--regime depth] [--datasets cora citeseer] [--backbones gcn sage gat gin] \
         [--depths 2 4 8 16] [--seeds 10] [--n-jobs 2] [--schedule joint] \
         [--arms plain "gkedm every" "uniform every"]
-
-Label rate and homophily sweeps (the other regimes) are not measured yet.
+    python benchmarks/gkedm_regimes.py --regime homophily --arms "gkedm last" "uniform last"
+    SKGKEDM_DATA=... python benchmarks/gkedm_regimes.py --regime label-rate \
+        --arms "gkedm last" "uniform last"
 """
 
 import argparse
@@ -34,7 +46,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from skgkedm import GKEDMClassifier
-from skgkedm.datasets import fetch_planetoid
+from skgkedm.datasets import fetch_planetoid, make_node_classification
 
 ARMS = {
     "plain": {"gkedm": False},
@@ -44,11 +56,51 @@ ARMS = {
     "uniform last": {"gkedm_scoring": "uniform"},
     "uniform every": {"gkedm_layers": "every", "gkedm_scoring": "uniform"},
 }
+LABEL_RATES = ("5 per class", "public", "60/20/20")
+HOMOPHILIES = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
-def fit_one(dataset, backbone, depth, arm, seed, schedule):
-    """Test accuracy and seconds of one fit."""
+def task(regime, dataset, setting, seed):
+    """(X_train, y_train, X_test, y_test, y of every node) of a regime's setting and seed."""
+    if regime == "homophily":
+        X, y = make_node_classification(
+            2000, n_classes=5, homophily=setting, class_sep=0.5, random_state=seed
+        )
+        train = np.random.default_rng(seed).random(len(y)) < 0.1
+        return X[train], y[train], X[~train], y[~train], y
     data = fetch_planetoid(dataset)
+    X, y = data.X, data.y
+    if setting == "5 per class":
+        public = data.train_index
+        train = np.concatenate([public[y[public] == c][:5] for c in np.unique(y)])
+        return X[train], y[train], X[data.test_index], y[data.test_index], y
+    if setting == "60/20/20":
+        order = np.random.default_rng(seed).permutation(len(y))
+        n_train, n_test = int(0.6 * len(y)), int(0.2 * len(y))
+        train, test = order[:n_train], order[n_train : n_train + n_test]
+        return X[train], y[train], X[test], y[test], y
+    train, test = data.train_index, data.test_index
+    return X[train], y[train], X[test], y[test], y
+
+
+def edge_weighting(model, X_test, labels):
+    """Attention on same-class and cross-class edges into the scored nodes, over uniform.
+
+    Each edge's weight (mean over heads) times its target's in-degree with the
+    self-loop: 1 is the uniform weight. Self-loops are left out.
+    """
+    attention = model.attention_weights(X_test)
+    source, target = attention.source, attention.target
+    _, inverse, degree = np.unique(target, return_inverse=True, return_counts=True)
+    relative = attention.weights.mean(axis=1) * degree[inverse]
+    edges = source != target
+    same = labels[source] == labels[target]
+    return float(relative[edges & same].mean()), float(relative[edges & ~same].mean())
+
+
+def fit_one(regime, dataset, setting, backbone, depth, arm, seed, schedule):
+    """Test accuracy, seconds and (homophily, attention arms) the edge weighting."""
+    X_train, y_train, X_test, y_test, labels = task(regime, dataset, setting, seed)
     model = GKEDMClassifier(
         backbone,
         hidden_dims=(64,) * (depth - 1),
@@ -57,13 +109,26 @@ def fit_one(dataset, backbone, depth, arm, seed, schedule):
         **ARMS[arm],
     )
     started = time.perf_counter()
-    model.fit(data.X[data.train_index], data.y[data.train_index])
+    model.fit(X_train, y_train)
     seconds = time.perf_counter() - started
-    return model.score(data.X[data.test_index], data.y[data.test_index]), seconds
+    weighting = None
+    if regime == "homophily" and arm.startswith("gkedm"):
+        weighting = edge_weighting(model, X_test, labels)
+    return model.score(X_test, y_test), seconds, weighting
+
+
+def groups(args):
+    """(dataset, setting, backbone, depth) of every table group of the regime."""
+    if args.regime == "depth":
+        return product(args.datasets, [None], args.backbones, args.depths)
+    if args.regime == "label-rate":
+        return product(args.datasets, LABEL_RATES, args.backbones, [2])
+    return product(["generated"], HOMOPHILIES, args.backbones, [2])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=["depth", "label-rate", "homophily"], default="depth")
     parser.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
     parser.add_argument("--backbones", nargs="+", default=["gcn", "sage", "gat", "gin"])
     parser.add_argument("--depths", nargs="+", type=int, default=[2, 4, 8, 16])
@@ -78,28 +143,38 @@ def main():
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     args = parser.parse_args()
     arms = ["plain", *(arm for arm in args.arms if arm != "plain")]
-    print(f"seeds: {args.seeds}, schedule of the GKEDM arms: {args.schedule}\n")
-    print("| dataset | backbone | depth | arm | test accuracy | vs plain | s/fit |")
-    print("|---|---|---|---|---|---|---|", flush=True)
+    print(f"regime: {args.regime}, seeds: {args.seeds}, schedule of GKEDM arms: {args.schedule}\n")
+    print(
+        "| dataset | setting | backbone | depth | arm | test accuracy | vs plain | s/fit | "
+        "same-class / cross-class edge weight |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     # One group at a time, printed as it ends: a long sweep shows its results as it goes.
     with Parallel(n_jobs=args.n_jobs) as parallel:
-        for dataset, backbone, depth in product(args.datasets, args.backbones, args.depths):
+        for dataset, setting, backbone, depth in groups(args):
             runs = list(product(arms, range(args.seeds)))
             results = parallel(
-                delayed(fit_one)(dataset, backbone, depth, arm, seed, args.schedule)
+                delayed(fit_one)(
+                    args.regime, dataset, setting, backbone, depth, arm, seed, args.schedule
+                )
                 for arm, seed in runs
             )
             table = {}
             for (arm, _), result in zip(runs, results, strict=True):
                 table.setdefault(arm, []).append(result)
-            plain = np.mean([accuracy for accuracy, _ in table["plain"]])
+            plain = np.mean([accuracy for accuracy, _, _ in table["plain"]])
             for arm, values in table.items():
                 accuracy = np.array([value[0] for value in values])
                 seconds = np.mean([value[1] for value in values])
+                weighting = [value[2] for value in values if value[2] is not None]
+                weights = "-"
+                if weighting:
+                    same, cross = np.mean(weighting, axis=0)
+                    weights = f"{same:.3f} / {cross:.3f}"
                 print(
-                    f"| {dataset} | {backbone} | {depth} | {arm} | {accuracy.mean():.3f} ± "
-                    f"{accuracy.std():.3f} | {100 * (accuracy.mean() - plain):+.1f} | "
-                    f"{seconds:.1f} |",
+                    f"| {dataset} | {setting or '-'} | {backbone} | {depth} | {arm} | "
+                    f"{accuracy.mean():.3f} ± {accuracy.std():.3f} | "
+                    f"{100 * (accuracy.mean() - plain):+.1f} | {seconds:.1f} | {weights} |",
                     flush=True,
                 )
 
