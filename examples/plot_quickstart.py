@@ -87,7 +87,7 @@ plt.show()
 # %%
 # With 2 % of the nodes labelled (20 nodes) the graph models are already far ahead of
 # the logistic regression: they read the features of every node's neighbours,
-# labelled or not. On this generated graph GKEDM adds 1.5 to 3.3 points to the GCN
+# labelled or not. On this generated graph GKEDM adds 1 to 3.5 points to the GCN
 # at every share of labels; on the Cora and CiteSeer citation graphs the measured
 # gain is smaller (see :ref:`performance`).
 #
