@@ -5,8 +5,7 @@ row-normalised features, dropout on the input features, ``GCNConv(cached=True)``
 Adam with weight decay. Both train the same 2-layer architecture for the same epochs
 on the same data, alternately, in this one process; the table gives ms per epoch
 (fit time / epochs; graph preparation and the copy to ``--device`` count for both), the
-ratio, and test
-accuracy (mean ± std over seeds) on the public split.
+ratio, and test accuracy (mean ± std over seeds) on the public split.
 
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/speed_vs_pyg.py \
         [--datasets cora citeseer] [--seeds 5] [--epochs 200] [--hidden 64] [--device cpu]

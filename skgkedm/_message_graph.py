@@ -80,8 +80,9 @@ class MessageGraph:
         return cls(transposed, symmetric=False)
 
     @classmethod
-    def from_edges(cls, source, target, weight, n_nodes, symmetric=False):
-        """The message graph of an edge list (no self-loops, no duplicates).
+    def from_edges(cls, source, target, weight, n_nodes):
+        """The message graph of an edge list (no self-loops, no duplicates), taken as
+        directed: a sampled neighbourhood need not hold the reverse of its edges.
 
         Parameters
         ----------
@@ -89,8 +90,6 @@ class MessageGraph:
             Messages flow from ``source[k]`` to ``target[k]``.
         weight : ndarray of shape (n_edges,)
         n_nodes : int
-        symmetric : bool, default=False
-            The edges come in reverse pairs of equal weight.
 
         Returns
         -------
@@ -98,7 +97,7 @@ class MessageGraph:
         """
         matrix = sp.csr_array((weight, (target, source)), shape=(n_nodes, n_nodes))
         matrix.sum_duplicates()
-        return cls(matrix, symmetric)
+        return cls(matrix, symmetric=False)
 
     @property
     def looped(self):

@@ -29,6 +29,7 @@ class NetworkOutput(NamedTuple):
 
 
 READOUTS = {"mean": "global_mean_pool", "sum": "global_add_pool", "max": "global_max_pool"}
+"""Readouts from node to graph representations, each pooling as the PyG function named."""
 
 
 def pooling_matrix(graph_index, n_graphs, mean):
@@ -54,17 +55,15 @@ def pooling_matrix(graph_index, n_graphs, mean):
     n_nodes = graph_index.numel()
     counts = torch.bincount(graph_index, minlength=n_graphs)
     ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
-    weight = (1.0 / counts.clamp(min=1)).index_select(0, graph_index) if mean else None
-    values = torch.ones(n_nodes, device=graph_index.device) if weight is None else weight.float()
+    values = torch.ones(n_nodes, device=graph_index.device)
+    if mean:
+        values = (1.0 / counts.clamp(min=1)).float().index_select(0, graph_index)
     nodes = torch.arange(n_nodes, device=graph_index.device)
     matrix = _csr(ptr, nodes, values, (n_graphs, n_nodes))
     transpose = _csr(
         torch.arange(n_nodes + 1, device=nodes.device), graph_index, values, (n_nodes, n_graphs)
     )
     return SparseMatrix(matrix, transpose)
-
-
-"""Readouts from node to graph representations, each pooling as the PyG function named."""
 
 
 class GKEDMNetwork(nn.Module):

@@ -54,8 +54,14 @@ def expected_failed_checks(estimator):
     return {}
 
 
+# Mini-batch training is another fit path of the node classifier: checked as well.
+MINI_BATCH = skgkedm.GKEDMClassifier(
+    max_epochs=20, hidden_dims=(16,), random_state=0, batch_size=32, fanouts=5
+)
+
+
 @parametrize_with_checks(
-    [fast_instance(cls) for cls in EXPORTED_ESTIMATORS],
+    [*(fast_instance(cls) for cls in EXPORTED_ESTIMATORS), MINI_BATCH],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

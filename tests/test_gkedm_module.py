@@ -181,3 +181,22 @@ def test_edge_softmax_matches_pyg_and_stays_finite():
     sums = torch.zeros(8, 2, dtype=torch.float64).index_add_(0, layout.target, huge)
     has_edges = layout.ptr.diff() > 0
     torch.testing.assert_close(sums[has_edges], torch.ones_like(sums[has_edges]))
+
+
+def test_layout_from_csr_equals_the_sorted_one_and_needs_its_transpose_to_train():
+    from skgkedm.nn._sparse_product import TransposeLayout
+
+    layout, _ = random_layout(9, 40, seed=1)
+    values = torch.ones(layout.source.numel())
+    csr = torch.sparse_csr_tensor(layout.ptr, layout.source, values, size=(9, 9))
+    transpose = TransposeLayout.of(csr)
+    rebuilt = EdgeLayout.from_csr(layout.ptr, layout.source, transpose)
+    for name, tensor in layout._asdict().items():
+        assert torch.equal(getattr(rebuilt, name), tensor), name
+    forward_only = EdgeLayout.from_csr(layout.ptr, layout.source)
+    module = GKEDM(8, heads=2)
+    h = torch.randn(9, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(module(h, forward_only).h, module(h, layout).h)
+    with pytest.raises(ValueError, match="built without its transpose"):
+        module(h.requires_grad_(), forward_only)

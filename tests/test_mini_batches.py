@@ -155,3 +155,15 @@ def test_fanouts_count_every_message_passing_step():
     assert spec.message_hops == 5  # 2 hidden layers, 2 GKEDM modules, the output layer
     plain = GKEDMClassifier(hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
     assert plain.message_hops == 3
+
+
+def test_meta_estimators_and_process_workers_take_a_mini_batch_model(graph):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import cross_val_score
+
+    X, y = graph
+    calibrated = CalibratedClassifierCV(GKEDMClassifier(**FAST), cv=2).fit(X[:300], y[:300])
+    assert calibrated.predict_proba(X[300:]).shape == (300, 3)
+    serial = cross_val_score(GKEDMClassifier(**FAST), X[:300], y[:300], cv=3)
+    in_processes = cross_val_score(GKEDMClassifier(**FAST), X[:300], y[:300], cv=3, n_jobs=2)
+    np.testing.assert_array_equal(serial, in_processes)

@@ -198,7 +198,8 @@ class EdgeLayout(NamedTuple):
                 if self.transpose_ptr is None:
                     raise ValueError(
                         "This EdgeLayout was built without its transpose, which backward "
-                        "passes need; build it with EdgeLayout.from_edge_index."
+                        "passes need; build it with EdgeLayout.from_edge_index, or "
+                        "from_csr given the TransposeLayout."
                     )
                 transposed = _interleave(
                     self.transpose_ptr, self.transpose_target, self.transpose_order, heads, dtype
