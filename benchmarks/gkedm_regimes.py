@@ -36,15 +36,27 @@ Arms (``--arms`` picks some; the plain arm is always run, as the reference):
     python benchmarks/gkedm_regimes.py --regime homophily --arms "gkedm last" "uniform last"
     SKGKEDM_DATA=... python benchmarks/gkedm_regimes.py --regime label-rate \
         --arms "gkedm last" "uniform last"
+
+``--output PATH`` also writes every seed's accuracy and time to a JSON file (with the
+command and library versions); the plots of the user guide's "When does GKEDM help?"
+page are drawn from the files in ``benchmarks/results/gkedm_regimes/``.
 """
 
 import argparse
+import json
+import platform
+import sys
 import time
 from itertools import product
+from pathlib import Path
 
 import numpy as np
+import sklearn
+import torch
+import torch_geometric
 from joblib import Parallel, delayed
 
+import skgkedm
 from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid, make_node_classification
 
@@ -141,8 +153,24 @@ def main():
         help="schedule of the GKEDM arms (the plain arm has one phase)",
     )
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--output", type=Path, help="also write every seed's results here")
     args = parser.parse_args()
     arms = ["plain", *(arm for arm in args.arms if arm != "plain")]
+    record = {
+        "command": "python " + " ".join(sys.argv),
+        "versions": {
+            "python": platform.python_version(),
+            "skgkedm": skgkedm.__version__,
+            "torch": torch.__version__,
+            "torch_geometric": torch_geometric.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "regime": args.regime,
+        "schedule": args.schedule,
+        "seeds": args.seeds,
+        "groups": [],
+    }
     print(f"regime: {args.regime}, seeds: {args.seeds}, schedule of GKEDM arms: {args.schedule}\n")
     print(
         "| dataset | setting | backbone | depth | arm | test accuracy | vs plain | s/fit | "
@@ -164,6 +192,18 @@ def main():
                 table.setdefault(arm, []).append(result)
             plain = np.mean([accuracy for accuracy, _, _ in table["plain"]])
             for arm, values in table.items():
+                record["groups"].append(
+                    {
+                        "dataset": dataset,
+                        "setting": setting,
+                        "backbone": backbone,
+                        "depth": depth,
+                        "arm": arm,
+                        "accuracy": [value[0] for value in values],
+                        "seconds": [value[1] for value in values],
+                        "edge_weight": [value[2] for value in values],
+                    }
+                )
                 accuracy = np.array([value[0] for value in values])
                 seconds = np.mean([value[1] for value in values])
                 weighting = [value[2] for value in values if value[2] is not None]
@@ -177,6 +217,9 @@ def main():
                     f"{100 * (accuracy.mean() - plain):+.1f} | {seconds:.1f} | {weights} |",
                     flush=True,
                 )
+            if args.output is not None:
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                args.output.write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,14 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
 ]
+
+# Figures drawn at build time from committed benchmark results (docs/sphinxext/regime_plots.py).
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "_templates", "_gallery_src", "sphinxext", "**/.ipynb_checkpoints"]

@@ -3,7 +3,9 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.frozen import FrozenEstimator
 
 from skgkedm import PAPER_GKEDM, DistilledGCNClassifier, GKEDMClassifier
 from skgkedm.datasets import make_node_classification
@@ -41,11 +43,48 @@ def test_paper_gkedm_is_read_only_and_names_estimator_parameters():
     assert PAPER_GKEDM["schedule"] == "joint"
 
 
-def test_distiller_default_templates_use_paper_gkedm():
+def test_distiller_defaults_to_the_package_module():
     teacher, student = DistilledGCNClassifier()._templates()
+    default = GKEDMClassifier()
     for template in (teacher, student):
-        params = template.get_params()
-        assert {key: params[key] for key in PAPER_GKEDM} == dict(PAPER_GKEDM)
+        assert template.gkedm_scoring == default.gkedm_scoring
+        assert template.gkedm_update == default.gkedm_update
+    assert (teacher.hidden_dims, student.hidden_dims) == ((256,), (16,))
+
+
+def attention_divergence(teacher, student, X):
+    """Mean over attending nodes of KL(teacher's map || student's map), heads averaged."""
+    reference = teacher.attention_weights(X)
+    weights = student.attention_weights(X)
+    assert np.array_equal(reference.source, weights.source)
+    assert np.array_equal(reference.target, weights.target)
+    p, q = reference.weights.mean(axis=1), weights.weights.mean(axis=1)
+    terms = p * (np.log(np.maximum(p, 1e-12)) - np.log(np.maximum(q, 1e-12)))
+    return float(terms.sum() / len(np.unique(reference.target)))
+
+
+def test_distiller_papers_form_transfers_the_papers_attention_maps(graph):
+    # The paper's form, one set of parameters away from the defaults: its learned
+    # dot-product maps are what the attention term pulls the student towards.
+    X, y = graph
+    paper = {"gkedm_heads": 2, "max_epochs": 100, "weight_decay": 0.0, "dropout": 0.0}
+    paper.update(PAPER_GKEDM)
+    teacher = GKEDMClassifier(hidden_dims=(32,), random_state=0, **paper).fit(X[:80], y[:80])
+
+    def student(attention_weight):
+        return DistilledGCNClassifier(
+            FrozenEstimator(teacher),
+            GKEDMClassifier(hidden_dims=(8,), **paper),
+            attention_weight=attention_weight,
+            soft_label_weight=0.0,
+            random_state=0,
+        ).fit(X[:80], y[:80])
+
+    distilled, alone = student(10.0), student(0.0)
+    assert distilled.student_.gkedm_scoring == "dot" and distilled.student_.schedule == "joint"
+    assert attention_divergence(teacher, distilled.student_, X) < 0.5 * attention_divergence(
+        teacher, alone.student_, X
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,139 @@
+"""Figures of the user guide's "When does GKEDM help?" page.
+
+Each function draws one figure from the JSON files that ``benchmarks/gkedm_regimes.py
+--output`` wrote into ``benchmarks/results/gkedm_regimes/``: the page shows measured
+results, and re-running the commands it gives redraws it.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "gkedm_regimes"
+STYLE = {
+    "plain": {"color": "0.45", "marker": "o", "label": "plain backbone"},
+    "gkedm last": {"color": "C0", "marker": "s", "label": "GKEDM after the last layer"},
+    "gkedm every": {"color": "C1", "marker": "^", "label": "GKEDM after every layer"},
+    "uniform last": {"color": "C2", "marker": "x", "label": "uniform control (last)"},
+    "uniform every": {"color": "C3", "marker": "v", "label": "uniform control (every)"},
+}
+NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "generated": "generated"}
+BACKBONES = {"gcn": "GCN", "sage": "GraphSAGE", "gat": "GAT", "gin": "GIN"}
+
+
+def load(regime):
+    """Every group of every results file of a regime, the newest file last."""
+    groups = []
+    for path in sorted(RESULTS.glob(f"{regime}*.json")):
+        groups.extend(json.loads(path.read_text())["groups"])
+    return groups
+
+
+def by_key(groups, *fields):
+    """Groups keyed by the given fields (a later file's group replaces an earlier one)."""
+    return {tuple(group[field] for field in fields): group for group in groups}
+
+
+def gain(group, plain):
+    """Mean and std over seeds of the paired accuracy difference, in points."""
+    difference = 100 * (np.array(group["accuracy"]) - np.array(plain["accuracy"]))
+    return difference.mean(), difference.std()
+
+
+def plot_depth():
+    """Test accuracy against depth, one panel per data set and backbone."""
+    groups = by_key(load("depth"), "dataset", "backbone", "depth", "arm")
+    datasets = sorted({key[0] for key in groups}, key=list(NAMES).index)
+    backbones = [b for b in BACKBONES if any(key[1] == b for key in groups)]
+    fig, axes = plt.subplots(
+        len(datasets), len(backbones), figsize=(2.6 * len(backbones), 2.6 * len(datasets)),
+        sharey=True, squeeze=False,
+    )  # fmt: skip
+    for row, dataset in enumerate(datasets):
+        for column, backbone in enumerate(backbones):
+            ax = axes[row, column]
+            for arm, style in STYLE.items():
+                points = sorted(
+                    (key[2], group)
+                    for key, group in groups.items()
+                    if key[:2] == (dataset, backbone) and key[3] == arm
+                )
+                if not points:
+                    continue
+                depths = [depth for depth, _ in points]
+                means = np.array([np.mean(group["accuracy"]) for _, group in points])
+                stds = np.array([np.std(group["accuracy"]) for _, group in points])
+                ax.plot(depths, means, **style)
+                ax.fill_between(
+                    depths, means - stds, means + stds, color=style["color"], alpha=0.15
+                )
+            ax.set_xscale("log", base=2)
+            ax.set_xticks([2, 4, 8, 16], ["2", "4", "8", "16"])
+            ax.set_title(f"{NAMES[dataset]}, {BACKBONES[backbone]}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if row == len(datasets) - 1:
+                ax.set_xlabel("layers")
+        axes[row, 0].set_ylabel("test accuracy")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    columns = min(len(labels), 2 * len(backbones))
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.12 if columns < len(labels) else 0.06, 1, 1))
+
+
+def plot_label_rate():
+    """Gain over the plain backbone at three label rates, one panel per data set."""
+    groups = by_key(load("label-rate"), "dataset", "setting", "arm")
+    datasets = sorted({key[0] for key in groups}, key=list(NAMES).index)
+    settings = ["5 per class", "public", "60/20/20"]
+    arms = [arm for arm in STYLE if arm != "plain" and any(key[2] == arm for key in groups)]
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3), sharey=True)
+    for ax, dataset in zip(np.atleast_1d(axes), datasets, strict=True):
+        for offset, arm in zip(np.linspace(-0.15, 0.15, len(arms)), arms, strict=True):
+            values = [
+                gain(groups[dataset, setting, arm], groups[dataset, setting, "plain"])
+                for setting in settings
+            ]
+            ax.errorbar(
+                np.arange(len(settings)) + offset, [m for m, _ in values],
+                yerr=[s for _, s in values], linestyle="none", capsize=3, **STYLE[arm],
+            )  # fmt: skip
+        ax.axhline(0, color="0.45", linewidth=1)
+        ax.set_xticks(range(len(settings)), ["5 per class", "public\n(20 per class)", "60 %"])
+        ax.set_title(NAMES[dataset], fontsize=10)
+        ax.set_xlabel("labelled nodes")
+        ax.grid(alpha=0.3, axis="y")
+    np.atleast_1d(axes)[0].set_ylabel("gain over plain GCN (points)")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.tight_layout()
+
+
+def plot_homophily():
+    """Gain over plain GCN, and attention on same- and cross-class edges, by homophily."""
+    groups = by_key(load("homophily"), "setting", "arm")
+    levels = sorted({key[0] for key in groups})
+    arms = [arm for arm in STYLE if arm != "plain" and any(key[1] == arm for key in groups)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for offset, arm in zip(np.linspace(-0.01, 0.01, len(arms)), arms, strict=True):
+        values = [gain(groups[level, arm], groups[level, "plain"]) for level in levels]
+        left.errorbar(
+            np.array(levels) + offset, [m for m, _ in values], yerr=[s for _, s in values],
+            capsize=3, **STYLE[arm],
+        )  # fmt: skip
+    left.axhline(0, color="0.45", linewidth=1)
+    left.set_xlabel("edge homophily (share of same-class edges)")
+    left.set_ylabel("gain over plain GCN (points)")
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    weights = np.array(
+        [np.mean(groups[level, "gkedm last"]["edge_weight"], axis=0) for level in levels]
+    )
+    right.plot(levels, weights[:, 0], marker="o", color="C0", label="same-class edges")
+    right.plot(levels, weights[:, 1], marker="o", color="C3", label="cross-class edges")
+    right.axhline(1, color="0.45", linewidth=1, linestyle="--", label="uniform weight")
+    right.set_xlabel("edge homophily (share of same-class edges)")
+    right.set_ylabel("attention / uniform weight")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3)
+    fig.tight_layout()
