@@ -45,6 +45,7 @@ page are drawn from the files in ``benchmarks/results/gkedm_regimes/``.
 import argparse
 import json
 import platform
+import shlex
 import sys
 import time
 from itertools import product
@@ -157,7 +158,7 @@ def main():
     args = parser.parse_args()
     arms = ["plain", *(arm for arm in args.arms if arm != "plain")]
     record = {
-        "command": "python " + " ".join(sys.argv),
+        "command": "python " + shlex.join(sys.argv),
         "versions": {
             "python": platform.python_version(),
             "skgkedm": skgkedm.__version__,

@@ -69,7 +69,10 @@ def plot_depth():
                 ax.fill_between(
                     depths, means - stds, means + stds, color=style["color"], alpha=0.15
                 )
+            if not ax.lines:
+                ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
             ax.set_xscale("log", base=2)
+            ax.set_xlim(1.7, 19)
             ax.set_xticks([2, 4, 8, 16], ["2", "4", "8", "16"])
             ax.set_title(f"{NAMES[dataset]}, {BACKBONES[backbone]}", fontsize=9)
             ax.grid(alpha=0.3)
