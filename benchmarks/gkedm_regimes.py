@@ -193,6 +193,7 @@ def main():
                 table.setdefault(arm, []).append(result)
             plain = np.mean([accuracy for accuracy, _, _ in table["plain"]])
             for arm, values in table.items():
+                accuracy, seconds, weighting = map(list, zip(*values, strict=True))
                 record["groups"].append(
                     {
                         "dataset": dataset,
@@ -200,14 +201,13 @@ def main():
                         "backbone": backbone,
                         "depth": depth,
                         "arm": arm,
-                        "accuracy": [value[0] for value in values],
-                        "seconds": [value[1] for value in values],
-                        "edge_weight": [value[2] for value in values],
+                        "accuracy": accuracy,
+                        "seconds": seconds,
+                        "edge_weight": weighting,
                     }
                 )
-                accuracy = np.array([value[0] for value in values])
-                seconds = np.mean([value[1] for value in values])
-                weighting = [value[2] for value in values if value[2] is not None]
+                accuracy, seconds = np.array(accuracy), np.mean(seconds)
+                weighting = [value for value in weighting if value is not None]
                 weights = "-"
                 if weighting:
                     same, cross = np.mean(weighting, axis=0)

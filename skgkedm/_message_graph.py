@@ -109,8 +109,7 @@ class MessageGraph:
 
     def rows(self, looped):
         """The target node of every stored entry of :attr:`matrix` or :attr:`looped`."""
-        matrix = self.looped if looped else self.matrix
-        return np.repeat(np.arange(self.n_nodes), np.diff(matrix.indptr))
+        return _entry_rows(self.looped if looped else self.matrix)
 
     def transpose_layout(self, looped):
         """The layout of the transpose of :attr:`matrix` or :attr:`looped`.
@@ -147,11 +146,16 @@ def _transposed_positions(matrix):
     return sp.csr_array(positions.T)
 
 
+def _entry_rows(matrix):
+    """The row of every stored entry of a CSR matrix."""
+    return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+
+
 def _without_self_loops(adjacency):
     """A canonical CSR copy of ``adjacency`` without stored diagonal entries."""
     adjacency = sp.csr_array(adjacency, copy=True)
     adjacency.sum_duplicates()
-    rows = np.repeat(np.arange(adjacency.shape[0]), np.diff(adjacency.indptr))
+    rows = _entry_rows(adjacency)
     keep = rows != adjacency.indices
     if keep.all():
         return adjacency

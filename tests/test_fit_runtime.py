@@ -102,18 +102,31 @@ def test_thread_count_does_not_change_the_model(graph):
 # --- random generators --------------------------------------------------------------
 
 
-def test_same_seed_same_model_when_fits_run_at_once_in_threads(graph):
-    X, y = graph
+def single_model():
     params = {**FAST, "dropout": 0.5, "gkedm_dropout": 0.3, "early_stopping": True}
+    return GKEDMClassifier(**params)
+
+
+def distilled_model():
+    # The distiller's default recipe, narrower: a two-phase teacher, a joint student,
+    # attention and soft-label terms.
+    teacher = GKEDMClassifier(**{**FAST, "hidden_dims": (32,), "random_state": None})
+    student = GKEDMClassifier(hidden_dims=(8,), max_epochs=20, schedule="joint")
+    return DistilledGCNClassifier(teacher, student, random_state=0)
+
+
+@pytest.mark.parametrize("make_model", [single_model, distilled_model])
+def test_same_seed_same_model_when_fits_run_at_once_in_threads(graph, make_model):
+    X, y = graph
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        serial = GKEDMClassifier(**params).fit(X, y).predict_proba(X)
+        serial = make_model().fit(X, y).predict_proba(X)
         results = [None] * 4
         barrier = threading.Barrier(4)
 
         def fit(slot):
             barrier.wait()
-            results[slot] = GKEDMClassifier(**params).fit(X, y).predict_proba(X)
+            results[slot] = make_model().fit(X, y).predict_proba(X)
 
         workers = [threading.Thread(target=fit, args=(slot,)) for slot in range(4)]
         for worker in workers:
