@@ -60,7 +60,8 @@ def install_probes():
     import distributed.comm.tcp as tcp
     import torch
 
-    from skgkedm import _graph_nodes, _threads
+    from skgkedm.data import _graph_nodes
+    from skgkedm.utils import _threads
 
     if hasattr(tcp, "probe_read"):
         return
@@ -111,7 +112,7 @@ def read_probes():
     """Bytes read and written by peer address, and GraphNodes unpickled, in this process."""
     import distributed.comm.tcp as tcp
 
-    from skgkedm import _graph_nodes
+    from skgkedm.data import _graph_nodes
 
     return dict(tcp.probe_read), dict(tcp.probe_written), _graph_nodes.probe_unpickled
 
@@ -120,7 +121,7 @@ def read_threads():
     """OMP_NUM_THREADS and torch's threads before the first fit, during fits, and now."""
     import torch
 
-    from skgkedm import _threads
+    from skgkedm.utils import _threads
 
     return (*_threads.probe_before, sorted(_threads.probe_during), torch.get_num_threads())
 

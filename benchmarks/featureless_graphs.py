@@ -40,7 +40,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from skgkedm import GKEDMClassifier, GraphNodes
-from skgkedm._structural_features import positional_features, structural_features
+from skgkedm.data._structural_features import positional_features, structural_features
 from skgkedm.datasets import make_node_classification
 
 

@@ -112,7 +112,7 @@ def fixed_threads(threads):
     """Make the package's thread policy use exactly ``threads`` threads."""
     import torch
 
-    from skgkedm import _threads
+    from skgkedm.utils import _threads
 
     torch.set_num_threads(threads)
 
@@ -143,8 +143,8 @@ def run_one(n_nodes, epochs, threads, device, with_pyg):
     import torch
 
     from skgkedm import GKEDMClassifier
-    from skgkedm._graph_tensors import graph_tensors
     from skgkedm.datasets import make_node_classification
+    from skgkedm.loader._graph_tensors import graph_tensors
 
     if threads:
         fixed_threads(threads)

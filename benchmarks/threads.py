@@ -22,8 +22,9 @@ from contextlib import contextmanager
 
 import torch
 
-from skgkedm import GKEDMClassifier, _threads
+from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid, make_node_classification
+from skgkedm.utils import _threads
 
 
 def burn():

@@ -1,15 +1,14 @@
 """Graph neural networks with GKEDM attention and distillation, as scikit-learn estimators."""
 
-from ._classifier import GKEDMClassifier
+from ._classifier import AttentionWeights, GKEDMClassifier
 from ._distillation import PAPER_GKEDM, DistilledGCNClassifier
 from ._graph_estimators import GKEDMGraphClassifier, GKEDMGraphRegressor
-from ._graph_list import GraphList
-from ._graph_nodes import GraphNodes
-
-__version__ = "0.2.0.dev0"
+from ._version import __version__
+from .data import GraphList, GraphNodes
 
 __all__ = [
     "PAPER_GKEDM",
+    "AttentionWeights",
     "DistilledGCNClassifier",
     "GKEDMClassifier",
     "GKEDMGraphClassifier",

@@ -14,8 +14,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._graph_nodes import GraphNodes
-from ._input import (
+from ._persistence import PortableStateMixin
+from .data._graph_nodes import GraphNodes
+from .data._knn_graph import KNNGraph
+from .data._validation import (
     UNLABELLED,
     as_graph_nodes,
     check_graph_width,
@@ -24,9 +26,7 @@ from ._input import (
     refuse_rows_after_graphs,
     split_labels,
 )
-from ._knn_graph import KNNGraph
-from ._persistence import PortableStateMixin
-from ._sklearn_compat import Interval
+from .utils._sklearn_compat import Interval
 
 
 class EpochTrainedMixin:

@@ -9,15 +9,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import GraphClassifierBase
-from ._graph_tensors import graph_tensors
-from ._input import is_graph_input
-from ._network import GKEDMNetwork
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
-from ._node_batches import NodeBatches, check_fanouts
-from ._sklearn_compat import Interval, _fit_context
-from ._threads import graph_entries, thread_policy
-from ._torch_utils import build_seeded, fit_generator, resolve_device
-from ._training import Batch, TrainingContext, warn_once
+from .data._validation import is_graph_input
+from .loader._batch import Batch
+from .loader._graph_tensors import graph_tensors
+from .loader._node_batches import NodeBatches, check_fanouts
+from .nn._network import GKEDMNetwork
+from .utils._sklearn_compat import Interval, fit_context
+from .utils._threads import graph_entries, thread_policy
+from .utils._torch_utils import build_seeded, fit_generator, resolve_device
+from .utils._training import TrainingContext, warn_once
 
 
 class AttentionWeights(NamedTuple):
@@ -31,6 +32,16 @@ class AttentionWeights(NamedTuple):
         Node receiving it: one of the selected nodes. Each target has one self-loop.
     weights : ndarray of shape (n_edges, n_heads)
         Attention of each head; over a target's incoming edges each column sums to 1.
+
+    Examples
+    --------
+    >>> from skgkedm import AttentionWeights, GKEDMClassifier
+    >>> from skgkedm.datasets import make_node_classification
+    >>> X, y = make_node_classification(60, random_state=0)
+    >>> clf = GKEDMClassifier(hidden_dims=(8,), max_epochs=5, random_state=0).fit(X, y)
+    >>> attention = clf.attention_weights(X[:3])
+    >>> isinstance(attention, AttentionWeights), len(attention.weights) == len(attention.source)
+    (True, True)
     """
 
     source: np.ndarray
@@ -278,7 +289,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on the labelled samples (nodes) of X.
 

@@ -15,8 +15,8 @@ from torch.nn import functional as F
 from ._base import GraphClassifierBase
 from ._classifier import GKEDMClassifier
 from ._graph_estimators import GKEDMGraphClassifier
-from ._sklearn_compat import Interval, _fit_context
-from ._torch_utils import resolve_device
+from .utils._sklearn_compat import Interval, fit_context
+from .utils._torch_utils import resolve_device
 
 PAPER_GKEDM = MappingProxyType(
     {"gkedm_scoring": "dot", "gkedm_update": "residual", "schedule": "joint"}
@@ -381,7 +381,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the teacher (unless frozen), then distil it into the student.
 

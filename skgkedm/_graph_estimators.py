@@ -13,16 +13,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 from ._base import EpochTrainedMixin
-from ._graph_batches import GraphBatches
-from ._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
-from ._input import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
-from ._network import READOUTS, GKEDMNetwork
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
-from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._threads import thread_policy
-from ._torch_utils import build_seeded, fit_generator, resolve_device
-from ._training import CLASSIFICATION, REGRESSION, TrainingContext, warn_once
+from .data._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
+from .data._validation import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
+from .loader._graph_batches import GraphBatches
+from .nn._network import READOUTS, GKEDMNetwork
+from .utils._sklearn_compat import Interval, StrOptions, fit_context
+from .utils._threads import thread_policy
+from .utils._torch_utils import build_seeded, fit_generator, resolve_device
+from .utils._training import CLASSIFICATION, REGRESSION, TrainingContext, warn_once
 
 # Graphs per forward pass when predicting: large enough to amortise the per-batch cost,
 # small enough that a batch of molecules stays a few MB.
@@ -383,7 +383,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
     _objective = CLASSIFICATION
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on graphs and their labels.
 
@@ -517,7 +517,7 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
 
     _objective = REGRESSION
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on graphs and their continuous targets.
 

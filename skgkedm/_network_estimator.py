@@ -6,14 +6,14 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from ._backbones import BACKBONES
-from ._input import check_hidden_dims
-from ._network import GKEDMNetwork
-from ._sklearn_compat import Interval, StrOptions
 from ._spec import NetworkSpec
-from ._torch_utils import build_seeded
-from ._training import CLASSIFICATION, INTERRUPTED, TrainingSchedule, train_network
+from .data._validation import check_hidden_dims
+from .nn._backbones import BACKBONES
 from .nn._gkedm import SCORINGS, UPDATES, VALUES
+from .nn._network import GKEDMNetwork
+from .utils._sklearn_compat import Interval, StrOptions
+from .utils._torch_utils import build_seeded
+from .utils._training import CLASSIFICATION, INTERRUPTED, TrainingSchedule, train_network
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
 
@@ -115,7 +115,7 @@ class NetworkEstimatorMixin:
                extra_loss=None):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
-        ``batches`` and ``validation`` are as :func:`~skgkedm._training.train_network`
+        ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
         """
         if self.schedule == "joint" or not self.gkedm:

@@ -5,6 +5,7 @@ import warnings
 import torch
 
 from ._spec import NetworkSpec, later_field_defaults
+from ._version import __version__
 
 FORMAT_VERSION = 3
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
@@ -13,8 +14,6 @@ parameter added to an estimator); see CHANGELOG.rst."""
 
 
 def _versions():
-    from . import __version__
-
     return {"skgkedm": __version__, "torch": torch.__version__.split("+")[0]}
 
 
@@ -106,8 +105,6 @@ def migrate_state(state, estimator_name):
     """
     version = state.pop("_format_version", 0)
     if version > FORMAT_VERSION:
-        from . import __version__
-
         saved_by = state.get("_saved_versions", {}).get("skgkedm")
         by = f" by skgkedm {saved_by}" if saved_by else ""
         raise ValueError(

@@ -5,7 +5,7 @@ from dataclasses import MISSING, dataclass, fields
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSpec:
-    """Architecture of a :class:`~skgkedm._network.GKEDMNetwork`, saved with the model.
+    """Architecture of a :class:`~skgkedm.nn._network.GKEDMNetwork`, saved with the model.
 
     A fitted estimator keeps one as ``_architecture``: predictions rebuild exactly the
     network that was trained from it and the stored weights, whatever the estimator's

@@ -13,10 +13,10 @@ from torch import nn
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
 from skgkedm import GKEDMClassifier, GraphNodes
-from skgkedm._backbones import BACKBONES
-from skgkedm._graph_tensors import build_graph_tensors, features_tensor
-from skgkedm._message_graph import MessageGraph
 from skgkedm.datasets import make_node_classification
+from skgkedm.loader._graph_tensors import build_graph_tensors, features_tensor
+from skgkedm.loader._message_graph import MessageGraph
+from skgkedm.nn._backbones import BACKBONES
 from skgkedm.nn._sparse_product import SparseMatrix, TransposeLayout, linear, sparse_product
 
 # Propagation matrices are sparse CSR tensors: torch warns that they are "in beta".

@@ -16,8 +16,8 @@ from skgkedm._distillation import (
     attention_kl,
     soft_label_kl,
 )
-from skgkedm._network import NetworkOutput
 from skgkedm.datasets import make_node_classification
+from skgkedm.nn._network import NetworkOutput
 
 # Edges sorted by target node, as GraphTensors.attention_index holds them.
 TARGET = torch.tensor([0, 0, 0, 1, 1, 2])

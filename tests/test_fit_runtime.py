@@ -10,8 +10,9 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from skgkedm import DistilledGCNClassifier, GKEDMClassifier, _progress, _threads
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier
 from skgkedm.datasets import make_node_classification
+from skgkedm.utils import _progress, _threads
 
 FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
 

@@ -319,7 +319,7 @@ def test_sum_and_mean_readouts_pool_as_pyg_with_their_gradients(mean):
     import torch
     from torch_geometric.nn import global_add_pool, global_mean_pool
 
-    from skgkedm._network import pooling_matrix
+    from skgkedm.nn._network import pooling_matrix
     from skgkedm.nn._sparse_product import sparse_product
 
     # Four graphs of 3, 1, 0 and 5 nodes (an empty graph pools to zeros), nodes grouped.

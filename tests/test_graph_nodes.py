@@ -10,7 +10,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from skgkedm import GKEDMClassifier, GraphNodes
-from skgkedm._structural_features import positional_features
+from skgkedm.data._structural_features import positional_features
 
 # A 5-node path 0-1-2-3-4 plus the edge 0-4 (a cycle), with 2 features per node.
 CYCLE = np.array(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import skgkedm._training
+import skgkedm.utils._training
 from skgkedm import GKEDMClassifier, GraphNodes
 
 CLEAR_ERRORS = (ValueError, TypeError, IndexError)
@@ -71,7 +71,7 @@ def test_random_graphs_give_clear_errors_or_valid_predictions(data, backbone, sp
 
 def test_keyboard_interrupt_stops_training_with_a_usable_model(small_graph, fast, monkeypatch):
     X, y = small_graph
-    real_step = skgkedm._training._training_epoch
+    real_step = skgkedm.utils._training._training_epoch
     calls = []
 
     def interrupted_step(*args):
@@ -80,7 +80,7 @@ def test_keyboard_interrupt_stops_training_with_a_usable_model(small_graph, fast
             raise KeyboardInterrupt
         return real_step(*args)
 
-    monkeypatch.setattr(skgkedm._training, "_training_epoch", interrupted_step)
+    monkeypatch.setattr(skgkedm.utils._training, "_training_epoch", interrupted_step)
     model = GKEDMClassifier(**{**fast, "max_epochs": 50})
     with pytest.warns(UserWarning, match="interrupted"):
         model.fit(X, y)

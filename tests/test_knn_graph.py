@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgkedm import GKEDMClassifier
-from skgkedm._knn_graph import KNNGraph
+from skgkedm.data._knn_graph import KNNGraph
 from skgkedm.datasets import make_node_classification
 
 SAVED = pathlib.Path(__file__).parent / "data" / "skgkedm-0.1.0.dev0-83ea708"

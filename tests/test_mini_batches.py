@@ -10,8 +10,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
-from skgkedm._node_batches import NodeBatches, check_fanouts
 from skgkedm.datasets import make_node_classification
+from skgkedm.loader._node_batches import NodeBatches, check_fanouts
 
 FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0, "batch_size": 64}
 

@@ -10,9 +10,9 @@ import scipy.sparse as sp
 import torch
 from scipy import stats
 
-from skgkedm import _neighbour_sampling as neighbour_sampling
-from skgkedm._neighbour_sampling import NeighbourSampler, SampledSubgraph
 from skgkedm.datasets import make_node_classification
+from skgkedm.loader import _neighbour_sampling as neighbour_sampling
+from skgkedm.loader._neighbour_sampling import NeighbourSampler, SampledSubgraph
 
 
 def in_neighbour_csr(adjacency):

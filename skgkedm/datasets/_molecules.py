@@ -7,7 +7,7 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._graph_list import GraphList
+from ..data._graph_list import GraphList
 
 SOLUBILITY_CLASSES = ("low", "medium", "high")
 

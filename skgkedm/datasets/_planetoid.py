@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 from sklearn.utils import Bunch
 
-from .._graph_nodes import GraphNodes
+from ..data._graph_nodes import GraphNodes
 
 URL_BASE = "https://github.com/kimiyoung/planetoid/raw/master/data/"
 _NAMES = ("cora", "citeseer", "pubmed")

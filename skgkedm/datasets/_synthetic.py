@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
-from .._graph_nodes import GraphNodes
+from ..data._graph_nodes import GraphNodes
 
 # A Gaussian feature above this value counts as a present "word" when features are sparse.
 _SPARSE_THRESHOLD = 1.0

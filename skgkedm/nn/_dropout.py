@@ -3,7 +3,7 @@
 import torch
 from torch.nn import functional as F
 
-from ._edge_ops import _csr
+from ._edge_ops import csr_tensor
 
 
 def dropout(x, p, training, generator=None):
@@ -44,7 +44,7 @@ def dropout(x, p, training, generator=None):
         return x
     if x.layout == torch.sparse_csr:
         values = dropout(x.values(), p, training, generator)
-        return _csr(x.crow_indices(), x.col_indices(), values, x.shape)
+        return csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
     if generator is None:
         return F.dropout(x, p=p, training=True)
     if p >= 1:

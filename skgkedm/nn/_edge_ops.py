@@ -119,8 +119,8 @@ class EdgeLayout(NamedTuple):
         return cls(
             source,
             target,
-            _row_pointers(target, n_nodes),
-            _row_pointers(source[transpose_order], n_nodes),
+            row_pointers(target, n_nodes),
+            row_pointers(source[transpose_order], n_nodes),
             target[transpose_order],
             transpose_order,
         )
@@ -208,7 +208,7 @@ class EdgeLayout(NamedTuple):
         return blocks
 
 
-def _row_pointers(sorted_rows, n_nodes):
+def row_pointers(sorted_rows, n_nodes):
     counts = torch.bincount(sorted_rows, minlength=n_nodes)
     return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
 
@@ -236,7 +236,7 @@ def _interleave(ptr, columns, edge_ids, heads, dtype):
     return block_ptr.to(dtype), block_columns, order, position.to(dtype)
 
 
-def _csr(ptr, columns, values, size):
+def csr_tensor(ptr, columns, values, size):
     with warnings.catch_warnings():
         # torch warns once per process that sparse CSR support is "in beta" and (some
         # versions, even when told) that invariant checks are off; the layouts built
@@ -269,7 +269,7 @@ def _block_product(blocks, edge_values, dense, transpose=False):
     )
     heads, width = dense.shape[1:]
     values = edge_values.reshape(-1).index_select(0, order)
-    matrix = _csr(ptr, columns, values, (ptr.numel() - 1, dense.size(0) * heads))
+    matrix = csr_tensor(ptr, columns, values, (ptr.numel() - 1, dense.size(0) * heads))
     # In place with beta=0 (the empty tensor is never read): unlike torch.sparse.mm,
     # which fills a zero tensor and then copies it, one output buffer and no extra pass.
     out = dense.new_empty(ptr.numel() - 1, width)
@@ -280,7 +280,7 @@ def _block_dots(blocks, left, right):
     """``out[e, h] = <left[target[e], h], right[source[e], h]>``, shape (n_edges, heads)."""
     heads, width = left.shape[1:]
     n_entries = blocks.columns.numel()
-    pattern = _csr(
+    pattern = csr_tensor(
         blocks.ptr,
         blocks.columns,
         left.new_zeros(()).expand(n_entries),

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ._edge_ops import _csr, _row_pointers
+from ._edge_ops import csr_tensor, row_pointers
 
 
 class TransposeLayout(NamedTuple):
@@ -67,12 +67,12 @@ class TransposeLayout(NamedTuple):
         # Stable: entries of one column keep their row order, so each row of the
         # transpose has sorted column indices.
         order = torch.sort(columns, stable=True).indices
-        return cls(_row_pointers(columns, matrix.size(1)), rows[order], order)
+        return cls(row_pointers(columns, matrix.size(1)), rows[order], order)
 
     def transpose(self, matrix):
         """The transpose of ``matrix`` (sparse CSR with this layout's pattern), as CSR."""
         values = matrix.values().index_select(0, self.order)
-        return _csr(self.ptr, self.columns, values, (matrix.size(1), matrix.size(0)))
+        return csr_tensor(self.ptr, self.columns, values, (matrix.size(1), matrix.size(0)))
 
     def to(self, device):
         """Move every tensor to ``device``."""

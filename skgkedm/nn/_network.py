@@ -7,10 +7,10 @@ import torch
 from torch import Tensor, nn
 
 from ._backbones import BACKBONES
-from .nn import GKEDM
-from .nn._dropout import dropout
-from .nn._edge_ops import _csr
-from .nn._sparse_product import SparseMatrix, sparse_product
+from ._dropout import dropout
+from ._edge_ops import csr_tensor
+from ._gkedm import GKEDM
+from ._sparse_product import SparseMatrix, sparse_product
 
 
 class NetworkOutput(NamedTuple):
@@ -59,8 +59,8 @@ def pooling_matrix(graph_index, n_graphs, mean):
     if mean:
         values = (1.0 / counts.clamp(min=1)).float().index_select(0, graph_index)
     nodes = torch.arange(n_nodes, device=graph_index.device)
-    matrix = _csr(ptr, nodes, values, (n_graphs, n_nodes))
-    transpose = _csr(
+    matrix = csr_tensor(ptr, nodes, values, (n_graphs, n_nodes))
+    transpose = csr_tensor(
         torch.arange(n_nodes + 1, device=nodes.device), graph_index, values, (n_nodes, n_graphs)
     )
     return SparseMatrix(matrix, transpose)

@@ -104,7 +104,7 @@ class NeighbourSampler:
     """
 
     def __init__(self, indptr: Tensor, indices: Tensor, fanouts: Sequence[int]):
-        self.fanouts = _check_fanouts(fanouts)
+        self.fanouts = fanout_values(fanouts)
         if indptr.ndim != 1 or indptr.numel() < 1 or indices.ndim != 1:
             raise ValueError(
                 "indptr and indices must be 1-D and indptr non-empty; got shapes "
@@ -318,7 +318,7 @@ def _relabel(sampled, neighbours):
     return torch.where(head < n_sampled, head, fresh_local), new
 
 
-def _check_fanouts(fanouts):
+def fanout_values(fanouts):
     """Return the fan-outs as a tuple of int, or raise ValueError naming a bad one."""
     if isinstance(fanouts, (str, bytes)) or not isinstance(fanouts, Sequence):
         raise ValueError(f"fanouts must be a sequence of int; got {fanouts!r}.")

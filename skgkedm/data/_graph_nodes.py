@@ -103,14 +103,14 @@ class GraphNodes:
     """
 
     def __init__(self, adjacency, features=None):
-        adjacency = _validate_adjacency(adjacency)
+        adjacency = validate_adjacency(adjacency)
         n_nodes = adjacency.shape[0]
         if features is None:
             features = graph_features(adjacency)
         else:
-            features = _validate_features(features, n_nodes)
+            features = validate_features(features, n_nodes)
         self._graph = _Graph(adjacency, features, None)
-        self._indices = _read_only(np.arange(n_nodes))
+        self._indices = read_only(np.arange(n_nodes))
 
     @classmethod
     def from_networkx(cls, graph, feature_attr="x", weight="weight"):
@@ -172,9 +172,9 @@ class GraphNodes:
             raise ValueError(
                 f"Edge attribute {weight!r} must hold numbers (edge weights): {error}"
             ) from error
-        features = _networkx_features(graph, nodes, feature_attr)
+        features = networkx_features(graph, nodes, feature_attr)
         X = cls(adjacency, features)
-        X._graph.node_ids = _read_only(np.fromiter(nodes, dtype=object, count=len(nodes)))
+        X._graph.node_ids = read_only(np.fromiter(nodes, dtype=object, count=len(nodes)))
         return X
 
     @property
@@ -216,7 +216,7 @@ class GraphNodes:
         return len(self._indices)
 
     def __getitem__(self, key):
-        return self._with_indices(self._indices[_selected_rows(key, len(self))])
+        return self._with_indices(self._indices[selected_rows(key, len(self))])
 
     def __array__(self, dtype=None, copy=None):
         """Refuse conversion to a NumPy array, at once and with what to do instead.
@@ -258,15 +258,15 @@ class GraphNodes:
     def _with_indices(self, indices):
         subset = object.__new__(type(self))
         subset._graph = self._graph
-        subset._indices = _read_only(indices)
+        subset._indices = read_only(indices)
         return subset
 
     def __setstate__(self, state):
         # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
         self.__dict__.update(state)
-        _read_only(self._indices)
+        read_only(self._indices)
         if self._graph.node_ids is not None:
-            _read_only(self._graph.node_ids)
+            read_only(self._graph.node_ids)
 
     def __repr__(self):
         return (
@@ -286,12 +286,12 @@ def stored_bytes(*matrices):
     return total
 
 
-def _read_only(array):
+def read_only(array):
     array.flags.writeable = False
     return array
 
 
-def _validate_adjacency(adjacency):
+def validate_adjacency(adjacency):
     if sp.issparse(adjacency) or isinstance(adjacency, np.ndarray):
         shape = adjacency.shape
     else:
@@ -333,7 +333,7 @@ def _check_not_text(values, name):
             raise ValueError(f"{name} must hold numbers: {error}") from error
 
 
-def _validate_features(features, n_nodes):
+def validate_features(features, n_nodes):
     _check_not_text(features, "features")
     features = check_array(
         features, accept_sparse="csr", dtype=np.float32, copy=True, input_name="features"
@@ -349,7 +349,7 @@ def _validate_features(features, n_nodes):
     return features
 
 
-def _networkx_features(graph, nodes, feature_attr):
+def networkx_features(graph, nodes, feature_attr):
     values = graph.nodes.data(feature_attr)
     missing = [node for node in nodes if values[node] is None]
     if len(missing) == len(nodes):
@@ -378,7 +378,7 @@ def _networkx_features(graph, nodes, feature_attr):
     return np.vstack(rows)
 
 
-def _selected_rows(key, n_selected):
+def selected_rows(key, n_selected):
     """Turn an indexing key into integer positions within the selection."""
     if isinstance(key, tuple):
         if not key or any(part not in (Ellipsis, slice(None)) for part in key[1:]):

@@ -4,11 +4,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ._backbones import BACKBONES
-from ._graph_list import concatenated_ranges
+from ..data._graph_list import concatenated_ranges
+from ..nn._backbones import BACKBONES
+from ._batch import Batch
 from ._graph_tensors import build_graph_tensors
 from ._message_graph import MessageGraph
-from ._training import Batch
 
 
 class GraphBatches:

@@ -5,12 +5,10 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from torch import Tensor
 from torch.nn import functional as F
 
 from ._progress import EpochReporter
@@ -19,28 +17,6 @@ from ._progress import EpochReporter
 MAX_EPOCHS = "max_epochs reached"
 NO_IMPROVEMENT = "no validation improvement"
 INTERRUPTED = "interrupted by the user"
-
-
-class Batch(NamedTuple):
-    """One step's worth of data: a graph, the output rows with targets, the targets.
-
-    Attributes
-    ----------
-    graph : GraphTensors
-        What the network runs on: one graph, or several as one block-diagonal graph.
-    rows : Tensor of shape (n_targets,) or None
-        Output rows (nodes) the targets belong to; None: every output row (graph).
-    targets : Tensor of shape (n_targets,) or (n_targets, n_outputs)
-        Encoded classes (int64) or standardised regression targets (float32).
-    """
-
-    graph: object
-    rows: Tensor | None
-    targets: Tensor
-
-    def outputs(self, logits):
-        """The network's outputs on the rows that have targets."""
-        return logits if self.rows is None else logits[self.rows]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from ._backbones import BACKBONES
+from ..nn import EdgeLayout
+from ..nn._backbones import BACKBONES
+from ..nn._edge_ops import csr_tensor
+from ..nn._sparse_product import SparseMatrix, TransposeLayout
 from ._message_graph import MessageGraph
-from .nn import EdgeLayout
-from .nn._edge_ops import _csr
-from .nn._sparse_product import SparseMatrix, TransposeLayout
 
 
 class GraphTensors(NamedTuple):
@@ -73,7 +73,7 @@ def features_tensor(features):
     """Convert node features to a float32 tensor, keeping sparse features sparse (CSR)."""
     if sp.issparse(features):
         features = sp.csr_array(features)
-        return _csr(
+        return csr_tensor(
             torch.from_numpy(features.indptr.astype(np.int64)),
             torch.from_numpy(features.indices.astype(np.int64)),
             torch.from_numpy(features.data.astype(np.float32, copy=False)),

@@ -5,11 +5,11 @@ from numbers import Integral
 import numpy as np
 import torch
 
-from ._backbones import BACKBONES
+from ..nn._backbones import BACKBONES
+from ._batch import Batch
 from ._graph_tensors import build_graph_tensors
 from ._message_graph import MessageGraph
-from ._neighbour_sampling import NeighbourSampler, _check_fanouts
-from ._training import Batch
+from ._neighbour_sampling import NeighbourSampler, fanout_values
 
 DEFAULT_FANOUT = 10
 """Neighbours sampled per node at every hop when ``fanouts`` is None."""
@@ -38,7 +38,7 @@ def check_fanouts(fanouts, hops):
 
     Examples
     --------
-    >>> from skgkedm._node_batches import check_fanouts
+    >>> from skgkedm.loader._node_batches import check_fanouts
     >>> check_fanouts(None, 3), check_fanouts(5, 2), check_fanouts([25, -1], 2)
     ((10, 10, 10), (5, 5), (25, -1))
     """
@@ -46,7 +46,7 @@ def check_fanouts(fanouts, hops):
         return (DEFAULT_FANOUT,) * hops
     if isinstance(fanouts, Integral):
         return (int(fanouts),) * hops
-    values = _check_fanouts(list(fanouts) if np.ndim(fanouts) == 1 else fanouts)
+    values = fanout_values(list(fanouts) if np.ndim(fanouts) == 1 else fanouts)
     if len(values) != hops:
         raise ValueError(
             f"fanouts must be an int or one int per hop of message passing ({hops} for "

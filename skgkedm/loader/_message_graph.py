@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .nn._sparse_product import TransposeLayout
+from ..nn._sparse_product import TransposeLayout
 
 
 class MessageGraph:

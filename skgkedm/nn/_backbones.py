@@ -48,7 +48,7 @@ class Backbone:
 
     Examples
     --------
-    >>> from skgkedm._backbones import BACKBONES
+    >>> from skgkedm.nn._backbones import BACKBONES
     >>> list(BACKBONES)
     ['gcn', 'sage', 'gat', 'gin']
     >>> BACKBONES["gat"].check_widths((64, 32), gat_heads=8)
@@ -98,8 +98,8 @@ class Backbone:
             Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
             that send messages to node ``i``, with their weights.
         """
-        from .nn._edge_ops import _csr
-        from .nn._sparse_product import SparseMatrix
+        from ._edge_ops import csr_tensor
+        from ._sparse_product import SparseMatrix
 
         matrix = messages.looped if self.self_loops else messages.matrix
         ptr, columns = matrix.indptr, matrix.indices
@@ -117,7 +117,7 @@ class Backbone:
         else:
             values = np.ones(matrix.nnz, dtype=np.float32)
         size = (messages.n_nodes, messages.n_nodes)
-        sparse = _csr(
+        sparse = csr_tensor(
             torch.from_numpy(ptr.astype(np.int64)),
             torch.from_numpy(columns.astype(np.int64)),
             torch.from_numpy(values),
@@ -131,20 +131,20 @@ class Backbone:
 
 
 def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from .nn._linear_first import PrecomputedGCNConv
+    from ._linear_first import PrecomputedGCNConv
 
     # Normalisation and self-loops are in the propagation matrix, built once per call.
     return PrecomputedGCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
 
 
 def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from .nn._linear_first import LinearFirstSAGEConv
+    from ._linear_first import LinearFirstSAGEConv
 
     return LinearFirstSAGEConv(in_dim, out_dim)
 
 
 def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from .nn._linear_first import PrecomputedGATConv
+    from ._linear_first import PrecomputedGATConv
 
     heads = 1 if is_output else gat_heads
     return PrecomputedGATConv(
@@ -153,7 +153,7 @@ def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
 
 
 def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from .nn._linear_first import LinearFirstGINConv
+    from ._linear_first import LinearFirstGINConv
 
     if is_output:
         return LinearFirstGINConv(nn.Sequential(nn.Linear(in_dim, out_dim)))

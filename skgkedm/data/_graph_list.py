@@ -4,12 +4,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._graph_nodes import (
-    _networkx_features,
-    _read_only,
-    _selected_rows,
-    _validate_adjacency,
-    _validate_features,
+    networkx_features,
+    read_only,
+    selected_rows,
     stored_bytes,
+    validate_adjacency,
+    validate_features,
 )
 from ._structural_features import structural_features
 
@@ -105,7 +105,7 @@ class GraphList:
                 for position, (a, f) in enumerate(zip(validated, features, strict=True))
             ]
         self._blocks = _stack(validated, rows)
-        self._indices = _read_only(np.arange(len(validated)))
+        self._indices = read_only(np.arange(len(validated)))
 
     @classmethod
     def from_networkx(cls, graphs, feature_attr="x", weight="weight"):
@@ -159,7 +159,7 @@ class GraphList:
                         graph, nodelist=nodes, weight=weight, dtype=np.float64, format="csr"
                     )
                 )
-                features.append(_networkx_features(graph, nodes, feature_attr))
+                features.append(networkx_features(graph, nodes, feature_attr))
             except ValueError as error:
                 raise ValueError(f"Graph {position}: {error}") from error
         featureless = [position for position, f in enumerate(features) if f is None]
@@ -237,8 +237,8 @@ class GraphList:
 
         adjacency, features, offsets = molecule_blocks(smiles)
         graphs = object.__new__(cls)
-        graphs._blocks = _Blocks(adjacency, features, _read_only(offsets))
-        graphs._indices = _read_only(np.arange(len(offsets) - 1))
+        graphs._blocks = _Blocks(adjacency, features, read_only(offsets))
+        graphs._indices = read_only(np.arange(len(offsets) - 1))
         return graphs
 
     @property
@@ -270,7 +270,7 @@ class GraphList:
     def __getitem__(self, key):
         subset = object.__new__(type(self))
         subset._blocks = self._blocks
-        subset._indices = _read_only(self._indices[_selected_rows(key, len(self))])
+        subset._indices = read_only(self._indices[selected_rows(key, len(self))])
         return subset
 
     def __array__(self, dtype=None, copy=None):
@@ -332,7 +332,7 @@ class GraphList:
     def __setstate__(self, state):
         # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
         self.__dict__.update(state)
-        _read_only(self._indices)
+        read_only(self._indices)
 
     def __repr__(self):
         return (
@@ -369,14 +369,14 @@ def _as_sequence(values, name):
 
 def _graph_adjacency(adjacency, position):
     try:
-        return _validate_adjacency(adjacency)
+        return validate_adjacency(adjacency)
     except ValueError as error:
         raise ValueError(f"Graph {position}: {error}") from error
 
 
 def _graph_features(features, n_nodes, position):
     try:
-        return _validate_features(features, n_nodes)
+        return validate_features(features, n_nodes)
     except ValueError as error:
         raise ValueError(f"Graph {position}: {error}") from error
 
@@ -396,7 +396,7 @@ def _stack(adjacencies, features):
         stacked = sp.csr_array(sp.vstack(features, format="csr", dtype=np.float32))
     else:
         stacked = np.vstack(features).astype(np.float32, copy=False)
-    return _Blocks(adjacency, stacked, _read_only(offsets.astype(np.int64)))
+    return _Blocks(adjacency, stacked, read_only(offsets.astype(np.int64)))
 
 
 def is_graph_sequence(X):
@@ -435,7 +435,7 @@ def rows_as_graphs(X):
     graphs = object.__new__(GraphList)
     adjacency = sp.csr_array((n_samples, n_samples), dtype=np.float32)
     features = sp.csr_array(X, dtype=np.float32) if sp.issparse(X) else X
-    offsets = _read_only(np.arange(n_samples + 1, dtype=np.int64))
+    offsets = read_only(np.arange(n_samples + 1, dtype=np.int64))
     graphs._blocks = _Blocks(adjacency, features, offsets)
-    graphs._indices = _read_only(np.arange(n_samples))
+    graphs._indices = read_only(np.arange(n_samples))
     return graphs
