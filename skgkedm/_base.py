@@ -1,11 +1,14 @@
-"""What every skgkedm estimator shares: turning X and y into a labelled graph."""
+"""What every skgkedm estimator shares: validated training data, targets, node input."""
 
 from numbers import Integral
+import functools
+import inspect
 from typing import NamedTuple
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -15,7 +18,6 @@ from sklearn.utils.validation import (
 )
 
 from ._persistence import PortableStateMixin
-from .data._graph_nodes import GraphNodes
 from .data._knn_graph import KNNGraph
 from .data._validation import (
     UNLABELLED,
@@ -25,8 +27,65 @@ from .data._validation import (
     is_graph_input,
     refuse_rows_after_graphs,
     split_labels,
+    split_regression_targets,
+    training_weights,
 )
-from .utils._sklearn_compat import Interval
+from .utils._sklearn_compat import Interval, StrOptions
+from .utils._training import CLASSIFICATION, MULTILABEL, REGRESSION, Objective
+
+
+class TrainingData(NamedTuple):
+    """Validated training input, as every estimator's ``fit`` hands it to training.
+
+    Composite estimators (the distiller) validate X and y once and train their
+    members on the same TrainingData: a member adopts ``input_state`` as if it had
+    validated the input itself.
+
+    Attributes
+    ----------
+    inputs : GraphNodes or GraphList
+        The whole training graph (samples selected), or the training graphs.
+    rows : ndarray of shape (n_labelled,)
+        What each target belongs to: a node's position in the graph (repeats allowed),
+        or a graph's position in the list.
+    targets : ndarray of shape (n_labelled,) or (n_labelled, n_outputs)
+        Encoded classes (int64), label indicators (float32) or standardised
+        regression targets (float32).
+    weights : ndarray of shape (n_labelled,) or None
+        Weight of each target in the loss (``sample_weight`` times class weights);
+        None: equal weights.
+    stratify : ndarray of shape (n_labelled,) or None
+        Encoded classes to stratify the validation split by.
+    n_outputs : int
+        Width of the network's output.
+    objective : Objective
+        The loss and validation score.
+    input_state : dict
+        Fitted attributes learnt from X and y alone (classes, feature width and names,
+        target scale, the graph's direction, the k-nearest-neighbour graph). A
+        ``feature_names_in_`` of None means the attribute is absent.
+    """
+
+    inputs: object
+    rows: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray | None
+    stratify: np.ndarray | None
+    n_outputs: int
+    objective: Objective
+    input_state: dict
+
+
+class EncodedTargets(NamedTuple):
+    """Validated targets of the labelled samples (see :class:`TrainingData`)."""
+
+    labelled: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray | None
+    stratify: np.ndarray | None
+    n_outputs: int
+    objective: Objective
+    state: dict
 
 
 class EpochTrainedMixin:
@@ -44,44 +103,136 @@ class EpochTrainedMixin:
         tags.input_tags.sparse = True
         return tags
 
+    def _adopt_input(self, input_state):
+        """Take the fitted attributes a :class:`TrainingData` learnt from X and y."""
+        self.__dict__.pop("feature_names_in_", None)
+        for name, value in input_state.items():
+            if not (name == "feature_names_in_" and value is None):
+                setattr(self, name, value)
 
-class LabelledGraph(NamedTuple):
-    """A validated graph to train on, with what the fitted model must remember of its input.
 
-    Attributes
-    ----------
-    nodes : GraphNodes
-        The whole graph, with the samples selected.
-    symmetrize : bool
-        Whether messages flow both ways along each edge.
-    rows : ndarray of shape (n_labelled,)
-        Graph positions of the labelled samples (repeats allowed).
-    targets : ndarray of shape (n_labelled,)
-        Encoded class of each labelled sample.
-    classes : ndarray of shape (n_classes,)
-        Class labels, sorted.
-    knn_graph : KNNGraph or None
-        The k-nearest-neighbour graph built from plain feature rows; None for graph input.
-    feature_names : ndarray or None
-        Column names of a DataFrame X.
+class ClassifierTargetsMixin:
+    """Class labels or label indicators as targets, class weights, outputs back to labels.
+
+    For estimators with a ``class_weight`` parameter (not for direct use). A 1-D ``y``
+    trains a softmax over the classes with cross-entropy; a 0/1 indicator matrix
+    (multi-label, as :class:`~sklearn.neural_network.MLPClassifier` takes it) trains
+    an independent sigmoid per label with binary cross-entropy.
     """
 
-    nodes: GraphNodes
-    symmetrize: bool
-    rows: np.ndarray
-    targets: np.ndarray
-    classes: np.ndarray
-    knn_graph: KNNGraph | None
-    feature_names: np.ndarray | None
+    _class_weight_constraint = [dict, StrOptions({"balanced"}), None]
+
+    def _encode_targets(self, y, n_samples, semi_supervised, sample_weight):
+        split = split_labels(y, n_samples, semi_supervised)
+        if split.multilabel and self.class_weight is not None:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is for single-label y; with a label "
+                "indicator matrix, pass per-sample weights as sample_weight instead."
+            )
+        labels = None if split.multilabel else split.classes[split.encoded]
+        weights = training_weights(
+            sample_weight, n_samples, split.labelled, self.class_weight, labels
+        )
+        return EncodedTargets(
+            split.labelled,
+            split.encoded,
+            weights,
+            None if split.multilabel else split.encoded,
+            len(split.classes),
+            MULTILABEL if split.multilabel else CLASSIFICATION,
+            {"classes_": split.classes, "_multilabel": split.multilabel},
+        )
+
+    def _probabilities(self, outputs, log=False):
+        """Class probabilities (or their logarithms) from the network's outputs.
+
+        ``outputs``: a float64 Tensor of shape (n_samples, n_classes or n_labels).
+        """
+        if self._multilabel:
+            normalise = torch.nn.functional.logsigmoid if log else torch.sigmoid
+            return normalise(outputs).cpu().numpy()
+        normalise = torch.log_softmax if log else torch.softmax
+        return normalise(outputs, dim=1).cpu().numpy()
+
+    def _labels_from_probabilities(self, proba):
+        """Predicted classes, or the predicted label indicator matrix (multi-label)."""
+        if self._multilabel:
+            return (proba > 0.5).astype(np.int64)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
-class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin, BaseEstimator):
-    """Input handling for node classifiers (not for direct use).
+def with_class_weight(init):
+    """A classifier's ``__init__``: ``init``'s parameters, then ``class_weight=None``.
+
+    Classifier and regressor share one ``__init__`` (their common parameters);
+    the classifier adds ``class_weight`` through this, with a signature that lists
+    every parameter, so scikit-learn's ``get_params``, ``clone`` and ``repr`` see it.
+    """
+    signature = inspect.signature(init)
+    extra = inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None)
+
+    @functools.wraps(init)
+    def __init__(self, *args, class_weight=None, **kwargs):
+        init(self, *args, **kwargs)
+        self.class_weight = class_weight
+
+    __init__.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), extra]
+    )
+    return __init__
+
+
+class RegressorTargetsMixin:
+    """Continuous targets, standardised for training and mapped back (not for direct use).
+
+    ``y`` of shape (n_samples,) or (n_samples, n_outputs); each column is standardised
+    to mean 0 and unit variance (weighted by ``sample_weight``) for training.
+    """
+
+    def _encode_targets(self, y, n_samples, semi_supervised, sample_weight):
+        labelled, values, single_output = split_regression_targets(
+            y, n_samples, semi_supervised
+        )
+        weights = training_weights(sample_weight, n_samples, labelled)
+        mean = np.average(values, axis=0, weights=weights)
+        scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
+        scale = np.where(scale > 0, scale, 1.0)
+        state = {
+            "n_outputs_": values.shape[1],
+            "_single_output": single_output,
+            "_target_mean": mean,
+            "_target_scale": scale,
+        }
+        standardised = ((values - mean) / scale).astype(np.float32)
+        return EncodedTargets(
+            labelled, standardised, weights, None, values.shape[1], REGRESSION, state
+        )
+
+    def _targets_from_outputs(self, outputs):
+        """Predictions in the units of ``y`` from the network's (standardised) outputs."""
+        predicted = outputs.cpu().numpy() * self._target_scale + self._target_mean
+        return predicted[:, 0] if self._single_output else predicted
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
+    """Input handling for estimators whose samples are nodes (not for direct use).
 
     Graph input (:class:`GraphNodes`, networkx graphs) is used as given; a plain
     feature matrix becomes a k-nearest-neighbour graph (:class:`KNNGraph`).
     Subclasses take the ``directed``, ``n_neighbors`` and ``random_state`` parameters
-    constrained here, and extend ``_parameter_constraints`` with their own.
+    constrained here, extend ``_parameter_constraints`` with their own, and encode
+    targets with ``_encode_targets`` (:class:`ClassifierTargetsMixin`,
+    :class:`RegressorTargetsMixin`).
     """
 
     _parameter_constraints: dict = {
@@ -90,47 +241,63 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         "random_state": ["random_state"],
     }
 
-    def _labelled_graph(self, X, y):
-        """Validate X and y at fit time and adopt them (see :meth:`_adopt_input`).
+    def _training_data(self, X, y, sample_weight=None):
+        """Validate X, y and sample_weight at fit time and adopt them.
 
         Any previous fit is forgotten first, so a fit that fails leaves the estimator
         unfitted rather than half old, half new.
+
+        Returns
+        -------
+        TrainingData
         """
         self.__dict__.pop("n_iter_", None)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         if is_graph_input(X):
             nodes = as_graph_nodes(X)
             if len(nodes) == 0:
                 raise ValueError("X selects no node; at least one labelled node is needed.")
-            knn_graph, feature_names, symmetrize = None, None, not self.directed
-            labelled, classes, targets = split_labels(y, len(nodes), semi_supervised=True)
+            knn_graph, symmetrize, semi_supervised = None, not self.directed, True
+            feature_names = None
         else:
             check_not_split_graph(X)
             X, y = validate_data(
-                self, X, y, accept_sparse="csr", dtype=np.float32, reset=True, y_numeric=False
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                dtype=np.float32,
+                reset=True,
+                y_numeric=False,
+                multi_output=True,
             )
             knn_graph = KNNGraph(self.n_neighbors)
             nodes = knn_graph.fit(X)
-            feature_names, symmetrize = getattr(self, "feature_names_in_", None), False
-            labelled, classes, targets = split_labels(y, len(nodes), semi_supervised=False)
-        graph = LabelledGraph(
-            nodes, symmetrize, nodes.indices[labelled], targets, classes, knn_graph, feature_names
+            symmetrize, semi_supervised = False, False
+            feature_names = getattr(self, "feature_names_in_", None)
+        encoded = self._encode_targets(y, len(nodes), semi_supervised, sample_weight)
+        state = {
+            "n_features_in_": nodes.n_features,
+            "feature_names_in_": feature_names,
+            "_knn_graph": knn_graph,
+            "_symmetrize": symmetrize,
+            **encoded.state,
+        }
+        data = TrainingData(
+            nodes,
+            nodes.indices[encoded.labelled],
+            encoded.targets,
+            encoded.weights,
+            encoded.stratify,
+            encoded.n_outputs,
+            encoded.objective,
+            state,
         )
-        self._adopt_input(graph)
-        return graph
-
-    def _adopt_input(self, labelled):
-        """Remember what predicting needs of the training input: classes, features, graph.
-
-        Composite estimators validate X once and pass the LabelledGraph to their members,
-        which adopt it as if they had validated it themselves.
-        """
-        self.classes_ = labelled.classes
-        self.n_features_in_ = labelled.nodes.n_features
-        self.__dict__.pop("feature_names_in_", None)
-        if labelled.feature_names is not None:
-            self.feature_names_in_ = labelled.feature_names
-        self._knn_graph = labelled.knn_graph
-        self._symmetrize = labelled.symmetrize
+        self._adopt_input(state)
+        return data
 
     def _graph_to_predict(self, X):
         """Validate X at predict time; return (GraphNodes, symmetrize)."""
@@ -145,6 +312,27 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         return self._knn_graph.attach(X), False
 
+
+def scored_rows(X, y, missing):
+    """Which samples ``score`` counts: all, but for graph input not the unlabelled ones.
+
+    ``missing(y) -> bool mask`` finds the unlabelled marker; feature rows have none.
+    """
+    if is_graph_input(X):
+        return ~missing(y)
+    return np.ones(len(y), dtype=bool)
+
+
+def _weights_of(sample_weight, scored):
+    return None if sample_weight is None else np.asarray(sample_weight)[scored]
+
+
+class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimatorBase):
+    """Input handling and predictions of node classifiers (not for direct use).
+
+    Subclasses compute class probabilities in ``_class_scores(nodes, symmetrize, log)``.
+    """
+
     def predict_proba(self, X):
         """Class probabilities of each sample (node).
 
@@ -156,7 +344,9 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class, columns ordered as ``classes_``.
+            Probability of each class, columns ordered as ``classes_``. For a model
+            fitted on a label indicator matrix: the probability of each label, each
+            column on its own (rows need not sum to 1).
         """
         return self._class_scores(*self._graph_to_predict(X))
 
@@ -171,8 +361,9 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probability of each class, columns ordered as ``classes_``; computed
-            from the class scores directly, so very unlikely classes stay finite.
+            Log-probability of each class (or label), columns ordered as
+            ``classes_``; computed from the class scores directly, so very unlikely
+            classes stay finite.
         """
         return self._class_scores(*self._graph_to_predict(X), log=True)
 
@@ -186,48 +377,53 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted classes.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted classes; for a model fitted on a label indicator matrix, the
+            predicted indicator matrix (a label is predicted where its probability
+            exceeds 0.5).
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self._labels_from_probabilities(self.predict_proba(X))
 
     def score(self, X, y, sample_weight=None):
-        """Accuracy of ``predict(X)`` against ``y``.
+        """Accuracy of ``predict(X)`` against ``y`` (subset accuracy for multi-label).
 
         Parameters
         ----------
         X : GraphNodes, networkx graph or {array-like, sparse matrix}
             Samples (nodes) to score.
-        y : array-like of shape (n_samples,)
-            True classes. With graph input, nodes labelled ``-1`` are left out.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True classes, or label indicators. With graph input, nodes labelled ``-1``
+            (rows of all ``-1``) are left out.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples.
 
         Returns
         -------
         score : float
-            Mean accuracy over the scored samples.
-
-        Raises
-        ------
-        ValueError
-            If ``y`` holds a label the model never saw during fit: it could never be
-            predicted, and the accuracy would be silently lower.
+            Mean accuracy over the scored samples. A sample whose class the model never
+            saw during fit counts as wrong, as with
+            :func:`~sklearn.metrics.accuracy_score`.
         """
         predicted = self.predict(X)
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"))
-        check_consistent_length(predicted, y)
-        scored = np.ones(len(y), dtype=bool)
-        if is_graph_input(X) and np.issubdtype(y.dtype, np.number):
-            scored = y != UNLABELLED
-        known = set(self.classes_.tolist())
-        unseen = sorted({label for label in y[scored].tolist() if label not in known}, key=str)
-        if unseen:
-            raise ValueError(
-                f"y holds labels never seen during fit: {unseen[:5]}; the model knows "
-                f"only {sorted(known, key=str)}."
-            )
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)[scored]
-        return accuracy_score(y[scored], predicted[scored], sample_weight=sample_weight)
+        if self._multilabel:
+            y = check_array(y, dtype=None, input_name="y")
+            check_consistent_length(predicted, y)
+            scored = scored_rows(X, y, lambda y: (y == UNLABELLED).all(axis=1))
+        else:
+            y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"))
+            check_consistent_length(predicted, y)
+            numeric = np.issubdtype(y.dtype, np.number)
+            scored = scored_rows(X, y, lambda y: (y == UNLABELLED) & numeric)
+        return accuracy_score(
+            y[scored], predicted[scored], sample_weight=_weights_of(sample_weight, scored)
+        )
+
+
+def regression_score(estimator, X, y, sample_weight=None):
+    """R² of ``estimator.predict(X)``; with graph input, NaN targets are left out."""
+    predicted = estimator.predict(X)
+    y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan")
+    check_consistent_length(predicted, y)
+    scored = scored_rows(X, y, lambda y: np.isnan(y.reshape(len(y), -1)).all(axis=1))
+    return r2_score(y[scored], predicted[scored], sample_weight=_weights_of(sample_weight, scored))
+

@@ -1,55 +1,11 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
-from numbers import Integral
-from typing import NamedTuple
-
-import numpy as np
-import torch
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
-
-from ._base import GraphClassifierBase
-from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
-from .data._validation import is_graph_input
-from .loader._batch import Batch
-from .loader._graph_tensors import graph_tensors
-from .loader._node_batches import NodeBatches, check_fanouts
-from .nn._network import GKEDMNetwork
-from .utils._sklearn_compat import Interval, fit_context
-from .utils._threads import graph_entries, thread_policy
-from .utils._torch_utils import build_seeded, fit_generator, resolve_device
-from .utils._training import TrainingContext, warn_once
+from ._base import GraphClassifierBase, with_class_weight
+from ._node_estimator import NODE_PARAMETER_CONSTRAINTS, NodeNetworkMixin
+from .utils._sklearn_compat import fit_context
 
 
-class AttentionWeights(NamedTuple):
-    """GKEDM attention over edges, as returned by :meth:`GKEDMClassifier.attention_weights`.
-
-    Attributes
-    ----------
-    source : ndarray of shape (n_edges,)
-        Node sending each message (node ids as in ``GraphNodes.node_ids``).
-    target : ndarray of shape (n_edges,)
-        Node receiving it: one of the selected nodes. Each target has one self-loop.
-    weights : ndarray of shape (n_edges, n_heads)
-        Attention of each head; over a target's incoming edges each column sums to 1.
-
-    Examples
-    --------
-    >>> from skgkedm import AttentionWeights, GKEDMClassifier
-    >>> from skgkedm.datasets import make_node_classification
-    >>> X, y = make_node_classification(60, random_state=0)
-    >>> clf = GKEDMClassifier(hidden_dims=(8,), max_epochs=5, random_state=0).fit(X, y)
-    >>> attention = clf.attention_weights(X[:3])
-    >>> isinstance(attention, AttentionWeights), len(attention.weights) == len(attention.source)
-    (True, True)
-    """
-
-    source: np.ndarray
-    target: np.ndarray
-    weights: np.ndarray
-
-
-class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
+class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     """Graph neural network node classifier with GKEDM attention.
 
     A backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
@@ -162,11 +118,19 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         tenth of the phase) with the loss and validation accuracy, and a closing line
         per phase (epochs run, why it stopped, the epoch whose weights were kept).
         2: a line per epoch, and the closing lines.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss and in the validation score, as
+        :class:`~sklearn.linear_model.LogisticRegression` takes them: ``{class:
+        weight}``, or ``"balanced"`` for ``n_labelled / (n_classes *
+        np.bincount(y_labelled))``; multiplied with ``sample_weight``. For an
+        imbalanced task. Single-label ``y`` only.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels (``-1``, the unlabelled marker, excluded).
+        Class labels (``-1``, the unlabelled marker, excluded); for a label indicator
+        ``y``, ``arange(n_labels)``, as :class:`~sklearn.neural_network.MLPClassifier`
+        has it.
     n_features_in_ : int
         Number of features per node.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -175,8 +139,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         Trainable parameters of the fitted network.
     n_iter_ : int
         Epochs run, over all phases.
-    transduction_ : ndarray of shape (n_graph_nodes,)
-        Predicted class of every node of the training graph, labelled or not, as
+    transduction_ : ndarray of shape (n_graph_nodes,) or (n_graph_nodes, n_labels)
+        Predicted class (or labels) of every node of the training graph, labelled or not, as
         :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
         every training row).
     loss_curve_ : list of float
@@ -190,6 +154,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     --------
     DistilledGCNClassifier : Distil a large GKEDM model into a compact one.
     GKEDMGraphClassifier : Whole graphs (molecules) as samples.
+    GKEDMRegressor : The same model for continuous node targets.
     GraphNodes : The input container for graphs.
     sklearn.neural_network.MLPClassifier : A neural network on feature rows alone,
         without a graph; the user guide maps its parameters to these.
@@ -197,7 +162,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     Notes
     -----
     A sample is a node of a graph: pass :class:`GraphNodes` (or a networkx graph,
-    meaning all of its nodes, where ``y == -1`` marks unlabelled ones). A plain feature
+    meaning all of its nodes, where ``y == -1`` marks unlabelled ones). A 0/1 label
+    indicator matrix ``y`` trains one sigmoid output per label with binary
+    cross-entropy (multi-label, as :class:`~sklearn.neural_network.MLPClassifier`);
+    ``predict`` then returns an indicator matrix and ``score`` is subset accuracy.
+    A label column with no positive sample is allowed, with a warning. A plain feature
     matrix is turned into a k-nearest-neighbour graph; at predict time each new sample
     receives messages from its nearest training samples only.
 
@@ -222,75 +191,14 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     """
 
     _parameter_constraints: dict = {
-        **NETWORK_PARAMETER_CONSTRAINTS,
-        **GraphClassifierBase._parameter_constraints,
-        "batch_size": [None, Interval(Integral, 1, None, closed="left")],
-        "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
+        **NODE_PARAMETER_CONSTRAINTS,
+        "class_weight": GraphClassifierBase._class_weight_constraint,
     }
 
-    def __init__(
-        self,
-        backbone="gcn",
-        hidden_dims=(64,),
-        *,
-        gkedm=True,
-        gkedm_heads=4,
-        gkedm_scoring="cosine",
-        gkedm_update="replace",
-        gkedm_values="identity",
-        gkedm_dropout=0.0,
-        gkedm_layers="last",
-        schedule="two_phase",
-        second_phase_fraction=0.25,
-        activation="relu",
-        dropout=0.5,
-        gat_heads=8,
-        learning_rate=0.01,
-        weight_decay=5e-4,
-        max_epochs=200,
-        batch_size=None,
-        fanouts=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=50,
-        tol=1e-4,
-        directed=False,
-        n_neighbors=10,
-        device="auto",
-        random_state=None,
-        verbose=0,
-    ):
-        self.backbone = backbone
-        self.hidden_dims = hidden_dims
-        self.gkedm = gkedm
-        self.gkedm_heads = gkedm_heads
-        self.gkedm_scoring = gkedm_scoring
-        self.gkedm_update = gkedm_update
-        self.gkedm_values = gkedm_values
-        self.gkedm_dropout = gkedm_dropout
-        self.gkedm_layers = gkedm_layers
-        self.schedule = schedule
-        self.second_phase_fraction = second_phase_fraction
-        self.activation = activation
-        self.dropout = dropout
-        self.gat_heads = gat_heads
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.fanouts = fanouts
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.directed = directed
-        self.n_neighbors = n_neighbors
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    __init__ = with_class_weight(NodeNetworkMixin.__init__)
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on the labelled samples (nodes) of X.
 
         Parameters
@@ -299,145 +207,25 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             Training nodes with their graph (messages pass over the whole graph), a
             networkx graph (all of its nodes), or feature rows of shape
             (n_samples, n_features) joined into a k-nearest-neighbour graph.
-        y : array-like of shape (n_samples,)
-            Class of each sample; ``-1`` marks an unlabelled node.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class of each sample, ``-1`` marking an unlabelled node; or a 0/1 label
+            indicator matrix (multi-label), a row of all ``-1`` marking an unlabelled
+            node.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss and in the validation score of early
+            stopping (multiplied by ``class_weight``); unlabelled nodes' weights are
+            ignored. Non-negative, and positive for at least one labelled sample.
 
         Returns
         -------
         self : GKEDMClassifier
             The fitted estimator.
         """
-        return self._fit_validated(self._labelled_graph(X, y))
+        return self._fit_validated(self._training_data(X, y, sample_weight))
 
-    def _fit_validated(self, labelled, extra_loss=None):
-        """Train on a validated :class:`LabelledGraph`, adopting its input state.
-
-        The one entry point of composite estimators (the distiller validates X once and
-        trains its members through it). ``extra_loss(output, graph)`` adds a term to the
-        loss of the phase that runs GKEDM (or of the only phase).
-        """
-        self.__dict__.pop("n_iter_", None)
-        self._adopt_input(labelled)
-        spec = self._network_spec(labelled.nodes.n_features, len(labelled.classes))
-        device = resolve_device(self.device)
-        random_state = check_random_state(self.random_state)
-        train, validation = self._validation_split(
-            len(labelled.rows), labelled.targets, random_state
-        )
-        fanouts = check_fanouts(self.fanouts, spec.message_hops)
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
-        context = TrainingContext(fit_generator(seed, device))
-        with thread_policy(graph_entries(labelled.nodes)) as context.threads:
-            graph = None
-            if self.batch_size is None:
-                graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-                batches, validation_batches = _whole_graph_batches(
-                    graph, labelled, device, train, validation
-                )
-            else:
-                batches, validation_batches = self._sampled_batches(
-                    labelled, spec, device, train, validation, fanouts, seed
-                )
-            histories = self._train(
-                network, batches, validation_batches, context, extra_loss=extra_loss
-            )
-            network.eval()
-            with torch.no_grad():
-                if graph is None:  # mini-batches: the whole graph, without transposes
-                    graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-                logits = network(graph).logits
-        warn_once(histories, self.early_stopping)
-        self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
-        self._store_network(spec, network, histories)
-        return self
-
-    def _sampled_batches(self, labelled, spec, device, train, validation, fanouts, seed):
-        """Mini-batches of ``batch_size`` labelled nodes with sampled neighbourhoods.
-
-        Validation batches are sampled once, so every epoch is scored on the same ones.
-        """
-        sampled = NodeBatches(labelled.nodes, labelled.symmetrize, spec, device, fanouts, seed)
-        rows, targets = labelled.rows, labelled.targets
-        validation_batches = list(
-            sampled.in_order(rows[validation], targets[validation], self.batch_size)
-        )
-        return (
-            lambda generator: sampled.shuffled(rows[train], targets[train], self.batch_size)
-        ), validation_batches
-
-    def _network_output(self, nodes, symmetrize, device=None):
-        """Run the fitted network on a whole graph in evaluation mode.
-
-        Reads only fitted state; ``device`` is resolved from the ``device`` parameter
-        when not given. Returns ``(NetworkOutput, GraphTensors)``.
-        """
-        device = resolve_device(self.device) if device is None else device
-        network = self._fitted_network(device)
-        with thread_policy(graph_entries(nodes)), torch.no_grad():
-            graph = graph_tensors(nodes, symmetrize, self._architecture, device)
-            return network(graph), graph
+    def _predictions_from_outputs(self, outputs):
+        return self._labels_from_probabilities(self._probabilities(outputs))
 
     def _class_scores(self, nodes, symmetrize, log=False):
         """Class probabilities (or their logarithms) of the selected nodes of a graph."""
-        output, _ = self._network_output(nodes, symmetrize)
-        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        normalise = torch.log_softmax if log else torch.softmax
-        return normalise(output.logits[rows].double(), dim=1).cpu().numpy()
-
-    def attention_weights(self, X):
-        """GKEDM attention over the incoming edges of the selected nodes.
-
-        Parameters
-        ----------
-        X : GraphNodes or networkx graph
-            Nodes whose incoming attention to return, with their graph.
-
-        Returns
-        -------
-        AttentionWeights
-            ``(source, target, weights)``: one row per edge into a selected node
-            (self-loops included), weights of shape (n_edges, gkedm_heads).
-
-        Examples
-        --------
-        >>> from skgkedm import GKEDMClassifier
-        >>> from skgkedm.datasets import make_node_classification
-        >>> X, y = make_node_classification(100, random_state=0)
-        >>> clf = GKEDMClassifier(max_epochs=5, random_state=0).fit(X, y)
-        >>> attention = clf.attention_weights(X[[0]])
-        >>> attention.weights.shape[1]
-        4
-        >>> bool((attention.target == 0).all())
-        True
-        >>> attention.weights.sum(axis=0).round(4).tolist()
-        [1.0, 1.0, 1.0, 1.0]
-        """
-        check_is_fitted(self)
-        if not is_graph_input(X):
-            raise TypeError(
-                f"attention_weights needs GraphNodes or a networkx graph, got {type(X).__name__}."
-            )
-        if not self._architecture.gkedm:
-            raise ValueError("This model was fitted with gkedm=False: it has no attention.")
-        nodes, symmetrize = self._graph_to_predict(X)
-        output, graph = self._network_output(nodes, symmetrize)
-        source, target = graph.attention_index.cpu().numpy()
-        keep = np.isin(target, nodes.indices)
-        ids = nodes.all_nodes.node_ids
-        return AttentionWeights(
-            ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
-        )
-
-
-def _whole_graph_batches(graph, labelled, device, train, validation):
-    """Full-batch training: every epoch is one step on the whole graph's tensors."""
-
-    def labelled_rows(part):
-        rows = torch.as_tensor(labelled.rows[part], dtype=torch.long, device=device)
-        targets = torch.as_tensor(labelled.targets[part], dtype=torch.long, device=device)
-        return Batch(graph, rows, targets)
-
-    whole_graph = labelled_rows(train)
-    validation_batches = [labelled_rows(validation)] if len(validation) else []
-    return (lambda generator: [whole_graph]), validation_batches
+        return self._probabilities(self._node_outputs(nodes, symmetrize), log=log)

@@ -183,6 +183,16 @@ def _check_batch_pair(teacher, student):
         )
 
 
+def _check_single_label(data):
+    """Soft labels are softmax distributions over classes: refuse a label indicator y."""
+    if data.input_state["_multilabel"]:
+        raise ValueError(
+            "DistilledGCNClassifier distils single-label classifiers (its soft labels are "
+            "distributions over classes); y is a label indicator matrix (multi-label). "
+            "Train a GKEDMClassifier on it directly."
+        )
+
+
 class DistilledGCNClassifier(GraphClassifierBase):
     r"""A compact GKEDM student trained to mimic a large GKEDM teacher.
 
@@ -252,6 +262,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds teacher and student whose own ``random_state`` is None; an int gives
         identical results on the CPU.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the label loss of teacher and student, as
+        :class:`~sklearn.linear_model.LogisticRegression` takes them; overrides the
+        templates' ``class_weight``, as ``directed`` does.
 
     Attributes
     ----------
@@ -358,6 +372,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         "soft_label_weight": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         **GraphClassifierBase._parameter_constraints,
+        "class_weight": GraphClassifierBase._class_weight_constraint,
     }
 
     def __init__(
@@ -371,6 +386,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         directed=False,
         n_neighbors=10,
         random_state=None,
+        class_weight=None,
     ):
         self.teacher = teacher
         self.student = student
@@ -380,9 +396,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
         self.directed = directed
         self.n_neighbors = n_neighbors
         self.random_state = random_state
+        self.class_weight = class_weight
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the teacher (unless frozen), then distil it into the student.
 
         Parameters
@@ -396,6 +413,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
             :meth:`GKEDMGraphClassifier.fit` takes them.
         y : array-like of shape (n_samples,)
             Class of each sample; ``-1`` marks an unlabelled node (node classifiers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the label loss of teacher and student
+            (multiplied by ``class_weight``); the distillation terms, which need no
+            labels, are not weighted.
 
         Returns
         -------
@@ -407,9 +428,12 @@ class DistilledGCNClassifier(GraphClassifierBase):
             np.iinfo(np.int32).max, size=2
         )
         if isinstance(student, GKEDMGraphClassifier):
-            self._fit_graph_level(teacher, student, X, y, teacher_seed, student_seed)
+            self._fit_graph_level(
+                teacher, student, X, y, sample_weight, teacher_seed, student_seed
+            )
         else:
-            labelled = self._labelled_graph(X, y)
+            labelled = self._training_data(X, y, sample_weight)
+            _check_single_label(labelled)
             if isinstance(teacher, FrozenEstimator):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
             else:
@@ -426,20 +450,18 @@ class DistilledGCNClassifier(GraphClassifierBase):
         self.n_iter_ = self.student_.n_iter_
         return self
 
-    def _fit_graph_level(self, teacher, student, X, y, teacher_seed, student_seed):
+    def _fit_graph_level(self, teacher, student, X, y, sample_weight, teacher_seed,
+                         student_seed):  # fmt: skip
         """Distil a graph classifier: teacher and student see the same mini-batches of graphs.
 
-        The student's input handling is the distiller's: it validates X and y, and its
-        ``classes_`` and ``n_features_in_`` become the distiller's.
+        The student's input handling is the distiller's: it validates X and y, and the
+        distiller adopts the same input state (``classes_``, ``n_features_in_``).
         """
         self.__dict__.pop("transduction_", None)
         self.student_ = self._member(student, student_seed)
-        data = self.student_._training_data(X, y)
-        self.classes_ = self.student_.classes_
-        self.n_features_in_ = self.student_.n_features_in_
-        self.__dict__.pop("feature_names_in_", None)
-        if hasattr(self.student_, "feature_names_in_"):
-            self.feature_names_in_ = self.student_.feature_names_in_
+        data = self.student_._training_data(X, y, sample_weight)
+        _check_single_label(data)
+        self._adopt_input(data.input_state)
         if isinstance(teacher, FrozenEstimator):
             self.teacher_ = self._check_frozen_teacher(teacher.estimator)
         else:
@@ -491,7 +513,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         exactly as within the distiller; ``seed`` seeds it unless it has its own
         random_state.
         """
-        model = clone(template).set_params(directed=self.directed)
+        model = clone(template).set_params(directed=self.directed, class_weight=self.class_weight)
         if "n_neighbors" in model.get_params():
             model.set_params(n_neighbors=self.n_neighbors)
         if model.random_state is None:
@@ -536,7 +558,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
         else:
             on_device[device], _ = self.teacher_._network_output(
-                labelled.nodes, labelled.symmetrize, device=device
+                labelled.inputs, labelled.input_state["_symmetrize"], device=device
             )
 
             def teacher_output(graph):

@@ -2,69 +2,33 @@
 
 from functools import partial
 from numbers import Integral
-from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import EpochTrainedMixin
+from ._base import (
+    ClassifierTargetsMixin,
+    EpochTrainedMixin,
+    RegressorTargetsMixin,
+    TrainingData,
+    with_class_weight,
+)
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
 from .data._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
 from .data._validation import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
 from .loader._graph_batches import GraphBatches
-from .nn._network import READOUTS, GKEDMNetwork
+from .nn._network import READOUTS
 from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .utils._threads import thread_policy
-from .utils._torch_utils import build_seeded, fit_generator, resolve_device
-from .utils._training import CLASSIFICATION, REGRESSION, TrainingContext, warn_once
+from .utils._torch_utils import resolve_device
 
 # Graphs per forward pass when predicting: large enough to amortise the per-batch cost,
 # small enough that a batch of molecules stays a few MB.
 PREDICT_BATCH_GRAPHS = 1024
-
-
-# What fitting learns from X and y alone (no training): what predict needs to read input
-# and map outputs back.
-_INPUT_STATE = {
-    "classes_",
-    "n_features_in_",
-    "feature_names_in_",
-    "n_outputs_",
-    "_fitted_on_rows",
-    "_single_output",
-    "_target_mean",
-    "_target_scale",
-}
-
-
-class GraphTrainingData(NamedTuple):
-    """Validated training input for graphs as samples.
-
-    Attributes
-    ----------
-    graphs : GraphList
-        The training graphs.
-    targets : Tensor of shape (n_graphs,) or (n_graphs, n_outputs)
-        Encoded classes, or standardised regression targets.
-    stratify : ndarray of shape (n_graphs,) or None
-        Encoded classes to stratify the validation split by.
-    n_outputs : int
-        Width of the network's output.
-    input_state : dict
-        Fitted attributes learnt from X and y (classes, feature width, target scale).
-    """
-
-    graphs: object
-    targets: object
-    stratify: np.ndarray | None
-    n_outputs: int
-    input_state: dict
 
 
 class GraphEstimatorBase(
@@ -72,8 +36,9 @@ class GraphEstimatorBase(
 ):
     """Input handling, training and prediction for graphs as samples (not for direct use).
 
-    Subclasses set ``_objective`` and turn ``y`` into training targets
-    (:meth:`_encode_targets`).
+    Subclasses turn ``y`` into training targets with ``_encode_targets``
+    (:class:`~skgkedm._base.ClassifierTargetsMixin`,
+    :class:`~skgkedm._base.RegressorTargetsMixin`).
     """
 
     _parameter_constraints: dict = {
@@ -82,7 +47,6 @@ class GraphEstimatorBase(
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "directed": ["boolean"],
     }
-    _objective = None
 
     def __init__(
         self,
@@ -143,18 +107,14 @@ class GraphEstimatorBase(
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit_graphs(self, X, y, extra_loss=None):
-        """Validate X and y, then train; ``extra_loss(output, graph)`` as in ``_train``."""
-        return self._fit_validated(self._training_data(X, y), extra_loss)
-
-    def _training_data(self, X, y):
-        """Validate X and y at fit time, adopting what predicting needs (classes, width).
+    def _training_data(self, X, y, sample_weight=None):
+        """Validate X, y and sample_weight at fit time, adopting what predicting needs.
 
         Any previous fit is forgotten first.
 
         Returns
         -------
-        GraphTrainingData
+        TrainingData
         """
         self.__dict__.pop("n_iter_", None)
         self.__dict__.pop("feature_names_in_", None)
@@ -163,50 +123,52 @@ class GraphEstimatorBase(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         graphs = self._graphs_to_fit(X)
-        targets, stratify, n_outputs = self._encode_targets(y, len(graphs))
-        state = {k: v for k, v in vars(self).items() if k in _INPUT_STATE}
-        return GraphTrainingData(graphs, targets, stratify, n_outputs, state)
+        encoded = self._encode_targets(y, len(graphs), False, sample_weight)
+        state = {
+            "n_features_in_": graphs.n_features,
+            "feature_names_in_": getattr(self, "feature_names_in_", None),
+            "_fitted_on_rows": self._fitted_on_rows,
+            **encoded.state,
+        }
+        self._adopt_input(state)
+        return TrainingData(
+            graphs,
+            encoded.labelled,
+            encoded.targets,
+            encoded.weights,
+            encoded.stratify,
+            encoded.n_outputs,
+            encoded.objective,
+            state,
+        )
 
-    def _fit_validated(self, data, extra_loss=None):
-        """Train on validated :class:`GraphTrainingData`, adopting its input state.
+    def _readout(self):
+        return self.readout
 
-        The one entry point of composite estimators: the distiller validates X and y
-        once and trains teacher and student through it.
-        """
-        self.__dict__.pop("n_iter_", None)
-        self.__dict__.pop("feature_names_in_", None)
-        self.__dict__.update(data.input_state)
-        graphs, targets, stratify, n_outputs, _ = data
-        spec = self._network_spec(graphs.n_features, n_outputs, readout=self.readout)
-        device = resolve_device(self.device)
-        random_state = check_random_state(self.random_state)
-        train, validation = self._validation_split(len(graphs), stratify, random_state)
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
-        context = TrainingContext(fit_generator(seed, device))
+    def _thread_entries(self, data, n_train):
+        return _batch_entries(data.inputs, min(self.batch_size, n_train))
+
+    def _training_batches(self, data, spec, device, train, validation, seed):
+        """Shuffled mini-batches of ``batch_size`` graphs; validation in large batches."""
+        batches = GraphBatches(data.inputs, not self.directed, spec, device)
+        targets = torch.as_tensor(data.targets).to(device)
+        weights = None if data.weights is None else torch.as_tensor(data.weights).to(device)
         batch_size = min(self.batch_size, len(train))
-        with thread_policy(_batch_entries(graphs, batch_size)) as context.threads:
-            batches = GraphBatches(graphs, not self.directed, spec, device)
-            targets = targets.to(device)
-            histories = self._train(
-                network,
-                lambda generator: batches.shuffled(train, targets, batch_size, generator),
-                list(batches.in_order(validation, targets, PREDICT_BATCH_GRAPHS)),
-                context,
-                objective=self._objective,
-                extra_loss=extra_loss,
-            )
-        warn_once(histories, self.early_stopping)
-        self._store_network(spec, network, histories)
-        return self
+        return (
+            (
+                lambda generator: batches.shuffled(
+                    train, targets, batch_size, generator, weights
+                )
+            ),
+            list(batches.in_order(validation, targets, PREDICT_BATCH_GRAPHS, weights)),
+            None,
+        )
 
     def _graphs_to_fit(self, X):
         """Validate X at fit time: a GraphList, networkx graphs, or feature rows."""
         self._fitted_on_rows = not _check_graph_input(X)
         if not self._fitted_on_rows:
-            graphs = as_graph_list(X)
-            self.n_features_in_ = graphs.n_features
-            return graphs
+            return as_graph_list(X)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=True)
         return rows_as_graphs(X)
 
@@ -326,7 +288,7 @@ gkedm_layers
 
 
 @partial(_with_parameters, score="accuracy", stratified=" (stratified)")
-class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
+class GKEDMGraphClassifier(ClassifierTargetsMixin, ClassifierMixin, GraphEstimatorBase):
     """Graph neural network classifier of whole graphs, with GKEDM attention.
 
     Each sample is a graph (a molecule, a protein, a program) with one label. A
@@ -337,10 +299,15 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
     graphs is the normal case.
 
     {parameters}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss and the validation score, as
+        :class:`~sklearn.linear_model.LogisticRegression` takes them; multiplied with
+        ``sample_weight``. Single-label ``y`` only.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; for a label indicator ``y``, ``arange(n_labels)``.
     n_features_in_ : int
         Features per node.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -381,10 +348,15 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
     array([1])
     """
 
-    _objective = CLASSIFICATION
+    _parameter_constraints: dict = {
+        **GraphEstimatorBase._parameter_constraints,
+        "class_weight": ClassifierTargetsMixin._class_weight_constraint,
+    }
+
+    __init__ = with_class_weight(GraphEstimatorBase.__init__)
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on graphs and their labels.
 
         Parameters
@@ -392,28 +364,18 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
         X : GraphList, list of networkx graphs or {array-like, sparse matrix}
             Training graphs; or feature rows of shape (n_samples, n_features), each a
             graph of one node.
-        y : array-like of shape (n_graphs,)
-            Class of each graph.
+        y : array-like of shape (n_graphs,) or (n_graphs, n_labels)
+            Class of each graph; or a 0/1 label indicator matrix (multi-label).
+        sample_weight : array-like of shape (n_graphs,), default=None
+            Weight of each graph in the loss and in the validation score of early
+            stopping (multiplied by ``class_weight``). Non-negative, not all zero.
 
         Returns
         -------
         self : GKEDMGraphClassifier
             The fitted estimator.
         """
-        return self._fit_graphs(X, y)
-
-    def _encode_targets(self, y, n_graphs):
-        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
-        _check_length(y, n_graphs)
-        check_classification_targets(y)
-        classes, encoded = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"y holds one class only ({classes.tolist()[0]!r}); at least two classes are "
-                "needed to train a classifier."
-            )
-        self.classes_ = classes
-        return torch.as_tensor(encoded, dtype=torch.long), encoded, len(classes)
+        return self._fit_validated(self._training_data(X, y, sample_weight))
 
     def predict_proba(self, X):
         """Class probabilities of each graph.
@@ -426,9 +388,10 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
         Returns
         -------
         proba : ndarray of shape (n_graphs, n_classes)
-            Probability of each class, columns ordered as ``classes_``.
+            Probability of each class, columns ordered as ``classes_``; for a model
+            fitted on a label indicator matrix, of each label on its own.
         """
-        return torch.softmax(self._outputs(X), dim=1).numpy()
+        return self._probabilities(self._outputs(X))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of each graph.
@@ -443,7 +406,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
         log_proba : ndarray of shape (n_graphs, n_classes)
             Log-probability of each class, columns ordered as ``classes_``.
         """
-        return torch.log_softmax(self._outputs(X), dim=1).numpy()
+        return self._probabilities(self._outputs(X), log=True)
 
     def predict(self, X):
         """Predict the class of each graph.
@@ -455,15 +418,14 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_graphs,)
-            Predicted classes.
+        y_pred : ndarray of shape (n_graphs,) or (n_graphs, n_labels)
+            Predicted classes, or the predicted label indicator matrix.
         """
-        outputs = self._outputs(X)
-        return self.classes_[outputs.argmax(dim=1).numpy()]
+        return self._labels_from_probabilities(self.predict_proba(X))
 
 
 @partial(_with_parameters, score="R²")
-class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
+class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorBase):
     """Graph neural network regressor of whole graphs, with GKEDM attention.
 
     The model of :class:`GKEDMGraphClassifier` with a head that predicts one or
@@ -515,10 +477,8 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     array([40.])
     """
 
-    _objective = REGRESSION
-
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on graphs and their continuous targets.
 
         Parameters
@@ -528,29 +488,16 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
             graph of one node.
         y : array-like of shape (n_graphs,) or (n_graphs, n_outputs)
             Target(s) of each graph; finite numbers.
+        sample_weight : array-like of shape (n_graphs,), default=None
+            Weight of each graph in the loss, in the target standardisation and in
+            the validation R² of early stopping. Non-negative, not all zero.
 
         Returns
         -------
         self : GKEDMGraphRegressor
             The fitted estimator.
         """
-        return self._fit_graphs(X, y)
-
-    def _encode_targets(self, y, n_graphs):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim > 2:
-            raise ValueError(
-                f"y must be of shape (n_graphs,) or (n_graphs, n_outputs), got {y.shape}."
-            )
-        _check_length(y, n_graphs)
-        self._single_output = y.ndim == 1
-        y = y.reshape(n_graphs, -1)
-        self.n_outputs_ = y.shape[1]
-        self._target_mean = y.mean(axis=0)
-        scale = y.std(axis=0)
-        self._target_scale = np.where(scale > 0, scale, 1.0)
-        standardised = (y - self._target_mean) / self._target_scale
-        return torch.as_tensor(standardised, dtype=torch.float32), None, self.n_outputs_
+        return self._fit_validated(self._training_data(X, y, sample_weight))
 
     def predict(self, X):
         """Predict the target(s) of each graph.
@@ -565,18 +512,5 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
         y_pred : ndarray of shape (n_graphs,) or (n_graphs, n_outputs)
             Predictions, shaped as the ``y`` the model was fitted on.
         """
-        predicted = self._outputs(X).numpy() * self._target_scale + self._target_mean
-        return predicted[:, 0] if self._single_output else predicted
+        return self._targets_from_outputs(self._outputs(X))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
-
-def _check_length(y, n_graphs):
-    if len(y) != n_graphs:
-        raise ValueError(
-            f"y has {len(y)} entries but X has {n_graphs} samples (graphs); expected one "
-            "per graph."
-        )

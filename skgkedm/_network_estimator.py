@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
 from ._spec import NetworkSpec
 from .data._validation import check_hidden_dims
@@ -12,8 +13,16 @@ from .nn._backbones import BACKBONES
 from .nn._gkedm import SCORINGS, UPDATES, VALUES
 from .nn._network import GKEDMNetwork
 from .utils._sklearn_compat import Interval, StrOptions
-from .utils._torch_utils import build_seeded
-from .utils._training import CLASSIFICATION, INTERRUPTED, TrainingSchedule, train_network
+from .utils._threads import thread_policy
+from .utils._torch_utils import build_seeded, fit_generator, resolve_device
+from .utils._training import (
+    CLASSIFICATION,
+    INTERRUPTED,
+    TrainingContext,
+    TrainingSchedule,
+    train_network,
+    warn_once,
+)
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
 
@@ -50,10 +59,69 @@ class NetworkEstimatorMixin:
     """Build, train and keep a GKEDMNetwork from the estimator's parameters (not for direct use).
 
     The estimator holds the parameters constrained by ``NETWORK_PARAMETER_CONSTRAINTS``.
-    A fit builds a :class:`~skgkedm._spec.NetworkSpec` with :meth:`_network_spec`,
-    trains through :meth:`_train` and keeps the result with :meth:`_store_network`;
-    predictions rebuild the network from that fitted state with :meth:`_fitted_network`.
+    A fit validates its input into a :class:`~skgkedm._base.TrainingData` and runs
+    :meth:`_fit_validated`, the one training pipeline: it builds a
+    :class:`~skgkedm._spec.NetworkSpec` with :meth:`_network_spec`, asks the
+    estimator for its batches (the hooks :meth:`_thread_entries` and
+    :meth:`_training_batches`), trains through :meth:`_train`, lets
+    :meth:`_after_training` read the trained network, and keeps the result with
+    :meth:`_store_network`; predictions rebuild the network from that fitted state
+    with :meth:`_fitted_network`.
     """
+
+    def _readout(self):
+        """The network's readout: None for nodes as samples (graph estimators override)."""
+        return None
+
+    def _fit_validated(self, data, extra_loss=None):
+        """Train on validated :class:`~skgkedm._base.TrainingData`, adopting its input state.
+
+        The one entry point of composite estimators: the distiller validates X and y
+        once and trains teacher and student through it. ``extra_loss(output, graph)``
+        adds a term to the loss of the phase that runs GKEDM (or of the only phase).
+        """
+        self.__dict__.pop("n_iter_", None)
+        self._adopt_input(data.input_state)
+        spec = self._network_spec(data.inputs.n_features, data.n_outputs, self._readout())
+        device = resolve_device(self.device)
+        random_state = check_random_state(self.random_state)
+        train, validation = self._validation_split(len(data.rows), data.stratify, random_state)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
+        context = TrainingContext(fit_generator(seed, device))
+        with thread_policy(self._thread_entries(data, len(train))) as context.threads:
+            batches, validation_batches, prepared = self._training_batches(
+                data, spec, device, train, validation, seed
+            )
+            histories = self._train(
+                network,
+                batches,
+                validation_batches,
+                context,
+                objective=data.objective,
+                extra_loss=extra_loss,
+            )
+            self._after_training(network, data, spec, device, prepared)
+        warn_once(histories, self.early_stopping)
+        self._store_network(spec, network, histories)
+        return self
+
+    def _thread_entries(self, data, n_train):
+        """Hook: stored entries (edges plus nodes) one training step handles."""
+        raise NotImplementedError
+
+    def _training_batches(self, data, spec, device, train, validation, seed):
+        """Hook: ``(batches, validation_batches, prepared)``.
+
+        ``batches`` and ``validation_batches`` as :func:`train_network` takes them;
+        ``train`` and ``validation`` are positions into ``data.rows``; ``seed`` seeds
+        any sampling of the batches. ``prepared`` (anything, or None) is handed on to
+        :meth:`_after_training`.
+        """
+        raise NotImplementedError
+
+    def _after_training(self, network, data, spec, device, prepared):
+        """Hook: read the trained network before it is stored (``transduction_``)."""
 
     def _network_spec(self, in_dim, n_outputs, readout=None):
         hidden_dims = check_hidden_dims(self.hidden_dims)

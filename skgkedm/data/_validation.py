@@ -1,13 +1,17 @@
 """Validation of what users pass as X and y."""
 
 import numbers
+import warnings
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
+from ..utils._sklearn_compat import check_sample_weight
 from ._graph_nodes import GraphNodes
 
 UNLABELLED = -1
@@ -118,6 +122,29 @@ def check_hidden_dims(hidden_dims):
     return tuple(int(d) for d in dims)
 
 
+class ClassTargets(NamedTuple):
+    """Validated classification targets, as :func:`split_labels` returns them.
+
+    Attributes
+    ----------
+    labelled : ndarray of shape (n_labelled,)
+        Positions of the labelled samples.
+    classes : ndarray of shape (n_classes,)
+        Sorted distinct labels; for a label indicator matrix, ``arange(n_labels)``
+        (as :class:`~sklearn.neural_network.MLPClassifier` sets ``classes_``).
+    encoded : ndarray of shape (n_labelled,) or (n_labelled, n_labels)
+        Index into ``classes`` of each labelled sample (int64), or its 0/1 label
+        indicators (float32).
+    multilabel : bool
+        Whether y was a label indicator matrix.
+    """
+
+    labelled: np.ndarray
+    classes: np.ndarray
+    encoded: np.ndarray
+    multilabel: bool
+
+
 def split_labels(y, n_samples, semi_supervised):
     """Validate classification labels; separate the labelled samples.
 
@@ -126,22 +153,19 @@ def split_labels(y, n_samples, semi_supervised):
     labels have no such marker, so a ``-1`` (or ``"-1"``) among them is refused.
     Without ``semi_supervised`` every value, ``-1`` included, is a class.
 
+    A 2-D ``y`` with several columns is a label indicator matrix (multi-label, as
+    :class:`~sklearn.neural_network.MLPClassifier` takes it): 0 and 1 only, and with
+    ``semi_supervised`` a row of all ``-1`` marks an unlabelled sample.
+
     Returns
     -------
-    labelled : ndarray of shape (n_labelled,)
-        Positions of the labelled samples.
-    classes : ndarray of shape (n_classes,)
-        Sorted distinct labels.
-    encoded : ndarray of shape (n_labelled,)
-        Index into ``classes`` of each labelled sample.
+    ClassTargets
     """
+    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        return _split_indicator(y, n_samples, semi_supervised)
     y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
     y = column_or_1d(y, warn=True)
-    if len(y) != n_samples:
-        raise ValueError(
-            f"y has {len(y)} labels but X has {n_samples} samples (nodes); expected one "
-            "label per sample, with -1 for unlabelled nodes."
-        )
+    _check_target_length(y, n_samples)
     is_numeric = np.issubdtype(y.dtype, np.number)
     labelled = np.arange(n_samples)
     if semi_supervised and is_numeric:
@@ -157,7 +181,142 @@ def split_labels(y, n_samples, semi_supervised):
             f"The labelled samples hold one class only ({classes.tolist()[0]!r}); at least two "
             "classes are needed to train a classifier."
         )
-    return labelled, classes, encoded
+    return ClassTargets(labelled, classes, encoded.astype(np.int64), False)
+
+
+def _check_target_length(y, n_samples):
+    if len(y) != n_samples:
+        raise ValueError(
+            f"y has {len(y)} rows but X has {n_samples} samples; expected one per sample"
+            " (for nodes: -1, or NaN for a regression target, marks an unlabelled one)."
+        )
+
+
+def _split_indicator(y, n_samples, semi_supervised):
+    """Multi-label ``y``: a 0/1 indicator matrix, rows of all -1 unlabelled (graph input)."""
+    Y = check_array(y, dtype=None, input_name="y")
+    _check_target_length(Y, n_samples)
+    if not np.issubdtype(Y.dtype, np.number) or Y.dtype == np.bool_:
+        if Y.dtype != np.bool_:
+            raise ValueError(
+                f"y of shape {Y.shape} is read as a label indicator matrix (multi-label), "
+                f"which holds 0 and 1 only; got dtype {Y.dtype}."
+            )
+        Y = Y.astype(np.int64)
+    labelled = np.arange(n_samples)
+    if semi_supervised:
+        labelled = np.flatnonzero(~(Y == UNLABELLED).all(axis=1))
+    if labelled.size == 0:
+        raise ValueError("y has no labelled sample: every row is all -1 (unlabelled).")
+    bad = ~np.isin(Y[labelled], (0, 1))
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        marker = " except rows of all -1 (unlabelled)" if semi_supervised else ""
+        raise ValueError(
+            f"y of shape {Y.shape} is read as a label indicator matrix (multi-label): 0 and 1 "
+            f"only{marker}; got {Y[labelled][row, column]!r} at row {labelled[row]}, column "
+            f"{column}. For several multi-class outputs, fit one classifier per column "
+            "(sklearn.multioutput.MultiOutputClassifier)."
+        )
+    encoded = Y[labelled].astype(np.float32)
+    empty = np.flatnonzero(encoded.sum(axis=0) == 0)
+    if empty.size:
+        # As MLPClassifier: allowed (cross-validation folds often miss rare labels).
+        warnings.warn(
+            f"Label columns {empty[:10].tolist()} have no positive labelled sample: the "
+            "model learns never to predict them.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return ClassTargets(labelled, np.arange(Y.shape[1]), encoded, True)
+
+
+def split_regression_targets(y, n_samples, semi_supervised):
+    """Validate regression targets; separate the labelled samples.
+
+    With ``semi_supervised`` (graph input), a row of NaN marks an unlabelled sample;
+    infinite values, and NaN otherwise, are refused.
+
+    Returns
+    -------
+    labelled : ndarray of shape (n_labelled,)
+        Positions of the labelled samples.
+    values : ndarray of shape (n_labelled, n_outputs)
+        Their targets, float64.
+    single_output : bool
+        Whether y was 1-D.
+    """
+    y = check_array(
+        y,
+        ensure_2d=False,
+        dtype=np.float64,
+        ensure_all_finite="allow-nan" if semi_supervised else True,
+        input_name="y",
+    )
+    if y.ndim > 2:
+        raise ValueError(
+            f"y must be of shape (n_samples,) or (n_samples, n_outputs), got {y.shape}."
+        )
+    _check_target_length(y, n_samples)
+    values = y.reshape(n_samples, -1)
+    missing = np.isnan(values)
+    partial = np.flatnonzero(missing.any(axis=1) & ~missing.all(axis=1))
+    if partial.size:
+        raise ValueError(
+            f"y has NaN in some but not all outputs of {partial.size} samples (first: row "
+            f"{partial[0]}); NaN marks an unlabelled node only when all its outputs are NaN."
+        )
+    labelled = np.flatnonzero(~missing.all(axis=1))
+    if labelled.size == 0:
+        raise ValueError("y has no labelled sample: every target is NaN (unlabelled).")
+    return labelled, values[labelled], y.ndim == 1
+
+
+def training_weights(sample_weight, n_samples, labelled, class_weight=None, targets=None):
+    """Weight of each labelled sample in the loss: ``sample_weight`` times class weights.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or None
+        One weight per sample of X (unlabelled ones included, and ignored).
+    n_samples : int
+    labelled : ndarray of shape (n_labelled,)
+        Positions of the labelled samples.
+    class_weight : dict, "balanced" or None, default=None
+        As :class:`~sklearn.linear_model.LogisticRegression` takes it; needs
+        ``targets``, the labels of the labelled samples ("balanced" counts them
+        unweighted, as LogisticRegression does).
+    targets : ndarray of shape (n_labelled,), default=None
+
+    Returns
+    -------
+    weights : ndarray of shape (n_labelled,) or None
+        None when every weight is 1.
+
+    Raises
+    ------
+    ValueError
+        If a weight is negative or not finite, or all labelled samples weigh 0.
+    """
+    weights = None
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(
+            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+        )
+        weights = sample_weight[labelled]
+    if class_weight is not None:
+        classes = np.unique(targets)
+        per_class = compute_class_weight(class_weight, classes=classes, y=targets)
+        by_sample = per_class[np.searchsorted(classes, targets)]
+        weights = by_sample if weights is None else weights * by_sample
+    if weights is None:
+        return None
+    if not weights.sum() > 0:
+        raise ValueError(
+            "sample_weight is 0 on every labelled sample: there is nothing to learn from. "
+            "Give at least one labelled sample a positive weight."
+        )
+    return weights.astype(np.float32)
 
 
 def _check_no_marker_among_strings(y):

@@ -75,7 +75,7 @@ class GraphBatches:
             graph_index=torch.from_numpy(graph_index).to(self.device), n_graphs=len(positions)
         )
 
-    def shuffled(self, positions, targets, batch_size, generator):
+    def shuffled(self, positions, targets, batch_size, generator, weights=None):
         """One epoch's batches: ``positions`` in an order drawn from ``generator``.
 
         Parameters
@@ -88,15 +88,17 @@ class GraphBatches:
             Graphs per batch (the last batch may hold fewer).
         generator : torch.Generator
             The fit's generator: the same seed gives the same batches.
+        weights : Tensor of shape (len(self),) or None, default=None
+            Weight of every graph in the loss, on the batches' device; None: equal.
 
         Yields
         ------
         Batch
         """
         order = torch.randperm(len(positions), generator=generator, device=generator.device)
-        yield from self.in_order(positions[order.cpu().numpy()], targets, batch_size)
+        yield from self.in_order(positions[order.cpu().numpy()], targets, batch_size, weights)
 
-    def in_order(self, positions, targets, batch_size):
+    def in_order(self, positions, targets, batch_size, weights=None):
         """Batches of ``positions`` in the given order (validation, prediction).
 
         Parameters
@@ -105,6 +107,7 @@ class GraphBatches:
         targets : Tensor of shape (len(self), ...) or None
             None gives batches with no targets (prediction).
         batch_size : int
+        weights : Tensor of shape (len(self),) or None, default=None
 
         Yields
         ------
@@ -112,5 +115,7 @@ class GraphBatches:
         """
         for start in range(0, len(positions), batch_size):
             part = positions[start : start + batch_size]
-            batch_targets = None if targets is None else targets[torch.from_numpy(part)]
-            yield Batch(self.graph(part), None, batch_targets)
+            index = torch.from_numpy(part)
+            batch_targets = None if targets is None else targets[index]
+            batch_weights = None if weights is None else weights[index]
+            yield Batch(self.graph(part), None, batch_targets, batch_weights)

@@ -120,33 +120,37 @@ class NodeBatches:
         )
         return graph, torch.from_numpy(rows.astype(np.int64)).to(self.device)
 
-    def shuffled(self, rows, targets, batch_size):
+    def shuffled(self, rows, targets, batch_size, weights=None):
         """One epoch's batches: ``rows`` in an order drawn from the sampling generator.
 
         Parameters
         ----------
         rows : ndarray of shape (n_train,)
             Node positions to train on.
-        targets : ndarray of shape (n_train,)
-            Their encoded classes.
+        targets : ndarray of shape (n_train,) or (n_train, n_outputs)
+            Their targets (encoded classes, label indicators or standardised values).
         batch_size : int
             Target nodes per batch (the last batch may hold fewer).
+        weights : ndarray of shape (n_train,) or None, default=None
+            Their weights in the loss; None: equal weights.
 
         Yields
         ------
         Batch
         """
         order = torch.randperm(len(rows), generator=self.generator).numpy()
-        yield from self.in_order(rows[order], targets[order], batch_size)
+        weights = None if weights is None else weights[order]
+        yield from self.in_order(rows[order], targets[order], batch_size, weights)
 
-    def in_order(self, rows, targets, batch_size):
+    def in_order(self, rows, targets, batch_size, weights=None):
         """Batches of ``rows`` in the given order.
 
         Parameters
         ----------
         rows : ndarray of shape (n,)
-        targets : ndarray of shape (n,)
+        targets : ndarray of shape (n,) or (n, n_outputs)
         batch_size : int
+        weights : ndarray of shape (n,) or None, default=None
 
         Yields
         ------
@@ -155,5 +159,9 @@ class NodeBatches:
         for start in range(0, len(rows), batch_size):
             part = slice(start, start + batch_size)
             graph, output_rows = self.graph(rows[part])
-            batch_targets = torch.as_tensor(targets[part], dtype=torch.long, device=self.device)
-            yield Batch(graph, output_rows, batch_targets)
+            yield Batch(
+                graph,
+                output_rows,
+                torch.as_tensor(targets[part], device=self.device),
+                None if weights is None else torch.as_tensor(weights[part], device=self.device),
+            )

@@ -26,9 +26,11 @@ class Objective:
     Attributes
     ----------
     loss : callable
-        ``loss(outputs, targets) -> Tensor``, a mean over the rows.
+        ``loss(outputs, targets, weights) -> Tensor``: the mean over the rows, weighted
+        by ``weights`` (a Tensor of shape (n_rows,), or None for equal weights).
     score : callable
-        ``score(outputs, targets) -> float``, higher is better.
+        ``score(outputs, targets, weights) -> float``, higher is better; weighted as
+        scikit-learn's metrics weight with ``sample_weight``.
     name : str
         Name of the score in progress output.
     """
@@ -38,24 +40,64 @@ class Objective:
     name: str
 
 
-def _accuracy(outputs, targets):
-    return (outputs.argmax(dim=1) == targets).float().mean().item()
+def weighted_mean(values, weights):
+    """Mean of ``values`` (one per row), weighted by ``weights`` (None: equal weights).
+
+    A batch whose weights are all zero contributes zero (not NaN).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.utils._training import weighted_mean
+    >>> float(weighted_mean(torch.tensor([1.0, 3.0]), torch.tensor([1.0, 0.0])))
+    1.0
+    """
+    if weights is None:
+        return values.mean()
+    weights = weights.to(values.dtype)
+    return (values * weights).sum() / weights.sum().clamp_min(torch.finfo(values.dtype).tiny)
 
 
-def _r2(outputs, targets):
+def _accuracy(outputs, targets, weights=None):
+    return weighted_mean((outputs.argmax(dim=1) == targets).float(), weights).item()
+
+
+def _cross_entropy(outputs, targets, weights=None):
+    return weighted_mean(F.cross_entropy(outputs, targets, reduction="none"), weights)
+
+
+def _r2(outputs, targets, weights=None):
     """R² averaged over outputs, as scikit-learn's r2_score (targets are standardised)."""
-    outputs, targets = outputs.reshape(targets.shape), targets
-    residual = ((targets - outputs) ** 2).sum(dim=0)
-    total = ((targets - targets.mean(dim=0)) ** 2).sum(dim=0).clamp_min(1e-12)
+    targets = targets.reshape(len(targets), -1)
+    outputs = outputs.reshape(targets.shape)
+    w = targets.new_ones(len(targets)) if weights is None else weights.to(targets.dtype)
+    w = w[:, None]
+    mean = (w * targets).sum(dim=0) / w.sum().clamp_min(1e-12)
+    residual = (w * (targets - outputs) ** 2).sum(dim=0)
+    total = (w * (targets - mean) ** 2).sum(dim=0).clamp_min(1e-12)
     return (1 - residual / total).mean().item()
 
 
-def _mse(outputs, targets):
-    return F.mse_loss(outputs.reshape(targets.shape), targets)
+def _mse(outputs, targets, weights=None):
+    squared = (outputs.reshape(targets.shape) - targets) ** 2
+    return weighted_mean(squared.reshape(len(targets), -1).mean(dim=1), weights)
 
 
-CLASSIFICATION = Objective(F.cross_entropy, _accuracy, "accuracy")
+def _binary_cross_entropy(outputs, targets, weights=None):
+    losses = F.binary_cross_entropy_with_logits(outputs, targets, reduction="none")
+    return weighted_mean(losses.mean(dim=1), weights)
+
+
+def _subset_accuracy(outputs, targets, weights=None):
+    """Share of rows whose every label is right, as scikit-learn's accuracy_score."""
+    exact = ((outputs > 0) == (targets > 0.5)).all(dim=1).float()
+    return weighted_mean(exact, weights).item()
+
+
+CLASSIFICATION = Objective(_cross_entropy, _accuracy, "accuracy")
 REGRESSION = Objective(_mse, _r2, "R2")
+MULTILABEL = Objective(_binary_cross_entropy, _subset_accuracy, "subset accuracy")
+"""Independent labels: a sigmoid output per label, binary cross-entropy."""
 
 
 @dataclass
@@ -159,7 +201,7 @@ def train_network(
     use_gkedm : bool, default=True
         Run the network with its GKEDM module.
     extra_loss : callable, default=None
-        ``extra_loss(output, graph) -> Tensor`` added to the cross-entropy
+        ``extra_loss(output, graph) -> Tensor`` added to the objective's loss
         (distillation).
     phase : str, default=""
         Name of the phase, shown in progress output and warnings.
@@ -278,7 +320,7 @@ def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_los
     for batch in batches(context.generator):
         optimizer.zero_grad()
         output = network(batch.graph, use_gkedm=use_gkedm, generator=context.generator)
-        loss = objective.loss(batch.outputs(output.logits), batch.targets)
+        loss = objective.loss(batch.outputs(output.logits), batch.targets, batch.weights)
         if extra_loss is not None:
             loss = loss + extra_loss(output, batch.graph)
         if not torch.isfinite(loss):
@@ -301,4 +343,10 @@ def _validation_step(network, validation, objective, use_gkedm):
     ]
     outputs = torch.cat(outputs)
     targets = torch.cat([batch.targets for batch in validation])
-    return objective.score(outputs, targets), objective.loss(outputs, targets).item()
+    weights = None
+    if all(batch.weights is not None for batch in validation):
+        weights = torch.cat([batch.weights for batch in validation])
+    return (
+        objective.score(outputs, targets, weights),
+        objective.loss(outputs, targets, weights).item(),
+    )

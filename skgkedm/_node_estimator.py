@@ -1,0 +1,258 @@
+"""GKEDM networks over the nodes of one graph: what node classifier and regressor share."""
+
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import NodeEstimatorBase
+from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
+from .data._validation import is_graph_input
+from .loader._batch import Batch
+from .loader._graph_tensors import graph_tensors
+from .loader._node_batches import NodeBatches, check_fanouts
+from .utils._sklearn_compat import Interval
+from .utils._threads import graph_entries, thread_policy
+from .utils._torch_utils import resolve_device
+
+NODE_PARAMETER_CONSTRAINTS = {
+    **NETWORK_PARAMETER_CONSTRAINTS,
+    **NodeEstimatorBase._parameter_constraints,
+    "batch_size": [None, Interval(Integral, 1, None, closed="left")],
+    "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
+}
+"""Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
+
+
+class AttentionWeights(NamedTuple):
+    """GKEDM attention over edges, as returned by :meth:`GKEDMClassifier.attention_weights`.
+
+    Attributes
+    ----------
+    source : ndarray of shape (n_edges,)
+        Node sending each message (node ids as in ``GraphNodes.node_ids``).
+    target : ndarray of shape (n_edges,)
+        Node receiving it: one of the selected nodes. Each target has one self-loop.
+    weights : ndarray of shape (n_edges, n_heads)
+        Attention of each head; over a target's incoming edges each column sums to 1.
+
+    Examples
+    --------
+    >>> from skgkedm import AttentionWeights, GKEDMClassifier
+    >>> from skgkedm.datasets import make_node_classification
+    >>> X, y = make_node_classification(60, random_state=0)
+    >>> clf = GKEDMClassifier(hidden_dims=(8,), max_epochs=5, random_state=0).fit(X, y)
+    >>> attention = clf.attention_weights(X[:3])
+    >>> isinstance(attention, AttentionWeights), len(attention.weights) == len(attention.source)
+    (True, True)
+    """
+
+    source: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray
+
+
+class NodeNetworkMixin(NetworkEstimatorMixin):
+    """A GKEDM network trained on the labelled nodes of one graph (not for direct use).
+
+    Holds the parameters of :class:`GKEDMClassifier` and :class:`GKEDMRegressor`
+    (documented there), builds their batches (the whole graph, or neighbour-sampled
+    mini-batches with ``batch_size``), sets ``transduction_`` after training, and
+    runs the fitted network on new graphs. Subclasses turn outputs into predictions
+    with ``_predictions_from_outputs``.
+    """
+
+    _parameter_constraints: dict = NODE_PARAMETER_CONSTRAINTS
+
+    def __init__(
+        self,
+        backbone="gcn",
+        hidden_dims=(64,),
+        *,
+        gkedm=True,
+        gkedm_heads=4,
+        gkedm_scoring="cosine",
+        gkedm_update="replace",
+        gkedm_values="identity",
+        gkedm_dropout=0.0,
+        gkedm_layers="last",
+        schedule="two_phase",
+        second_phase_fraction=0.25,
+        activation="relu",
+        dropout=0.5,
+        gat_heads=8,
+        learning_rate=0.01,
+        weight_decay=5e-4,
+        max_epochs=200,
+        batch_size=None,
+        fanouts=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=50,
+        tol=1e-4,
+        directed=False,
+        n_neighbors=10,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.hidden_dims = hidden_dims
+        self.gkedm = gkedm
+        self.gkedm_heads = gkedm_heads
+        self.gkedm_scoring = gkedm_scoring
+        self.gkedm_update = gkedm_update
+        self.gkedm_values = gkedm_values
+        self.gkedm_dropout = gkedm_dropout
+        self.gkedm_layers = gkedm_layers
+        self.schedule = schedule
+        self.second_phase_fraction = second_phase_fraction
+        self.activation = activation
+        self.dropout = dropout
+        self.gat_heads = gat_heads
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.fanouts = fanouts
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.directed = directed
+        self.n_neighbors = n_neighbors
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _thread_entries(self, data, n_train):
+        return graph_entries(data.inputs)
+
+    def _training_batches(self, data, spec, device, train, validation, seed):
+        """The whole graph as one batch, or mini-batches of ``batch_size`` labelled nodes.
+
+        Mini-batches' neighbourhoods are sampled with ``fanouts``; validation batches
+        are sampled once, so every epoch is scored on the same ones. The whole graph's
+        tensors, when built, are handed on to :meth:`_after_training`.
+        """
+        if self.batch_size is None:
+            graph = graph_tensors(data.inputs, data.input_state["_symmetrize"], spec, device)
+            return (*_whole_graph_batches(graph, data, device, train, validation), graph)
+        fanouts = check_fanouts(self.fanouts, spec.message_hops)
+        sampled = NodeBatches(
+            data.inputs, data.input_state["_symmetrize"], spec, device, fanouts, seed
+        )
+        rows, targets, weights = data.rows, data.targets, data.weights
+
+        def part(positions):
+            return rows[positions], targets[positions], _take(weights, positions)
+
+        val_rows, val_targets, val_weights = part(validation)
+        validation_batches = list(
+            sampled.in_order(val_rows, val_targets, self.batch_size, val_weights)
+        )
+        train_rows, train_targets, train_weights = part(train)
+        return (
+            (
+                lambda generator: sampled.shuffled(
+                    train_rows, train_targets, self.batch_size, train_weights
+                )
+            ),
+            validation_batches,
+            None,
+        )
+
+    def _after_training(self, network, data, spec, device, prepared):
+        """Set ``transduction_``: the prediction for every node of the training graph."""
+        network.eval()
+        graph = prepared
+        with torch.no_grad():
+            if graph is None:  # mini-batches: the whole graph, without transposes
+                graph = graph_tensors(data.inputs, data.input_state["_symmetrize"], spec, device)
+            outputs = network(graph).logits
+        self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
+
+    def _network_output(self, nodes, symmetrize, device=None):
+        """Run the fitted network on a whole graph in evaluation mode.
+
+        Reads only fitted state; ``device`` is resolved from the ``device`` parameter
+        when not given. Returns ``(NetworkOutput, GraphTensors)``.
+        """
+        device = resolve_device(self.device) if device is None else device
+        network = self._fitted_network(device)
+        with thread_policy(graph_entries(nodes)), torch.no_grad():
+            graph = graph_tensors(nodes, symmetrize, self._architecture, device)
+            return network(graph), graph
+
+    def _node_outputs(self, nodes, symmetrize):
+        """The fitted network's outputs (float64, CPU) on the selected nodes of a graph."""
+        output, _ = self._network_output(nodes, symmetrize)
+        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        return output.logits[rows].double().cpu()
+
+    def attention_weights(self, X):
+        """GKEDM attention over the incoming edges of the selected nodes.
+
+        Parameters
+        ----------
+        X : GraphNodes or networkx graph
+            Nodes whose incoming attention to return, with their graph.
+
+        Returns
+        -------
+        AttentionWeights
+            ``(source, target, weights)``: one row per edge into a selected node
+            (self-loops included), weights of shape (n_edges, gkedm_heads).
+
+        Examples
+        --------
+        >>> from skgkedm import GKEDMClassifier
+        >>> from skgkedm.datasets import make_node_classification
+        >>> X, y = make_node_classification(100, random_state=0)
+        >>> clf = GKEDMClassifier(max_epochs=5, random_state=0).fit(X, y)
+        >>> attention = clf.attention_weights(X[[0]])
+        >>> attention.weights.shape[1]
+        4
+        >>> bool((attention.target == 0).all())
+        True
+        >>> attention.weights.sum(axis=0).round(4).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+        """
+        check_is_fitted(self)
+        if not is_graph_input(X):
+            raise TypeError(
+                f"attention_weights needs GraphNodes or a networkx graph, got {type(X).__name__}."
+            )
+        if not self._architecture.gkedm:
+            raise ValueError("This model was fitted with gkedm=False: it has no attention.")
+        nodes, symmetrize = self._graph_to_predict(X)
+        output, graph = self._network_output(nodes, symmetrize)
+        source, target = graph.attention_index.cpu().numpy()
+        keep = np.isin(target, nodes.indices)
+        ids = nodes.all_nodes.node_ids
+        return AttentionWeights(
+            ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
+        )
+
+
+def _take(values, positions):
+    return None if values is None else values[positions]
+
+
+def _whole_graph_batches(graph, data, device, train, validation):
+    """Full-batch training: every epoch is one step on the whole graph's tensors."""
+
+    def labelled_rows(part):
+        weights = _take(data.weights, part)
+        return Batch(
+            graph,
+            torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
+            torch.as_tensor(data.targets[part], device=device),
+            None if weights is None else torch.as_tensor(weights, device=device),
+        )
+
+    whole_graph = labelled_rows(train)
+    validation_batches = [labelled_rows(validation)] if len(validation) else []
+    return (lambda generator: [whole_graph]), validation_batches
