@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -17,7 +17,7 @@ def _versions():
     return {"skgkedm": __version__, "torch": torch.__version__.split("+")[0]}
 
 
-def _from_format_0(state):
+def _from_format_0(state, estimator_name):
     """Format 0 (skgkedm 0.1.0.dev0) to 1 (0.2.0): what each saved model lacks.
 
     - The architecture was a dict; models saved before GKEDM's scoring and update became
@@ -46,7 +46,7 @@ def _from_format_0(state):
     return state
 
 
-def _from_format_1(state):
+def _from_format_1(state, estimator_name):
     """Format 1 to 2 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``readout`` and
     ``gkedm_layers``, GKEDMClassifier the ``gkedm_layers`` parameter.
 
@@ -59,7 +59,7 @@ def _from_format_1(state):
     return state
 
 
-def _from_format_2(state):
+def _from_format_2(state, estimator_name):
     """Format 2 to 3 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``batch_size`` and
     ``fanouts`` (neighbour-sampled mini-batches). Every model saved before trained
     full-batch: ``batch_size=None``. Graph estimators (they have ``readout``) already
@@ -71,8 +71,24 @@ def _from_format_2(state):
     return state
 
 
-# _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2)
+CLASSIFIERS = ("GKEDMClassifier", "GKEDMGraphClassifier", "DistilledGCNClassifier")
+
+
+def _from_format_3(state, estimator_name):
+    """Format 3 to 4 (both skgkedm 0.2.0.dev0): the classifiers gained ``class_weight``
+    and multi-label ``y``; a fitted classifier remembers whether it is multi-label as
+    ``_multilabel``. Every model saved before was single-label and unweighted.
+    """
+    if estimator_name in CLASSIFIERS:
+        state.setdefault("class_weight", None)
+        if "classes_" in state:
+            state.setdefault("_multilabel", False)
+    return state
+
+
+# _MIGRATIONS[k] turns a state of format k into one of format k + 1, given the
+# estimator's class name.
+_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2, _from_format_3)
 
 
 def migrate_state(state, estimator_name):
@@ -114,7 +130,7 @@ def migrate_state(state, estimator_name):
             "model with the installed version."
         )
     for migration in _MIGRATIONS[version:]:
-        state = migration(state)
+        state = migration(state, estimator_name)
     return state
 
 

@@ -187,7 +187,8 @@ def split_labels(y, n_samples, semi_supervised):
 def _check_target_length(y, n_samples):
     if len(y) != n_samples:
         raise ValueError(
-            f"y has {len(y)} rows but X has {n_samples} samples; expected one per sample"
+            f"y has {len(y)} entries (labels or targets) but X has {n_samples} samples;"
+            " expected one per sample"
             " (for nodes: -1, or NaN for a regression target, marks an unlabelled one)."
         )
 
