@@ -120,16 +120,11 @@ class ClassifierTargetsMixin:
     an independent sigmoid per label with binary cross-entropy.
     """
 
-    _class_weight_constraint = [dict, StrOptions({"balanced"}), None]
+    _class_weight_constraint = [dict, list, StrOptions({"balanced"}), None]
 
     def _encode_targets(self, y, n_samples, semi_supervised, sample_weight):
         split = split_labels(y, n_samples, semi_supervised)
-        if split.multilabel and self.class_weight is not None:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} is for single-label y; with a label "
-                "indicator matrix, pass per-sample weights as sample_weight instead."
-            )
-        labels = None if split.multilabel else split.classes[split.encoded]
+        labels = split.encoded if split.multilabel else split.classes[split.encoded]
         weights = training_weights(
             sample_weight, n_samples, split.labelled, self.class_weight, labels
         )

@@ -468,6 +468,11 @@ class DistilledGCNClassifier(GraphClassifierBase):
             self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(data)
         self.student_._fit_validated(data, extra_loss=self._distillation_loss(None))
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False  # soft labels are softmax distributions
+        return tags
+
     def _templates(self):
         """Return validated (teacher, student) templates, defaults filled in."""
         teacher = self.teacher

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
@@ -161,9 +161,9 @@ def split_labels(y, n_samples, semi_supervised):
     -------
     ClassTargets
     """
-    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
-        return _split_indicator(y, n_samples, semi_supervised)
     y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    if y.ndim == 2 and y.shape[1] > 1:
+        return _split_indicator(y, n_samples, semi_supervised)
     y = column_or_1d(y, warn=True)
     _check_target_length(y, n_samples)
     is_numeric = np.issubdtype(y.dtype, np.number)
@@ -195,7 +195,7 @@ def _check_target_length(y, n_samples):
 
 def _split_indicator(y, n_samples, semi_supervised):
     """Multi-label ``y``: a 0/1 indicator matrix, rows of all -1 unlabelled (graph input)."""
-    Y = check_array(y, dtype=None, input_name="y")
+    Y = y
     _check_target_length(Y, n_samples)
     if not np.issubdtype(Y.dtype, np.number) or Y.dtype == np.bool_:
         if Y.dtype != np.bool_:
@@ -283,11 +283,13 @@ def training_weights(sample_weight, n_samples, labelled, class_weight=None, targ
     n_samples : int
     labelled : ndarray of shape (n_labelled,)
         Positions of the labelled samples.
-    class_weight : dict, "balanced" or None, default=None
+    class_weight : dict, list of dict, "balanced" or None, default=None
         As :class:`~sklearn.linear_model.LogisticRegression` takes it; needs
         ``targets``, the labels of the labelled samples ("balanced" counts them
-        unweighted, as LogisticRegression does).
-    targets : ndarray of shape (n_labelled,), default=None
+        unweighted, as LogisticRegression does). For a label indicator matrix, as
+        :func:`~sklearn.utils.class_weight.compute_sample_weight` takes it for
+        several outputs (each label a binary output; weights multiplied).
+    targets : ndarray of shape (n_labelled,) or (n_labelled, n_labels), default=None
 
     Returns
     -------
@@ -305,7 +307,10 @@ def training_weights(sample_weight, n_samples, labelled, class_weight=None, targ
             sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
         )
         weights = sample_weight[labelled]
-    if class_weight is not None:
+    if class_weight is not None and targets.ndim == 2:
+        by_sample = compute_sample_weight(class_weight, targets)
+        weights = by_sample if weights is None else weights * by_sample
+    elif class_weight is not None:
         classes = np.unique(targets)
         per_class = compute_class_weight(class_weight, classes=classes, y=targets)
         by_sample = per_class[np.searchsorted(classes, targets)]

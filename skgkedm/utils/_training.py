@@ -84,8 +84,9 @@ def _mse(outputs, targets, weights=None):
 
 
 def _binary_cross_entropy(outputs, targets, weights=None):
+    """Summed over labels, a (weighted) mean over rows: MLPClassifier's multi-label loss."""
     losses = F.binary_cross_entropy_with_logits(outputs, targets, reduction="none")
-    return weighted_mean(losses.mean(dim=1), weights)
+    return weighted_mean(losses.sum(dim=1), weights)
 
 
 def _subset_accuracy(outputs, targets, weights=None):
