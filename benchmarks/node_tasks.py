@@ -45,9 +45,7 @@ from skgkedm.datasets import fetch_blogcatalog, fetch_musae
 def splits(n_nodes, seed, stratify=None):
     """60/20/20 train/validation/test positions (validation unused by default models)."""
     positions = np.arange(n_nodes)
-    train, rest = train_test_split(
-        positions, train_size=0.6, random_state=seed, stratify=stratify
-    )
+    train, rest = train_test_split(positions, train_size=0.6, random_state=seed, stratify=stratify)
     rest_stratify = None if stratify is None else stratify[rest]
     validation, test = train_test_split(
         rest, test_size=0.5, random_state=seed, stratify=rest_stratify
@@ -69,9 +67,9 @@ def propagated(X, hops=2):
     return sp.hstack(blocks, format="csr")
 
 
-def timed(fit):
+def fit_and_time(model, X, y):
     started = time.perf_counter()
-    model = fit()
+    model.fit(X, y)
     return model, time.perf_counter() - started
 
 
@@ -98,21 +96,17 @@ def regression(name, seeds):
     for seed in seeds:
         train, _, test = splits(len(y), seed)
         models = {
-            "GKEDMRegressor (default)": lambda: GKEDMRegressor(random_state=seed).fit(
-                X[train], y[train]
+            "GKEDMRegressor (default)": (GKEDMRegressor(random_state=seed), X),
+            "RidgeCV on X": (RidgeCV(alphas=alphas), features),
+            "MLPRegressor on X": (
+                MLPRegressor((64,), early_stopping=True, max_iter=300, random_state=seed),
+                features,
             ),
-            "RidgeCV on X": lambda: RidgeCV(alphas=alphas).fit(features[train], y[train]),
-            "MLPRegressor on X": lambda: MLPRegressor(
-                (64,), early_stopping=True, max_iter=300, random_state=seed
-            ).fit(features[train], y[train]),
-            "RidgeCV on [X, PX, P²X]": lambda: RidgeCV(alphas=alphas).fit(
-                sgc[train], y[train]
-            ),
+            "RidgeCV on [X, PX, P²X]": (RidgeCV(alphas=alphas), sgc),
         }
-        inputs = {"RidgeCV on [X, PX, P²X]": sgc[test], "GKEDMRegressor (default)": X[test]}
-        for label, fit in models.items():
-            model, seconds = timed(fit)
-            predicted = model.predict(inputs.get(label, features[test]))
+        for label, (model, inputs) in models.items():
+            model, seconds = fit_and_time(model, inputs[train], y[train])
+            predicted = model.predict(inputs[test])
             results.setdefault(label, []).append(
                 {"R²": r2_score(y[test], predicted), "seconds": seconds}
             )
@@ -129,26 +123,24 @@ def imbalanced(seeds):
     for seed in seeds:
         train, _, test = splits(len(y), seed, stratify=y)
         models = {
-            "GKEDMClassifier": lambda: GKEDMClassifier(random_state=seed).fit(
-                X[train], y[train]
+            "GKEDMClassifier": (GKEDMClassifier(random_state=seed), X),
+            'GKEDMClassifier(class_weight="balanced")': (
+                GKEDMClassifier(class_weight="balanced", random_state=seed),
+                X,
             ),
-            'GKEDMClassifier(class_weight="balanced")': lambda: GKEDMClassifier(
-                class_weight="balanced", random_state=seed
-            ).fit(X[train], y[train]),
-            'LogisticRegression(class_weight="balanced") on X': lambda: LogisticRegression(
-                class_weight="balanced", max_iter=2000
-            ).fit(features[train], y[train]),
+            'LogisticRegression(class_weight="balanced") on X': (
+                LogisticRegression(class_weight="balanced", max_iter=2000),
+                features,
+            ),
         }
-        for label, fit in models.items():
-            model, seconds = timed(fit)
-            test_input = X[test] if label.startswith("GKEDM") else features[test]
-            proba = model.predict_proba(test_input)[:, 1]
+        for label, (model, inputs) in models.items():
+            model, seconds = fit_and_time(model, inputs[train], y[train])
             results.setdefault(label, []).append(
                 {
                     "balanced accuracy": balanced_accuracy_score(
-                        y[test], model.predict(test_input)
+                        y[test], model.predict(inputs[test])
                     ),
-                    "ROC-AUC": roc_auc_score(y[test], proba),
+                    "ROC-AUC": roc_auc_score(y[test], model.predict_proba(inputs[test])[:, 1]),
                     "seconds": seconds,
                 }
             )
@@ -180,25 +172,21 @@ def multilabel(seeds, fractions=(0.1, 0.5)):
         for seed in seeds:
             train, test = train_test_split(labelled, train_size=fraction, random_state=seed)
             models = {
-                "GKEDMClassifier (indicator y)": lambda: GKEDMClassifier(
-                    random_state=seed
-                ).fit(X[train], Y[train]),
-                "one-vs-rest LogisticRegression on X": lambda: OneVsRestClassifier(
-                    LogisticRegression(max_iter=1000)
-                ).fit(features[train], Y[train]),
+                "GKEDMClassifier (indicator y)": (GKEDMClassifier(random_state=seed), X),
+                "one-vs-rest LogisticRegression on X": (
+                    OneVsRestClassifier(LogisticRegression(max_iter=1000)),
+                    features,
+                ),
             }
-            for label, fit in models.items():
+            for label, (model, inputs) in models.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)  # rare labels' empty columns
-                    model, seconds = timed(fit)
-                test_input = X[test] if label.startswith("GKEDM") else features[test]
-                predicted = top_k(model.predict_proba(test_input), Y[test])
+                    model, seconds = fit_and_time(model, inputs[train], Y[train])
+                predicted = top_k(model.predict_proba(inputs[test]), Y[test])
                 results.setdefault(label, []).append(
                     {
                         "Micro-F1": f1_score(Y[test], predicted, average="micro"),
-                        "Macro-F1": f1_score(
-                            Y[test], predicted, average="macro", zero_division=0
-                        ),
+                        "Macro-F1": f1_score(Y[test], predicted, average="macro", zero_division=0),
                         "seconds": seconds,
                     }
                 )

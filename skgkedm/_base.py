@@ -1,8 +1,8 @@
 """What every skgkedm estimator shares: validated training data, targets, node input."""
 
-from numbers import Integral
 import functools
 import inspect
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -86,6 +86,19 @@ class EncodedTargets(NamedTuple):
     n_outputs: int
     objective: Objective
     state: dict
+
+    def training_data(self, inputs, rows, input_state):
+        """The :class:`TrainingData` of these targets, with what they belong to."""
+        return TrainingData(
+            inputs,
+            rows,
+            self.targets,
+            self.weights,
+            self.stratify,
+            self.n_outputs,
+            self.objective,
+            {**input_state, **self.state},
+        )
 
 
 class EpochTrainedMixin:
@@ -176,9 +189,7 @@ def with_class_weight(init):
         init(self, *args, **kwargs)
         self.class_weight = class_weight
 
-    __init__.__signature__ = signature.replace(
-        parameters=[*signature.parameters.values(), extra]
-    )
+    __init__.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
     return __init__
 
 
@@ -190,9 +201,7 @@ class RegressorTargetsMixin:
     """
 
     def _encode_targets(self, y, n_samples, semi_supervised, sample_weight):
-        labelled, values, single_output = split_regression_targets(
-            y, n_samples, semi_supervised
-        )
+        labelled, values, single_output = split_regression_targets(y, n_samples, semi_supervised)
         weights = training_weights(sample_weight, n_samples, labelled)
         mean = np.average(values, axis=0, weights=weights)
         scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weights))
@@ -279,19 +288,9 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             "feature_names_in_": feature_names,
             "_knn_graph": knn_graph,
             "_symmetrize": symmetrize,
-            **encoded.state,
         }
-        data = TrainingData(
-            nodes,
-            nodes.indices[encoded.labelled],
-            encoded.targets,
-            encoded.weights,
-            encoded.stratify,
-            encoded.n_outputs,
-            encoded.objective,
-            state,
-        )
-        self._adopt_input(state)
+        data = encoded.training_data(nodes, nodes.indices[encoded.labelled], state)
+        self._adopt_input(data.input_state)
         return data
 
     def _graph_to_predict(self, X):
@@ -421,4 +420,3 @@ def regression_score(estimator, X, y, sample_weight=None):
     check_consistent_length(predicted, y)
     scored = scored_rows(X, y, lambda y: np.isnan(y.reshape(len(y), -1)).all(axis=1))
     return r2_score(y[scored], predicted[scored], sample_weight=_weights_of(sample_weight, scored))
-

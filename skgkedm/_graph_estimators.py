@@ -13,7 +13,6 @@ from ._base import (
     ClassifierTargetsMixin,
     EpochTrainedMixin,
     RegressorTargetsMixin,
-    TrainingData,
     with_class_weight,
 )
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
@@ -128,19 +127,10 @@ class GraphEstimatorBase(
             "n_features_in_": graphs.n_features,
             "feature_names_in_": getattr(self, "feature_names_in_", None),
             "_fitted_on_rows": self._fitted_on_rows,
-            **encoded.state,
         }
-        self._adopt_input(state)
-        return TrainingData(
-            graphs,
-            encoded.labelled,
-            encoded.targets,
-            encoded.weights,
-            encoded.stratify,
-            encoded.n_outputs,
-            encoded.objective,
-            state,
-        )
+        data = encoded.training_data(graphs, encoded.labelled, state)
+        self._adopt_input(data.input_state)
+        return data
 
     def _readout(self):
         return self.readout
@@ -155,11 +145,7 @@ class GraphEstimatorBase(
         weights = None if data.weights is None else torch.as_tensor(data.weights).to(device)
         batch_size = min(self.batch_size, len(train))
         return (
-            (
-                lambda generator: batches.shuffled(
-                    train, targets, batch_size, generator, weights
-                )
-            ),
+            (lambda generator: batches.shuffled(train, targets, batch_size, generator, weights)),
             list(batches.in_order(validation, targets, PREDICT_BATCH_GRAPHS, weights)),
             None,
         )
@@ -513,4 +499,3 @@ class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorB
             Predictions, shaped as the ``y`` the model was fitted on.
         """
         return self._targets_from_outputs(self._outputs(X))
-

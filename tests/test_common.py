@@ -71,7 +71,7 @@ def expected_failed_checks(estimator):
                 "float32 networks: the number of graphs in a forward pass changes how BLAS "
                 "blocks the products, so a prediction can differ in the 7th significant "
                 "digit (1.8e-7 seen) between a batch and a sub-batch; the check allows 1e-7."
-            )
+            ),
         }
     return dict(WEIGHTS_ARE_NOT_REPEATS)
 
@@ -83,13 +83,10 @@ MINI_BATCH = skgkedm.GKEDMClassifier(
 )
 MODES = [
     MINI_BATCH,
+    # Dropout 0.5 on sampled kNN neighbourhoods keeps R² under check_regressors_train's 0.5
+    # (0.46 at 30 epochs); without dropout: 0.69.
     skgkedm.GKEDMRegressor(
-        max_epochs=30,
-        hidden_dims=(16,),
-        learning_rate=0.05,
-        random_state=0,
-        batch_size=32,
-        fanouts=5,
+        max_epochs=30, hidden_dims=(16,), dropout=0.0, random_state=0, batch_size=32, fanouts=5
     ),
     skgkedm.GKEDMClassifier(
         max_epochs=30, hidden_dims=(16,), random_state=0, class_weight="balanced"

@@ -280,3 +280,31 @@ def test_models_saved_before_mini_batches_load_as_full_batch_models():
         assert (classifier.batch_size, classifier.fanouts) == (None, None)
     # A clone refits full-batch, as the saved model was trained.
     assert clone(model.student_).get_params()["batch_size"] is None
+
+
+def test_models_saved_before_weights_load_single_label_and_unweighted():
+    # Fixtures of every earlier format load as single-label classifiers without class_weight.
+    X, y = make_node_classification(60, n_classes=3, n_features=6, random_state=0)
+    for folder in SAVED_BEFORE:
+        with loading(folder):
+            model = joblib.load(DATA / folder / "distilled_graph.pkl")
+        for classifier in (model, model.teacher_, model.student_):
+            assert classifier.class_weight is None and classifier._multilabel is False
+        assert model.predict(X[:5]).shape == (5,)
+        clone(model.student_).fit(X[:100], y[:100], sample_weight=np.ones(100))
+
+
+def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
+    from skgkedm import GKEDMRegressor
+
+    X, y = small_graph
+    indicator = np.eye(3, dtype=int)[y]
+    indicator[:, 0] |= y == 2
+    for model, target in (
+        (GKEDMClassifier(**fast, class_weight="balanced"), indicator),
+        (GKEDMRegressor(**fast), np.column_stack([y, -y]).astype(float)),
+    ):
+        model.fit(X[:200], target[:200], sample_weight=np.linspace(0.5, 1, 200))
+        loaded = pickle.loads(pickle.dumps(model))
+        np.testing.assert_array_equal(loaded.predict(X[200:]), model.predict(X[200:]))
+        assert loaded.get_params() == model.get_params()
