@@ -291,7 +291,7 @@ def test_models_saved_before_weights_load_single_label_and_unweighted():
         for classifier in (model, model.teacher_, model.student_):
             assert classifier.class_weight is None and classifier._multilabel is False
         assert model.predict(X[:5]).shape == (5,)
-        clone(model.student_).fit(X[:100], y[:100], sample_weight=np.ones(100))
+        clone(model.student_).fit(X[:40], y[:40], sample_weight=np.ones(40))
 
 
 def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
