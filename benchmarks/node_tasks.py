@@ -99,7 +99,9 @@ def regression(name, seeds):
             "GKEDMRegressor (default)": (GKEDMRegressor(random_state=seed), X),
             "RidgeCV on X": (RidgeCV(alphas=alphas), features),
             "MLPRegressor on X": (
-                MLPRegressor((64,), early_stopping=True, max_iter=300, random_state=seed),
+                MLPRegressor(
+                    hidden_layer_sizes=(64,), early_stopping=True, max_iter=300, random_state=seed
+                ),
                 features,
             ),
             "RidgeCV on [X, PX, P²X]": (RidgeCV(alphas=alphas), sgc),
