@@ -97,6 +97,16 @@ def regression(name, seeds):
         train, _, test = splits(len(y), seed)
         models = {
             "GKEDMRegressor (default)": (GKEDMRegressor(random_state=seed), X),
+            'GKEDMRegressor(gkedm_update="residual")': (
+                GKEDMRegressor(gkedm_update="residual", random_state=seed),
+                X,
+            ),
+            'GKEDMRegressor(backbone="sage", gkedm_update="residual", schedule="joint")': (
+                GKEDMRegressor(
+                    backbone="sage", gkedm_update="residual", schedule="joint", random_state=seed
+                ),
+                X,
+            ),
             "RidgeCV on X": (RidgeCV(alphas=alphas), features),
             "MLPRegressor on X": (
                 MLPRegressor(
