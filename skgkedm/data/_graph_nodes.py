@@ -445,6 +445,7 @@ def align_edge_attr(adjacency, validated, edge_attr):
         ensure_2d=False,
         allow_nd=True,
         ensure_min_samples=0,
+        ensure_min_features=0,
         dtype=np.float32,
         copy=True,
         input_name="edge_attr",

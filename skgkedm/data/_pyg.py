@@ -10,7 +10,7 @@ def is_pyg_data(value):
     A value of a class defined outside PyTorch Geometric is not one, so plain input
     never loads PyG.
     """
-    if not type(value).__module__.startswith("torch_geometric"):
+    if not _from_pyg(value):
         return False
     from torch_geometric.data import Data
 
@@ -19,11 +19,16 @@ def is_pyg_data(value):
 
 def is_pyg_dataset(value):
     """Whether ``value`` is a ``torch_geometric.data.Dataset``, without importing PyG first."""
-    if not any(cls.__module__.startswith("torch_geometric") for cls in type(value).__mro__):
+    if not _from_pyg(value):
         return False
     from torch_geometric.data import Dataset
 
     return isinstance(value, Dataset)
+
+
+def _from_pyg(value):
+    # PyG's Batch classes are made at run time (DataBatch), so look along the whole MRO.
+    return any(cls.__module__.startswith("torch_geometric") for cls in type(value).__mro__)
 
 
 def pyg_data_list(graphs):
