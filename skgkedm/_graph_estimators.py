@@ -178,7 +178,9 @@ class GraphEstimatorBase(
         self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(data.input_state)
         graphs, targets, stratify, n_outputs, _ = data
-        spec = self._network_spec(graphs.n_features, n_outputs, readout=self.readout)
+        spec = self._network_spec(
+            graphs.n_features, n_outputs, readout=self.readout, edge_dim=graphs.n_edge_features
+        )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(len(graphs), stratify, random_state)
@@ -246,10 +248,10 @@ def _check_graph_input(X):
     check_not_split_graph(X)
     items = graph_items(X)
     if items and any(isinstance(item, nx.Graph) or is_pyg_data(item) for item in items):
-        kinds = sorted({_kind(item) for item in items})
+        kinds = list(dict.fromkeys(_kind(item) for item in items))  # in order of appearance
         raise TypeError(
-            f"X mixes {' and '.join(kinds)} objects; pass graphs of one kind (networkx "
-            "graphs only or torch_geometric Data only), a GraphList, or a feature matrix."
+            f"X mixes {' with '.join(kinds)}; pass graphs of one kind (networkx graphs only "
+            "or torch_geometric Data only), a GraphList, or a feature matrix."
         )
     if items is not None and len(items) == 0:
         raise ValueError("X is empty: at least one graph is needed.")
@@ -258,10 +260,10 @@ def _check_graph_input(X):
 
 def _kind(item):
     if isinstance(item, nx.Graph):
-        return "networkx graph"
+        return "networkx graphs"
     if is_pyg_data(item):
-        return "torch_geometric Data"
-    return type(item).__name__
+        return "torch_geometric Data objects"
+    return f"{type(item).__name__} objects"
 
 
 def _batch_entries(graphs, batch_size):

@@ -261,9 +261,9 @@ def test_wrong_edge_attributes_from_pyg():
 def test_mixed_graph_kinds_refused_by_estimators():
     graphs, y = labelled_rings_and_chains()
     mixed = [from_networkx(graph) for graph in graphs[:10]] + graphs[10:]
-    with pytest.raises(TypeError, match="mixes networkx graph and torch_geometric Data"):
+    with pytest.raises(TypeError, match="mixes torch_geometric Data objects with networkx graphs"):
         GKEDMGraphClassifier(max_epochs=2).fit(mixed, y)
-    with pytest.raises(TypeError, match="mixes int and networkx graph"):
+    with pytest.raises(TypeError, match="mixes int objects with networkx graphs"):
         GKEDMGraphClassifier(max_epochs=2).fit(pd.Series([1] + graphs[1:]), y)
 
 

@@ -199,7 +199,7 @@ class GraphList:
         )
 
     @classmethod
-    def from_smiles(cls, smiles):
+    def from_smiles(cls, smiles, bond_features=True):
         """Build molecular graphs from SMILES strings: atoms are nodes, bonds are edges.
 
         RDKit parses each SMILES string (hydrogens stay implicit: nodes are the atoms the
@@ -209,19 +209,27 @@ class GraphList:
         hydrogens, number of radical electrons, hybridization, aromaticity and ring
         membership. Each property is one-hot encoded over PyTorch Geometric's category
         list (``torch_geometric.utils.smiles.x_map``), giving 177 features per atom,
-        exactly 9 of them 1. Every bond is an undirected edge of weight 1; bond types
-        and the other bond features are not used.
+        exactly 9 of them 1. Every bond is an undirected edge of weight 1, and with
+        ``bond_features`` it carries PyG's 3 bond properties one-hot encoded over
+        ``torch_geometric.utils.smiles.e_map`` as :attr:`edge_attr`: bond type (22
+        categories), stereo configuration (6) and conjugation (2), 30 features with 3
+        ones. Backbones that take edge features use them (``"gin"`` becomes GINE,
+        ``"gat"`` adds PyG's edge term); ``"gcn"`` and ``"sage"`` ignore them.
 
         Parameters
         ----------
         smiles : sequence of str
             One SMILES string per molecule (a list, tuple or array of str). A salt or
             mixture (``"[Na+].[Cl-]"``) gives one graph with several components.
+        bond_features : bool, default=True
+            Keep the 30 one-hot bond features as edge attributes. False gives graphs
+            without edge attributes.
 
         Returns
         -------
         X : GraphList
-            The molecules, in the given order, with ``n_features == 177``. Features
+            The molecules, in the given order, with ``n_features == 177`` and, with
+            ``bond_features``, ``n_edge_features == 30``. Features
             are a float32 ``scipy.sparse.csr_array``: 9 of 177 entries per atom are
             ones, and sparse storage holds them in about a ninth of the memory of a
             dense array (76 rather than 708 bytes per atom), for a fit that takes about
@@ -255,15 +263,19 @@ class GraphList:
         >>> from skgkedm import GraphList
         >>> X = GraphList.from_smiles(["CCO", "c1ccccc1"])
         >>> X
-        GraphList(n_selected=2, n_stored=2, n_nodes=9, n_features=177)
+        GraphList(n_selected=2, n_stored=2, n_nodes=9, n_features=177, n_edge_features=30)
         >>> X.n_nodes
         array([3, 6])
+        >>> X.edge_attr[:2].nonzero()[1].tolist()  # C-C: single bond, no stereo, not conjugated
+        [1, 22, 28, 1, 22, 28]
         """
         from ._molecules import molecule_blocks
 
-        adjacency, features, offsets = molecule_blocks(smiles)
+        adjacency, features, offsets, edge_attr = molecule_blocks(smiles, bond_features)
         graphs = object.__new__(cls)
-        graphs._blocks = _Blocks(adjacency, features, read_only(offsets))
+        if edge_attr is not None:
+            edge_attr = read_only(edge_attr)
+        graphs._blocks = _Blocks(adjacency, features, read_only(offsets), edge_attr)
         graphs._indices = read_only(np.arange(len(offsets) - 1))
         return graphs
 

@@ -66,7 +66,7 @@ def load_solubility(*, as_graphs=False):
 
         X : ndarray of str of shape (1282,) or GraphList
             The SMILES strings, or with ``as_graphs=True`` the molecules as graphs
-            (177 one-hot atom features, bonds as edges).
+            (177 one-hot atom features, bonds as edges with 30 one-hot bond features).
         y : ndarray of str of shape (1282,)
             Solubility class of every molecule: ``"low"``, ``"medium"`` or ``"high"``.
         y_continuous : ndarray of shape (1282,), dtype float64
@@ -116,7 +116,7 @@ def load_solubility(*, as_graphs=False):
     (1025, 257)
     >>> graphs = load_solubility(as_graphs=True).X
     >>> graphs[data.train_index]
-    GraphList(n_selected=1025, n_stored=1282, n_nodes=13323, n_features=177)
+    GraphList(n_selected=1025, n_stored=1282, n_nodes=13323, n_features=177, n_edge_features=30)
     """
     columns = _read_csv("solubility.csv.gz")
     smiles = columns["smiles"]
@@ -160,7 +160,7 @@ def load_freesolv(*, as_graphs=False):
 
         X : ndarray of str of shape (642,) or GraphList
             The SMILES strings, or with ``as_graphs=True`` the molecules as graphs
-            (177 one-hot atom features, bonds as edges).
+            (177 one-hot atom features, bonds as edges with 30 one-hot bond features).
         y : ndarray of shape (642,), dtype float64
             Measured hydration free energy in kcal/mol.
         smiles : ndarray of str of shape (642,)
@@ -200,7 +200,7 @@ def load_freesolv(*, as_graphs=False):
     >>> str(data.names[1]), str(data.smiles[1]), float(data.y[1])
     ('methanesulfonyl chloride', 'CS(=O)(=O)Cl', -4.87)
     >>> load_freesolv(as_graphs=True).X
-    GraphList(n_selected=642, n_stored=642, n_nodes=5600, n_features=177)
+    GraphList(n_selected=642, n_stored=642, n_nodes=5600, n_features=177, n_edge_features=30)
     """
     columns = _read_csv("freesolv.csv.gz")
     smiles = columns["smiles"]
