@@ -87,7 +87,7 @@ def test_graph_nodes_from_pyg_matches_networkx():
 
 
 def test_graph_nodes_to_pyg_round_trip_through_pyg_utilities():
-    G, data = karate_data()
+    _, data = karate_data()
     X = GraphNodes.from_pyg(data)
     out = X.to_pyg()
     assert sorted(out.keys()) == ["edge_attr", "edge_index", "x"]
@@ -199,7 +199,8 @@ def test_pyg_import_is_lazy():
         "from skgkedm import GraphList, GraphNodes\n"
         "from skgkedm.data._graph_list import is_graph_sequence\n"
         "assert is_graph_sequence([nx.path_graph(3)])\n"
-        "GraphList.from_networkx([nx.path_graph(3)]); GraphNodes(nx.to_scipy_sparse_array(nx.path_graph(3)))\n"
+        "GraphList.from_networkx([nx.path_graph(3)])\n"
+        "GraphNodes(nx.to_scipy_sparse_array(nx.path_graph(3)))\n"
         "assert 'torch_geometric' not in sys.modules, 'PyG imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -226,11 +227,11 @@ def test_data_without_x_or_edge_index():
         GraphNodes.from_pyg(Data(x=torch.ones(2, 1), edge_index=torch.tensor([0, 1])))
     with pytest.raises(ValueError, match="must hold integers"):
         GraphNodes.from_pyg(Data(x=torch.ones(2, 1), edge_index=torch.tensor([[0.0], [1.0]])))
-    with pytest.raises(TypeError, match="not a torch_geometric.data.Data"):
+    with pytest.raises(TypeError, match=r"not a torch_geometric\.data\.Data"):
         GraphList.from_pyg([data[0], nx.path_graph(3)])
     with pytest.raises(TypeError, match="single Data"):
         GraphList.from_pyg(data[0])
-    with pytest.raises(TypeError, match="torch_geometric.data.Data, got dict"):
+    with pytest.raises(TypeError, match=r"torch_geometric\.data\.Data, got dict"):
         GraphNodes.from_pyg({"x": 1})
 
 
@@ -238,7 +239,7 @@ def test_wrong_edge_attributes_from_pyg():
     edges = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
     short = Data(x=torch.ones(3, 1), edge_index=edges, edge_attr=torch.ones(3, 2))
     before = snapshot(short)
-    with pytest.raises(ValueError, match="edge_attr has 3 rows but data.edge_index has 4 edges"):
+    with pytest.raises(ValueError, match=r"edge_attr has 3 rows but data\.edge_index has 4 edges"):
         GraphNodes.from_pyg(short)
     assert_unchanged(short, before)
     with pytest.raises(ValueError, match="edge_weight has shape"):
@@ -264,7 +265,7 @@ def test_mixed_graph_kinds_refused_by_estimators():
     with pytest.raises(TypeError, match="mixes torch_geometric Data objects with networkx graphs"):
         GKEDMGraphClassifier(max_epochs=2).fit(mixed, y)
     with pytest.raises(TypeError, match="mixes int objects with networkx graphs"):
-        GKEDMGraphClassifier(max_epochs=2).fit(pd.Series([1] + graphs[1:]), y)
+        GKEDMGraphClassifier(max_epochs=2).fit(pd.Series([1, *graphs[1:]]), y)
 
 
 # --- edge attributes in the containers ---
@@ -306,7 +307,7 @@ def test_wrong_edge_attributes_in_containers():
         GraphNodes(adjacency, edge_attr=np.ones((6, 0)))
     with pytest.raises(ValueError, match="edge_attr must hold numbers"):
         GraphNodes(adjacency, edge_attr=["single"] * 6)
-    with pytest.raises(ValueError, match="infinity|NaN"):
+    with pytest.raises(ValueError, match=r"infinity|NaN"):
         GraphNodes(adjacency, edge_attr=np.full(6, np.inf))
     with pytest.raises(ValueError, match="Graph 1: edge_attr has 1 rows"):
         GraphList([adjacency, adjacency], edge_attr=[np.ones(6), np.ones(1)])
@@ -328,7 +329,7 @@ def test_graph_list_subsets_keep_edge_attributes():
     X = GraphList.from_networkx(graphs, edge_attrs=["a"])
     assert X.n_edge_features == 1
     subset = X[[3, 1]]
-    adjacency, _, offsets = subset.stacked()
+    adjacency, _, _ = subset.stacked()
     expected = sp.block_diag(
         [nx.to_scipy_sparse_array(graphs[3]), nx.to_scipy_sparse_array(graphs[1])]
     )
