@@ -318,7 +318,17 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(labelled)
-        spec = self._network_spec(labelled.nodes.n_features, len(labelled.classes))
+        edge_dim = labelled.nodes.n_edge_features
+        spec = self._network_spec(
+            labelled.nodes.n_features, len(labelled.classes), edge_dim=edge_dim
+        )
+        if spec.edge_dim and self.batch_size is not None:
+            raise ValueError(
+                f"The graph has edge attributes, which the {self.backbone!r} layers use, but "
+                "neighbour-sampled mini-batches (batch_size) do not carry them yet: train "
+                "full-batch (batch_size=None), or drop them with "
+                "GraphNodes(X.adjacency, X.features)[X.indices]."
+            )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(

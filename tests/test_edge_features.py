@@ -10,7 +10,13 @@ import torch
 from torch import nn
 from torch_geometric.nn import GATConv, GINEConv
 
-from skgkedm import GKEDMGraphClassifier, GKEDMGraphRegressor, GraphList
+from skgkedm import (
+    GKEDMClassifier,
+    GKEDMGraphClassifier,
+    GKEDMGraphRegressor,
+    GraphList,
+    GraphNodes,
+)
 from skgkedm.data._graph_nodes import validate_adjacency
 from skgkedm.datasets import load_solubility
 from skgkedm.loader._message_graph import MessageGraph
@@ -126,3 +132,29 @@ def test_edge_features_follow_graphs_through_batches_and_pickles(molecules, back
         bonds[:160], y_continuous[:160]
     )
     np.testing.assert_array_equal(again.predict(test), expected)
+
+
+def test_node_classifier_uses_edge_attributes(small_graph):
+    X, y = small_graph
+    # An edge attribute that says whether the edge joins two nodes of the same class.
+    rows, columns = X.adjacency.nonzero()
+    same = (y[rows] == y[columns]).astype(float)
+    with_edges = GraphNodes(X.adjacency, X.features, edge_attr=same)
+    train = np.arange(0, len(y), 3)
+    y_train = np.full(len(y), -1)
+    y_train[train] = y[train]
+    params = {"hidden_dims": (16,), "max_epochs": 40, "schedule": "joint", "random_state": 0}
+    for backbone in ("gin", "gat"):
+        clf = GKEDMClassifier(backbone=backbone, **params).fit(with_edges, y_train)
+        assert clf._architecture.edge_dim == 1
+        plain = GKEDMClassifier(backbone=backbone, **params).fit(X, y_train)
+        assert not np.allclose(clf.predict_proba(with_edges), plain.predict_proba(X))
+        with pytest.raises(ValueError, match="fitted on graphs with 1 edge attributes"):
+            clf.predict(X)
+        with pytest.raises(ValueError, match=r"mini-batches \(batch_size\) do not carry them"):
+            GKEDMClassifier(backbone=backbone, batch_size=32, **params).fit(with_edges, y_train)
+    gcn = GKEDMClassifier(backbone="gcn", **params).fit(with_edges, y_train)
+    np.testing.assert_array_equal(
+        gcn.predict_proba(with_edges),
+        GKEDMClassifier(backbone="gcn", **params).fit(X, y_train).predict_proba(X),
+    )
