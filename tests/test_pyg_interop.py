@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.model_selection import KFold, cross_val_score
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch, Data, InMemoryDataset
 from torch_geometric.loader import DataLoader
 from torch_geometric.utils import from_networkx, from_smiles, to_scipy_sparse_matrix
 
@@ -159,17 +159,33 @@ def test_graph_list_from_pyg_smiles_matches_from_smiles():
         np.testing.assert_array_equal(out.x.numpy(), data.x.numpy())
 
 
+class InMemoryMolecules(InMemoryDataset):
+    """A PyG dataset held in memory, built offline from a list of Data."""
+
+    def __init__(self, data_list):
+        super().__init__(None)
+        self.data, self.slices = self.collate(data_list)
+
+
 def test_graph_list_from_dataset_batch_and_loader():
     molecules = [from_smiles(text) for text in SMILES]
     from_list = GraphList.from_pyg(molecules)
     from_batch = GraphList.from_pyg(Batch.from_data_list(molecules))
-    for X in (from_batch,):
+    dataset = InMemoryMolecules(molecules)
+    from_dataset = GraphList.from_pyg(dataset)
+    for X in (from_batch, from_dataset):
         assert (X.stacked()[0] != from_list.stacked()[0]).nnz == 0
         np.testing.assert_array_equal(X.edge_attr, from_list.edge_attr)
     # What to_pyg gives, PyG's DataLoader batches.
     loaded = next(iter(DataLoader(from_list.to_pyg(), batch_size=len(SMILES))))
     assert loaded.num_graphs == len(SMILES)
     assert loaded.edge_attr.shape == (int(from_list.n_edges.sum()), 3)
+    # A Dataset is X for the graph estimators, like a list of its graphs.
+    y = np.arange(len(SMILES)) % 2
+    params = {"backbone": "gin", "max_epochs": 5, "random_state": 0}
+    on_dataset = GKEDMGraphClassifier(**params).fit(dataset, y).predict_proba(dataset)
+    on_list = GKEDMGraphClassifier(**params).fit(molecules, y).predict_proba(molecules)
+    np.testing.assert_array_equal(on_dataset, on_list)
 
 
 def test_graph_estimators_take_pyg_lists_and_series():
