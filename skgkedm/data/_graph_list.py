@@ -80,6 +80,7 @@ class GraphList:
     See Also
     --------
     GraphList.from_networkx : Build from networkx graphs.
+    GraphList.from_pyg : Build from PyTorch Geometric ``Data`` objects or a ``Dataset``.
     GraphNodes : The container for nodes of one graph as samples.
 
     Notes

@@ -74,6 +74,7 @@ class GraphNodes:
     See Also
     --------
     GraphNodes.from_networkx : Build from a networkx graph.
+    GraphNodes.from_pyg : Build from a PyTorch Geometric ``Data``.
 
     Notes
     -----
