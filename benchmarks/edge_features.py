@@ -11,10 +11,11 @@ Methods, each fitted once per seed (0, 1, ...) and task, alternately in this one
 
 - ``skgkedm <backbone>, bonds``: ``GKEDMGraphClassifier`` / ``GKEDMGraphRegressor``
   (``backbone=<backbone>``, ``random_state=seed``, all else default) on
-  ``GraphList.from_smiles(smiles)``: 177 one-hot atom features and 30 one-hot bond
-  features, which ``"gin"`` uses as GINE layers and ``"gat"`` as GAT's edge term;
-- ``skgkedm <backbone>, no bonds``: the same on ``from_smiles(smiles,
-  bond_features=False)``;
+  ``GraphList.from_smiles(smiles, bond_features=True)``: 177 one-hot atom features
+  and 30 one-hot bond features, which ``"gin"`` uses as GINE layers and ``"gat"`` as
+  GAT's edge term;
+- ``skgkedm <backbone>, no bonds``: the same on ``from_smiles(smiles)`` (the
+  default, without bond features);
 - ``PyG GINE loop`` / ``PyG GIN loop``: PyTorch Geometric's standard mini-batch loop
   with skgkedm's default architecture and budget (as in ``benchmarks/molecules.py``):
   the same one-hot atom (and bond) features, ``DataLoader(batch_size=64,
@@ -178,8 +179,8 @@ def main():
     for task in args.tasks:
         data = load_solubility() if task == "solubility-classes" else load_freesolv()
         classification = task == "solubility-classes"
-        bonds = GraphList.from_smiles(data.smiles)
-        plain = GraphList.from_smiles(data.smiles, bond_features=False)
+        bonds = GraphList.from_smiles(data.smiles, bond_features=True)
+        plain = GraphList.from_smiles(data.smiles)
         pyg_bonds = pyg_graphs(bonds)
         # name -> (graphs, backbone or None for the PyG loop, with bond features)
         methods = {}

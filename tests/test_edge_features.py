@@ -83,8 +83,8 @@ def molecules():
     data = load_solubility()
     keep = np.r_[data.train_index[:160], data.test_index[:60]]
     return (
+        GraphList.from_smiles(data.smiles[keep], bond_features=True),
         GraphList.from_smiles(data.smiles[keep]),
-        GraphList.from_smiles(data.smiles[keep], bond_features=False),
         data.y[keep],
     )
 

@@ -116,7 +116,7 @@ def load_solubility(*, as_graphs=False):
     (1025, 257)
     >>> graphs = load_solubility(as_graphs=True).X
     >>> graphs[data.train_index]
-    GraphList(n_selected=1025, n_stored=1282, n_nodes=13323, n_features=177, n_edge_features=30)
+    GraphList(n_selected=1025, n_stored=1282, n_nodes=13323, n_features=177)
     """
     columns = _read_csv("solubility.csv.gz")
     smiles = columns["smiles"]
@@ -200,7 +200,7 @@ def load_freesolv(*, as_graphs=False):
     >>> str(data.names[1]), str(data.smiles[1]), float(data.y[1])
     ('methanesulfonyl chloride', 'CS(=O)(=O)Cl', -4.87)
     >>> load_freesolv(as_graphs=True).X
-    GraphList(n_selected=642, n_stored=642, n_nodes=5600, n_features=177, n_edge_features=30)
+    GraphList(n_selected=642, n_stored=642, n_nodes=5600, n_features=177)
     """
     columns = _read_csv("freesolv.csv.gz")
     smiles = columns["smiles"]
