@@ -203,10 +203,13 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
 
         Parameters
         ----------
-        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+        X : GraphNodes, networkx graph, torch_geometric Data or {array-like, sparse matrix}
             Training nodes with their graph (messages pass over the whole graph), a
-            networkx graph (all of its nodes), or feature rows of shape
-            (n_samples, n_features) joined into a k-nearest-neighbour graph.
+            networkx graph or a PyTorch Geometric ``Data`` (all of its nodes, read by
+            :meth:`GraphNodes.from_pyg`; its ``y`` is not read), or feature rows of
+            shape (n_samples, n_features) joined into a k-nearest-neighbour graph.
+            Edge attributes of the graph (``X.edge_attr``) are used by the ``"gin"``
+            (GINE) and ``"gat"`` backbones.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class of each sample, ``-1`` marking an unlabelled node; or a 0/1 label
             indicator matrix (multi-label), a row of all ``-1`` marking an unlabelled

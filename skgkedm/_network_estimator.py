@@ -82,7 +82,12 @@ class NetworkEstimatorMixin:
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(data.input_state)
-        spec = self._network_spec(data.inputs.n_features, data.n_outputs, self._readout())
+        spec = self._network_spec(
+            data.inputs.n_features,
+            data.n_outputs,
+            self._readout(),
+            edge_dim=data.inputs.n_edge_features,
+        )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(len(data.rows), data.stratify, random_state)
@@ -123,7 +128,7 @@ class NetworkEstimatorMixin:
     def _after_training(self, network, data, spec, device, prepared):
         """Hook: read the trained network before it is stored (``transduction_``)."""
 
-    def _network_spec(self, in_dim, n_outputs, readout=None):
+    def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0):
         hidden_dims = check_hidden_dims(self.hidden_dims)
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
@@ -151,6 +156,8 @@ class NetworkEstimatorMixin:
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
             readout=readout,
+            # Backbones whose layers take edge attributes use the graphs' (GINE, GAT's).
+            edge_dim=int(edge_dim) if BACKBONES[self.backbone].edge_features else 0,
         )
 
     def _validation_split(self, n_samples, stratify, random_state):

@@ -140,6 +140,13 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         if self.batch_size is None:
             graph = graph_tensors(data.inputs, data.input_state["_symmetrize"], spec, device)
             return (*_whole_graph_batches(graph, data, device, train, validation), graph)
+        if spec.edge_dim:
+            raise ValueError(
+                f"The graph has edge attributes, which the {self.backbone!r} layers use, but "
+                "neighbour-sampled mini-batches (batch_size) do not carry them yet: train "
+                "full-batch (batch_size=None), or drop them with "
+                "GraphNodes(X.adjacency, X.features)[X.indices]."
+            )
         fanouts = check_fanouts(self.fanouts, spec.message_hops)
         sampled = NodeBatches(
             data.inputs, data.input_state["_symmetrize"], spec, device, fanouts, seed
