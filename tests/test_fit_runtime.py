@@ -162,6 +162,31 @@ def test_fit_leaves_torchs_global_generator_alone(graph):
     np.testing.assert_array_equal(torch.rand(3), expected)
 
 
+def test_fit_and_predict_never_reseed_torchs_global_generators(graph, monkeypatch):
+    # torch.manual_seed also reseeds every CUDA generator, which fork_rng(devices=[])
+    # does not restore: a user's CUDA random state was reset by each fit and predict.
+    X, y = graph
+    calls = []
+    monkeypatch.setattr(torch, "manual_seed", lambda seed: calls.append(("torch", seed)))
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(("all", seed)))
+    monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: calls.append(("cuda", seed)))
+    clf = GKEDMClassifier(**FAST, device="cpu").fit(X, y)
+    clf.predict(X)
+    assert calls == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_fit_and_predict_leave_the_cuda_generator_alone(graph, device):
+    X, y = graph
+    torch.cuda.manual_seed(123)
+    expected = torch.rand(3, device="cuda")
+    torch.cuda.manual_seed(123)
+    clf = GKEDMClassifier(**FAST, device=device).fit(X, y)
+    clf.predict(X)
+    np.testing.assert_array_equal(torch.rand(3, device="cuda").cpu(), expected.cpu())
+
+
 # --- predictions depend on fitted state only ----------------------------------------
 
 

@@ -40,13 +40,17 @@ _initialisation_lock = threading.Lock()
 
 
 def build_seeded(factory, seed):
-    """Call ``factory()`` with torch's global generator seeded; restore its state after.
+    """Call ``factory()`` with torch's global CPU generator seeded; restore its state after.
 
-    The caller's random state is left as it was, and concurrent calls from other threads
-    wait, so the same seed always gives the same initial weights.
+    ``factory`` must build its modules on the CPU (move them to a device afterwards):
+    only the CPU generator is seeded, saved and restored. ``torch.manual_seed`` would
+    also reseed every CUDA generator, which ``fork_rng(devices=[])`` does not restore, so
+    the caller's CUDA random state would be reset by each fit and predict; it is never
+    touched here. Concurrent calls from other threads wait, so the same seed always
+    gives the same initial weights.
     """
     with _initialisation_lock, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         return factory()
 
 
