@@ -185,8 +185,10 @@ class GraphEstimatorBase(
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         batch_size = min(self.batch_size, len(train))
+        # Predictions read this fitted flag, never the ``directed`` parameter.
+        self._symmetrize = not self.directed
         with thread_policy(_batch_entries(graphs, batch_size)) as context.threads:
-            batches = GraphBatches(graphs, not self.directed, spec, device)
+            batches = GraphBatches(graphs, self._symmetrize, spec, device)
             targets = targets.to(device)
             histories = self._train(
                 network,
@@ -228,7 +230,7 @@ class GraphEstimatorBase(
         network = self._fitted_network(device)
         chunk = min(PREDICT_BATCH_GRAPHS, len(graphs))
         with thread_policy(_batch_entries(graphs, chunk)), torch.no_grad():
-            batches = GraphBatches(graphs, not self.directed, self._architecture, device)
+            batches = GraphBatches(graphs, self._symmetrize, self._architecture, device)
             everything = np.arange(len(graphs))
             outputs = [
                 network(batch.graph).logits for batch in batches.in_order(everything, None, chunk)

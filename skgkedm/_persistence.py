@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -71,8 +71,19 @@ def _from_format_2(state):
     return state
 
 
+def _from_format_3(state):
+    """Format 3 to 4 (both skgkedm 0.2.0.dev0): fitted graph estimators remember whether
+    messages flow both ways as ``_symmetrize``, so that ``set_params(directed=...)`` after
+    fit no longer changes their predictions. Models saved before predicted with the
+    ``directed`` they were fitted with, unless it was changed since.
+    """
+    if "readout" in state and "n_iter_" in state:
+        state.setdefault("_symmetrize", not state["directed"])
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2)
+_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2, _from_format_3)
 
 
 def migrate_state(state, estimator_name):

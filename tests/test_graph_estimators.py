@@ -158,6 +158,20 @@ def test_round_trips_predict_the_same(shapes, tmp_path):
         np.testing.assert_array_equal(loaded.predict(X), expected)
 
 
+def test_set_params_directed_after_fit_does_not_change_predictions(shapes):
+    # Predictions read the fitted flag, not the ``directed`` parameter.
+    _, y, graphs = shapes
+    directed = [nx.DiGraph(nx.bfs_tree(graph, 0)) for graph in graphs]
+    for graph, original in zip(directed, graphs, strict=True):
+        graph.add_nodes_from(original.nodes(data=True))
+    for model in (GKEDMGraphClassifier(**FAST), GKEDMGraphRegressor(**FAST)):
+        model.set_params(directed=True).fit(directed, y)
+        expected = model.predict(directed)
+        model.set_params(directed=False)
+        np.testing.assert_array_equal(model.predict(directed), expected)
+        model.set_params(directed=True)
+
+
 def test_early_stopping_holds_out_graphs_and_restores_the_best(shapes):
     X, y, _ = shapes
     clf = GKEDMGraphClassifier(
