@@ -184,7 +184,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     validation_scores_ : list of float or None
         Validation accuracy at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
-        Best validation accuracy with ``early_stopping``, else None.
+        With ``early_stopping``, the validation accuracy of the weights kept: of the
+        best epoch of the last phase (an earlier phase's best weights were trained
+        further); else None.
 
     See Also
     --------

@@ -167,7 +167,7 @@ class NetworkEstimatorMixin:
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
         self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = max(scores) if scores else None
+        self.best_validation_score_ = _kept_score(histories) if self.early_stopping else None
         self.n_iter_ = len(self.loss_curve_)
 
     def _fitted_network(self, device):
@@ -177,3 +177,16 @@ class NetworkEstimatorMixin:
         network = build_seeded(lambda: GKEDMNetwork(spec), 0)
         network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
         return network.to(device).eval()
+
+
+def _kept_score(histories):
+    """Validation score of the weights the fit kept: the best epoch of the last phase run.
+
+    Each phase starts from the weights the previous one kept, and keeps its own best
+    epoch's, so an earlier phase's better score describes discarded weights. None when
+    no epoch of that phase was scored (interrupted before its first validation).
+    """
+    last = histories[-1]
+    if 1 <= last.best_epoch <= len(last.validation_scores):
+        return float(last.validation_scores[last.best_epoch - 1])
+    return None
