@@ -103,10 +103,12 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         training on Cora and CiteSeer for every backbone). ``"joint"`` trains backbone
         and GKEDM together; ``"two_phase_finetune"`` trains the whole network, backbone
         included, in the second phase. Without GKEDM there is one phase. Every schedule
-        runs at most ``max_epochs`` epochs in all.
+        runs at most ``max_epochs`` epochs in all; each phase gets at least one, so
+        ``max_epochs=1`` runs a single epoch of the whole network with GKEDM, as
+        ``"joint"`` does.
     second_phase_fraction : float, default=0.25
-        Share of ``max_epochs`` given to the second phase of a two-phase schedule; the
-        first phase gets the rest.
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule
+        (rounded, at least one epoch); the first phase gets the rest (at least one).
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.5

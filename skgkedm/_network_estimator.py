@@ -118,15 +118,17 @@ class NetworkEstimatorMixin:
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
         """
-        if self.schedule == "joint" or not self.gkedm:
+        if self.schedule == "joint" or not self.gkedm or self.max_epochs < 2:
+            # Two phases need two epochs: one epoch trains everything at once, as "joint".
             phases = [("", self.max_epochs, None, True)]
         else:
-            second = max(1, round(self.second_phase_fraction * self.max_epochs))
+            fraction = round(self.second_phase_fraction * self.max_epochs)
+            second = min(max(1, fraction), self.max_epochs - 1)
             on_top = None
             if self.schedule == "two_phase":
                 on_top = [*network.gkedm_parameters(), *network.output_parameters()]
             phases = [
-                ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
+                ("phase 1 (backbone)", self.max_epochs - second, None, False),
                 ("phase 2 (GKEDM)", second, on_top, True),
             ]
         histories = []

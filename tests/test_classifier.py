@@ -182,6 +182,27 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
 
 
 @pytest.mark.parametrize(
+    ("max_epochs", "fraction", "phases"),
+    [(1, 0.25, [1]), (2, 0.25, [1, 1]), (2, 0.9, [1, 1]), (4, 0.99, [1, 3]), (4, 0.01, [3, 1])],
+)
+def test_two_phase_schedule_runs_max_epochs_in_all(small_graph, capsys, max_epochs, fraction,
+                                                   phases):  # fmt: skip
+    # max_epochs=1 used to run one epoch per phase (2 in all), and a fraction rounding
+    # to max_epochs gave the first phase an extra one.
+    X, y = small_graph
+    clf = GKEDMClassifier(
+        hidden_dims=(8,),
+        max_epochs=max_epochs,
+        second_phase_fraction=fraction,
+        random_state=0,
+        verbose=1,
+    ).fit(X[:200], y[:200])
+    assert clf.n_iter_ == len(clf.loss_curve_) == max_epochs
+    closing = [line for line in capsys.readouterr().out.splitlines() if "stopped:" in line]
+    assert [int(line.split(": ")[1].split()[0]) for line in closing] == phases
+
+
+@pytest.mark.parametrize(
     ("schedule", "backbone_moves"), [("two_phase", False), ("two_phase_finetune", True)]
 )
 def test_second_phase_freezes_or_fine_tunes_the_backbone(
