@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
@@ -225,6 +226,19 @@ def test_convergence_warning_once_per_two_phase_fit_naming_the_phases(graph):
     assert len(convergence) == 1
     assert "phase 1 (backbone)" in str(convergence[0].message)
     assert "phase 2 (GKEDM)" in str(convergence[0].message)
+
+
+@pytest.mark.parametrize("estimator", ["single", "mini-batch", "distilled"])
+def test_warnings_point_at_the_users_call(graph, estimator):
+    X, y = graph
+    clf = GKEDMClassifier(**{**FAST, "max_epochs": 3}, early_stopping=True)
+    if estimator == "mini-batch":
+        clf.set_params(batch_size=64)
+    if estimator == "distilled":
+        clf = DistilledGCNClassifier(clf, clone(clf).set_params(hidden_dims=(8,)), random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_epochs") as caught:
+        clf.fit(X, y)
+    assert {w.filename for w in caught if w.category is ConvergenceWarning} == {__file__}
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
 
 from skgkedm import GKEDMGraphClassifier, GKEDMGraphRegressor, GraphList
@@ -179,6 +180,14 @@ def test_early_stopping_holds_out_graphs_and_restores_the_best(shapes):
     ).fit(X, y)
     assert clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_convergence_warning_points_at_the_users_call(shapes):
+    X, y, _ = shapes
+    clf = GKEDMGraphClassifier(**{**FAST, "max_epochs": 3}, early_stopping=True)
+    with pytest.warns(ConvergenceWarning, match="max_epochs") as caught:
+        clf.fit(X, y)
+    assert [w.filename for w in caught if w.category is ConvergenceWarning] == [__file__]
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Devices and random generators for torch, leaving the caller's global random state alone."""
 
 import threading
-import warnings
 
 import torch
+
+from ._warnings import warn_at_caller
 
 
 def resolve_device(device, warn=True):
@@ -24,10 +25,9 @@ def resolve_device(device, warn=True):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         if not warn:
             return torch.device("cpu")
-        warnings.warn(
+        warn_at_caller(
             f"device={device!r} was requested but CUDA is not available; using the CPU.",
             RuntimeWarning,
-            stacklevel=3,
         )
         return torch.device("cpu")
     return resolved

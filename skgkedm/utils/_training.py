@@ -2,7 +2,6 @@
 
 import copy
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from ._progress import EpochReporter
+from ._warnings import warn_at_caller
 
 # Why a phase stopped, as reported by TrainingHistory.stop_reason.
 MAX_EPOCHS = "max_epochs reached"
@@ -252,22 +252,20 @@ def warn_once(histories, early_stopping):
     interrupted = [h for h in histories if h.stop_reason == INTERRUPTED]
     if interrupted:
         where = f" in {interrupted[0].phase}" if interrupted[0].phase else ""
-        warnings.warn(
+        warn_at_caller(
             f"Training interrupted by the user{where} after {epochs} epochs; the model "
             "keeps the best weights found so far.",
             UserWarning,
-            stacklevel=5,
         )
         return
     cut_short = [h for h in histories if h.stop_reason == MAX_EPOCHS]
     if early_stopping and cut_short:
         where = ", ".join(h.phase for h in cut_short if h.phase)
         where = f" (in {where})" if where else ""
-        warnings.warn(
+        warn_at_caller(
             f"Training reached max_epochs{where} while the validation score was still "
             "improving; consider raising max_epochs.",
             ConvergenceWarning,
-            stacklevel=5,
         )
 
 
