@@ -1,5 +1,8 @@
 """The GKEDM torch module and its edge operations, against plain gather/scatter references."""
 
+import threading
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -7,6 +10,7 @@ import torch
 from torch_geometric.utils import softmax
 
 from skgkedm.nn import GKEDM, EdgeLayout
+from skgkedm.nn import _edge_ops
 from skgkedm.nn._edge_ops import edge_aggregate, edge_scores, edge_softmax
 
 
@@ -200,3 +204,32 @@ def test_layout_from_csr_equals_the_sorted_one_and_needs_its_transpose_to_train(
         torch.testing.assert_close(module(h, forward_only).h, module(h, layout).h)
     with pytest.raises(ValueError, match="built without its transpose"):
         module(h.requires_grad_(), forward_only)
+
+
+def test_sparse_products_leave_the_warning_filters_alone_in_threads(monkeypatch):
+    # A catch_warnings block per product swapped the process-wide filter list under
+    # other threads' feet (and reset every module's warning registry) at each step.
+    seen = []
+    build = torch.sparse_csr_tensor
+
+    def recording(*args, **kwargs):
+        seen.append(list(warnings.filters))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "sparse_csr_tensor", recording)
+    before = list(warnings.filters)
+    ptr, columns = torch.tensor([0, 2, 3]), torch.tensor([0, 1, 1])
+
+    def products():
+        for _ in range(20):
+            matrix = _edge_ops.csr_tensor(ptr, columns, torch.ones(3), (2, 2))
+            assert torch.equal(matrix.to_dense(), torch.tensor([[1.0, 1.0], [0.0, 1.0]]))
+
+    threads = [threading.Thread(target=products) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 80
+    assert all(filters == before for filters in seen)
+    assert list(warnings.filters) == before
