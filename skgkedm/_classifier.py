@@ -313,12 +313,14 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         """
         return self._fit_validated(self._labelled_graph(X, y))
 
-    def _fit_validated(self, labelled, extra_loss=None):
+    def _fit_validated(self, labelled, extra_loss=None, sample_hops=None):
         """Train on a validated :class:`LabelledGraph`, adopting its input state.
 
         The one entry point of composite estimators (the distiller validates X once and
-        trains its members through it). ``extra_loss(output, graph)`` adds a term to the
-        loss of the phase that runs GKEDM (or of the only phase).
+        trains its members through it). ``extra_loss(output, batch)`` adds a term to the
+        loss of the phase that runs GKEDM (or of the only phase). ``sample_hops``: with
+        ``batch_size``, sample neighbourhoods at least this many hops deep (for a deeper
+        teacher run on the same batches); the extra outer hops take the last fan-out.
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(labelled)
@@ -329,6 +331,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             len(labelled.rows), labelled.targets, random_state
         )
         fanouts = check_fanouts(self.fanouts, spec.message_hops)
+        fanouts += fanouts[-1:] * max(0, (sample_hops or 0) - len(fanouts))
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))

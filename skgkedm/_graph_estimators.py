@@ -144,7 +144,7 @@ class GraphEstimatorBase(
         self.verbose = verbose
 
     def _fit_graphs(self, X, y, extra_loss=None):
-        """Validate X and y, then train; ``extra_loss(output, graph)`` as in ``_train``."""
+        """Validate X and y, then train; ``extra_loss(output, batch)`` as in ``_train``."""
         return self._fit_validated(self._training_data(X, y), extra_loss)
 
     def _training_data(self, X, y):

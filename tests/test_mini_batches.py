@@ -133,6 +133,68 @@ def test_distiller_runs_the_teacher_on_the_student_batches(graph):
         DistilledGCNClassifier(GKEDMClassifier("sage"), student).fit(X[:300], y[:300])
 
 
+def record_distillation_batches(monkeypatch):
+    """Record, for each distillation step, the batch's node positions and what the loss saw."""
+    from skgkedm._distillation import _DistillationLoss
+
+    positions, steps = [], []
+    original_graph, original_loss = NodeBatches.graph, _DistillationLoss.__call__
+
+    def graph(self, targets):
+        positions.append(np.asarray(targets))
+        return original_graph(self, targets)
+
+    def loss(self, output, batch):
+        value = original_loss(self, output, batch)
+        teacher = self.teacher_output(batch.graph)
+        steps.append((positions[-1], batch, output, teacher, value.item()))
+        return value
+
+    monkeypatch.setattr(NodeBatches, "graph", graph)
+    monkeypatch.setattr(_DistillationLoss, "__call__", loss)
+    return steps
+
+
+def test_a_deeper_teacher_sees_its_whole_neighbourhood_on_the_student_batches(
+    graph, monkeypatch
+):
+    # The batches were sampled for the student's hops: a deeper teacher ran on a
+    # truncated neighbourhood and taught from wrong soft labels.
+    X, y = graph
+    steps = record_distillation_batches(monkeypatch)
+    teacher = GKEDMClassifier(hidden_dims=(16, 16, 16), max_epochs=5, random_state=0)
+    student = GKEDMClassifier(**{**FAST, "max_epochs": 2, "fanouts": [-1, -1, -1]})
+    dist = DistilledGCNClassifier(teacher, student, random_state=0).fit(X[:300], y[:300])
+    everything = GraphNodes(X.adjacency, X.features)
+    exact = dist.teacher_.predict_log_proba(everything)
+    for targets, batch, _, teacher_output, _ in steps:
+        sampled = torch.log_softmax(teacher_output.logits[batch.rows].double(), dim=1)
+        np.testing.assert_allclose(sampled.numpy(), exact[targets], atol=1e-5)
+
+
+def test_batch_distillation_terms_average_over_the_batch_targets(graph, monkeypatch):
+    # Averaged over every sampled node, the attention term counted outer nodes whose
+    # maps are a self-loop alone: its weight shrank as fan-out and batch size grew.
+    X, y = graph
+    steps = record_distillation_batches(monkeypatch)
+    student = GKEDMClassifier(**{**FAST, "max_epochs": 1, "fanouts": 3})
+    DistilledGCNClassifier(
+        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), student, soft_label_weight=0.0,
+        random_state=0,
+    ).fit(X[:300], y[:300])  # fmt: skip
+    for _, batch, output, teacher_output, value in steps:
+        target = batch.graph.attention_layout.target.numpy()
+        teacher = teacher_output.attention.mean(dim=1).double().numpy()
+        student = output.attention.detach().mean(dim=1).double().numpy()
+        seeds = np.unique(batch.rows.numpy())
+        per_seed = [
+            np.sum(teacher[target == i] * np.log(teacher[target == i] / student[target == i]))
+            for i in seeds
+        ]
+        assert len(seeds) < batch.graph.x.shape[0]
+        np.testing.assert_allclose(value, np.mean(per_seed), rtol=1e-4)
+
+
 @pytest.mark.parametrize(
     "params, error, message",
     [

@@ -159,8 +159,8 @@ def train_network(
     use_gkedm : bool, default=True
         Run the network with its GKEDM module.
     extra_loss : callable, default=None
-        ``extra_loss(output, graph) -> Tensor`` added to the cross-entropy
-        (distillation).
+        ``extra_loss(output, batch) -> Tensor`` added to the cross-entropy
+        (distillation); ``batch`` is the Batch the network ran on.
     phase : str, default=""
         Name of the phase, shown in progress output and warnings.
 
@@ -278,7 +278,7 @@ def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_los
         output = network(batch.graph, use_gkedm=use_gkedm, generator=context.generator)
         loss = objective.loss(batch.outputs(output.logits), batch.targets)
         if extra_loss is not None:
-            loss = loss + extra_loss(output, batch.graph)
+            loss = loss + extra_loss(output, batch)
         if not torch.isfinite(loss):
             raise ValueError(
                 "The training loss became NaN or infinite; lower learning_rate, or check "
