@@ -180,7 +180,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     transduction_ : ndarray of shape (n_graph_nodes,)
         Predicted class of every node of the training graph, labelled or not, as
         :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
-        every training row).
+        every training row). Full-batch fits only: with ``batch_size`` it would take a
+        whole-graph forward pass, the memory peak mini-batches avoid; call ``predict``
+        on the whole training graph instead.
     loss_curve_ : list of float
         Training loss at each epoch.
     validation_scores_ : list of float or None
@@ -349,13 +351,15 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             histories = self._train(
                 network, batches, validation_batches, context, extra_loss=extra_loss
             )
-            network.eval()
-            with torch.no_grad():
-                if graph is None:  # mini-batches: the whole graph, without transposes
-                    graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
-                logits = network(graph).logits
+            # Mini-batch fits skip the whole-graph forward pass: it would set their
+            # memory peak. ``predict`` on the training graph gives the same labels.
+            self.__dict__.pop("transduction_", None)
+            if graph is not None:
+                network.eval()
+                with torch.no_grad():
+                    logits = network(graph).logits
+                self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         warn_once(histories, self.early_stopping)
-        self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         self._store_network(spec, network, histories)
         return self
 

@@ -290,7 +290,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Epochs the student trained for.
     transduction_ : ndarray of shape (n_graph_nodes,)
         The student's predicted class of every node of the training graph (node
-        classifiers only).
+        classifiers trained full-batch only, as the student's).
 
     See Also
     --------
@@ -444,7 +444,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
                 extra_loss=self._distillation_loss(None if per_batch else labelled, per_batch),
                 sample_hops=self.teacher_._architecture.message_hops,
             )
-            self.transduction_ = self.student_.transduction_
+            self.__dict__.pop("transduction_", None)
+            if hasattr(self.student_, "transduction_"):
+                self.transduction_ = self.student_.transduction_
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
         self.student_n_parameters_ = int(self.student_.n_parameters_)
         self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_

@@ -97,7 +97,29 @@ def test_predictions_use_the_whole_graph_whatever_the_batch_size(graph):
     # Fitted state alone decides predictions: batch parameters play no part in them.
     model.set_params(batch_size=1, fanouts=1)
     np.testing.assert_array_equal(model.predict_proba(X), before)
-    np.testing.assert_array_equal(model.transduction_, model.classes_[before.argmax(axis=1)])
+
+
+def test_a_mini_batch_fit_never_runs_the_whole_graph(graph, monkeypatch):
+    # transduction_ took a whole-graph forward pass at the end of every mini-batch fit:
+    # its memory peak, and the graph prepared a second time.
+    from skgkedm import _classifier
+
+    X, y = graph
+    whole_graphs = []
+    original = _classifier.graph_tensors
+    monkeypatch.setattr(
+        _classifier, "graph_tensors", lambda *args: whole_graphs.append(1) or original(*args)
+    )
+    model = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    assert whole_graphs == []
+    assert not hasattr(model, "transduction_")
+    dist = DistilledGCNClassifier(
+        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), GKEDMClassifier(**FAST)
+    ).fit(X[:300], y[:300])
+    assert not hasattr(dist, "transduction_")
+    # Refitted full-batch, the model labels the whole graph again.
+    model.set_params(batch_size=None).fit(X[:300], y[:300])
+    assert model.transduction_.shape == (600,)
 
 
 def test_early_stopping_scores_the_same_sampled_validation_batches(graph):
