@@ -4,7 +4,6 @@ from functools import partial
 from numbers import Integral
 from typing import NamedTuple
 
-import networkx as nx
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -15,8 +14,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from ._base import EpochTrainedMixin
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
-from .data._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
-from .data._validation import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
+from .data._graph_list import as_graph_list, rows_as_graphs
+from .data._validation import (
+    GRAPHS,
+    check_graph_width,
+    check_not_split_graph,
+    graph_input_kind,
+    refuse_rows_after_graphs,
+)
 from .loader._graph_batches import GraphBatches
 from .nn._network import READOUTS, GKEDMNetwork
 from .utils._sklearn_compat import Interval, StrOptions, fit_context
@@ -240,15 +245,9 @@ class GraphEstimatorBase(
 
 def _check_graph_input(X):
     """Whether X holds graphs; refuse what looks like graphs gone wrong."""
-    if is_graph_sequence(X):
+    if graph_input_kind(X) == GRAPHS:
         return True
     check_not_split_graph(X)
-    if isinstance(X, (list, tuple)) and any(isinstance(item, nx.Graph) for item in X):
-        other = next(item for item in X if not isinstance(item, nx.Graph))
-        raise TypeError(
-            f"X mixes networkx graphs with {type(other).__name__} objects; pass a list of "
-            "networkx graphs only, a GraphList, or a feature matrix."
-        )
     if isinstance(X, (list, tuple)) and len(X) == 0:
         raise ValueError("X is empty: at least one graph is needed.")
     return False
@@ -376,8 +375,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
     Examples
     --------
-    >>> import networkx as nx
-    >>> from skgkedm import GKEDMGraphClassifier
+    >>>     >>> from skgkedm import GKEDMGraphClassifier
     >>> rings = [nx.cycle_graph(n) for n in range(3, 13)]
     >>> chains = [nx.path_graph(n) for n in range(3, 13)]
     >>> clf = GKEDMGraphClassifier(max_epochs=30, random_state=0)
@@ -509,8 +507,7 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
 
     Examples
     --------
-    >>> import networkx as nx
-    >>> from skgkedm import GKEDMGraphRegressor
+    >>>     >>> from skgkedm import GKEDMGraphRegressor
     >>> graphs = [nx.path_graph(n) for n in range(2, 30)]
     >>> sizes = [float(len(g)) for g in graphs]
     >>> reg = GKEDMGraphRegressor(batch_size=8, max_epochs=50, random_state=0)

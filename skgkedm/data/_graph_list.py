@@ -3,14 +3,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ._graph_nodes import (
-    networkx_features,
-    read_only,
-    selected_rows,
-    stored_bytes,
-    validate_adjacency,
-    validate_features,
-)
+from ._graph_nodes import networkx_features, validate_adjacency, validate_features
+from ._selection import SelectionMixin, read_only, stored_bytes
 from ._structural_features import structural_features
 
 
@@ -25,7 +19,7 @@ class _Blocks:
         self.offsets = offsets
 
 
-class GraphList:
+class GraphList(SelectionMixin):
     """Many graphs, seen by scikit-learn as a list of samples: one graph a sample.
 
     The graphs are held compactly as one block-diagonal sparse adjacency matrix, the
@@ -241,9 +235,13 @@ class GraphList:
         graphs._indices = read_only(np.arange(len(offsets) - 1))
         return graphs
 
-    @property
-    def indices(self):
-        return self._indices
+    _STORAGE = "_blocks"
+    _ARRAY_REFUSAL = (
+        "GraphList cannot become a NumPy array: each sample is a whole graph. "
+        "scikit-learn tools that only select samples work with it (train_test_split, "
+        "KFold, cross_val_score, GridSearchCV); transformers in a Pipeline do not. "
+        "Transform node features before building the GraphList."
+    )
 
     @property
     def n_features(self):
@@ -263,30 +261,6 @@ class GraphList:
     @property
     def shape(self):
         return (len(self._indices),)
-
-    def __len__(self):
-        return len(self._indices)
-
-    def __getitem__(self, key):
-        subset = object.__new__(type(self))
-        subset._blocks = self._blocks
-        subset._indices = read_only(self._indices[selected_rows(key, len(self))])
-        return subset
-
-    def __array__(self, dtype=None, copy=None):
-        """Refuse conversion to a NumPy array, at once and with what to do instead.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError(
-            "GraphList cannot become a NumPy array: each sample is a whole graph. "
-            "scikit-learn tools that only select samples work with it (train_test_split, "
-            "KFold, cross_val_score, GridSearchCV); transformers in a Pipeline do not. "
-            "Transform node features before building the GraphList."
-        )
 
     def stacked(self):
         """The selected graphs as one block-diagonal graph.
@@ -319,20 +293,9 @@ class GraphList:
         adjacency = sp.csr_array(blocks.adjacency[rows][:, rows])
         return adjacency, blocks.features[rows], offsets
 
-    def __sizeof__(self):
-        """Bytes of the selection and of every stored graph (see ``GraphNodes.__sizeof__``)."""
+    def _stored_bytes(self):
         blocks = self._blocks
-        return (
-            object.__sizeof__(self)
-            + self._indices.nbytes
-            + blocks.offsets.nbytes
-            + stored_bytes(blocks.adjacency, blocks.features)
-        )
-
-    def __setstate__(self, state):
-        # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
-        self.__dict__.update(state)
-        read_only(self._indices)
+        return blocks.offsets.nbytes + stored_bytes(blocks.adjacency, blocks.features)
 
     def __repr__(self):
         return (
@@ -397,19 +360,6 @@ def _stack(adjacencies, features):
     else:
         stacked = np.vstack(features).astype(np.float32, copy=False)
     return _Blocks(adjacency, stacked, read_only(offsets.astype(np.int64)))
-
-
-def is_graph_sequence(X):
-    """Whether X is a GraphList or a non-empty list or tuple of networkx graphs."""
-    import networkx as nx
-
-    if isinstance(X, GraphList):
-        return True
-    return (
-        isinstance(X, (list, tuple))
-        and len(X) > 0
-        and all(isinstance(graph, nx.Graph) for graph in X)
-    )
 
 
 def as_graph_list(X):

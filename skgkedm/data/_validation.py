@@ -8,14 +8,53 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
+from ._graph_list import GraphList
 from ._graph_nodes import GraphNodes
 
 UNLABELLED = -1
 
+NODES = "nodes"
+"""Kind of graph input whose samples are nodes of one graph (GraphNodes, a networkx graph)."""
+GRAPHS = "graphs"
+"""Kind of graph input whose samples are graphs (GraphList, a list of networkx graphs)."""
+
+
+def graph_input_kind(X):
+    """The one answer to "is X a graph?": ``NODES``, ``GRAPHS`` or None (feature rows).
+
+    Raises
+    ------
+    TypeError
+        If X is a list or tuple that mixes networkx graphs with other objects: graphs
+        gone wrong, not feature rows.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from skgkedm.data._validation import graph_input_kind
+    >>> graph_input_kind(nx.path_graph(3)), graph_input_kind([nx.path_graph(3)])
+    ('nodes', 'graphs')
+    >>> graph_input_kind([[0.0, 1.0]]) is None
+    True
+    """
+    if isinstance(X, (GraphNodes, nx.Graph)):
+        return NODES
+    if isinstance(X, GraphList):
+        return GRAPHS
+    if isinstance(X, (list, tuple)) and any(isinstance(item, nx.Graph) for item in X):
+        other = next((item for item in X if not isinstance(item, nx.Graph)), None)
+        if other is None:
+            return GRAPHS
+        raise TypeError(
+            f"X mixes networkx graphs with {type(other).__name__} objects; pass a list of "
+            "networkx graphs only, a GraphList, or a feature matrix."
+        )
+    return None
+
 
 def is_graph_input(X):
-    """Whether X carries its own graph (GraphNodes or a networkx graph)."""
-    return isinstance(X, (GraphNodes, nx.Graph))
+    """Whether X carries its own graph whose nodes are samples (GraphNodes, networkx)."""
+    return graph_input_kind(X) == NODES
 
 
 def as_graph_nodes(X):
