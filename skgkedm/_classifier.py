@@ -13,9 +13,10 @@ from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorM
 from .data._validation import is_graph_input
 from .loader._batch import Batch
 from .loader._graph_tensors import graph_tensors
-from .loader._node_batches import NodeBatches, check_fanouts
+from .loader._neighbour_sampling import check_fanouts
+from .loader._node_batches import NodeBatches
 from .nn._network import GKEDMNetwork
-from .utils._sklearn_compat import Interval, fit_context
+from .utils._sklearn_compat import Interval, Options, fit_context
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import build_seeded, fit_generator, resolve_device
 from .utils._training import TrainingContext, warn_once
@@ -125,8 +126,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         early stopping ends sooner (``max_iter`` of
         :class:`~sklearn.neural_network.MLPClassifier`).
     batch_size : int or None, default=None
-        None trains full-batch: each epoch is one step on the whole graph. An int
-        trains on mini-batches of that many labelled nodes, each with a neighbourhood
+        Counted in labelled nodes (the samples here; in :class:`GKEDMGraphClassifier`
+        it counts graphs). None trains full-batch: each epoch is one step on the whole
+        graph. An int trains on mini-batches of that many labelled nodes, each with a neighbourhood
         sampled around it (``fanouts``), as PyTorch Geometric's ``NeighborLoader``
         does: for graphs whose full-batch training does not fit in memory. Predictions
         always use every edge (exact inference, without gradients). See
@@ -135,7 +137,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         With ``batch_size``: neighbours sampled per node at each hop of message
         passing, one entry per message-passing layer and GKEDM module
         (``len(hidden_dims) + 2`` by default), -1 for all of them; an int samples that
-        many at every hop; None samples 10 at every hop.
+        many at every hop (-1: all neighbours at every hop); None samples 10 at every
+        hop.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled samples (stratified), stop
         when their accuracy has not improved by ``tol`` for ``n_iter_no_change``
@@ -231,7 +234,12 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         **NETWORK_PARAMETER_CONSTRAINTS,
         **GraphClassifierBase._parameter_constraints,
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
-        "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
+        "fanouts": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            "array-like",
+        ],
     }
 
     def __init__(

@@ -9,8 +9,7 @@ import pytest
 import torch
 from torch_geometric.utils import softmax
 
-from skgkedm.nn import GKEDM, EdgeLayout
-from skgkedm.nn import _edge_ops
+from skgkedm.nn import GKEDM, EdgeLayout, _edge_ops
 from skgkedm.nn._edge_ops import edge_aggregate, edge_scores, edge_softmax
 
 

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
 from skgkedm.datasets import make_node_classification
-from skgkedm.loader._node_batches import NodeBatches, check_fanouts
+from skgkedm.loader._neighbour_sampling import check_fanouts
+from skgkedm.loader._node_batches import NodeBatches
 
 FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0, "batch_size": 64}
 
@@ -177,9 +178,7 @@ def record_distillation_batches(monkeypatch):
     return steps
 
 
-def test_a_deeper_teacher_sees_its_whole_neighbourhood_on_the_student_batches(
-    graph, monkeypatch
-):
+def test_a_deeper_teacher_sees_its_whole_neighbourhood_on_the_student_batches(graph, monkeypatch):
     # The batches were sampled for the student's hops: a deeper teacher ran on a
     # truncated neighbourhood and taught from wrong soft labels.
     X, y = graph
@@ -231,6 +230,17 @@ def test_bad_batch_parameters_get_a_clear_error(graph, params, error, message):
     X, y = graph
     with pytest.raises(error, match=message):
         GKEDMClassifier(**{**FAST, **params}).fit(X[:100], y[:100])
+
+
+def test_fanouts_minus_one_takes_every_neighbour_at_every_hop(graph):
+    # The docstring promised -1 for all neighbours, but the int -1 was refused.
+    X, y = graph
+    every = GKEDMClassifier(**{**FAST, "max_epochs": 3, "fanouts": -1}).fit(X[:100], y[:100])
+    listed = GKEDMClassifier(**{**FAST, "max_epochs": 3, "fanouts": [-1] * 3})
+    assert every.loss_curve_ == listed.fit(X[:100], y[:100]).loss_curve_
+    assert check_fanouts(-1, 2) == check_fanouts(np.array([-1, -1]), 2) == (-1, -1)
+    with pytest.raises(ValueError, match="sequence of int"):
+        check_fanouts(5)
 
 
 def test_fanouts_count_every_message_passing_step():
