@@ -1,6 +1,5 @@
 """GKEDMGraphClassifier and GKEDMGraphRegressor: graphs as samples, one label per graph."""
 
-from functools import partial
 from numbers import Integral
 from typing import NamedTuple
 
@@ -259,39 +258,56 @@ def _batch_entries(graphs, batch_size):
     return int(entries * batch_size / len(graphs))
 
 
-def _with_parameters(cls, score, stratified=""):
-    """Fill in the parameters both graph estimators share, in ``cls``'s docstring."""
-    parameters = _PARAMETERS.format(score=score, stratified=stratified).strip()
-    cls.__doc__ = cls.__doc__.replace("{parameters}", parameters)
-    return cls
+class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
+    """Graph neural network classifier of whole graphs, with GKEDM attention.
 
+    Each sample is a graph (a molecule, a protein, a program) with one label. A
+    backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
+    Geometric) and GKEDM attention along each graph's own edges compute node
+    representations; a readout pools them per graph and a two-layer head classifies
+    the graph. Training runs on shuffled mini-batches of graphs; predicting on new
+    graphs is the normal case.
 
-_PARAMETERS = """
     Parameters
     ----------
-    backbone : {{"gcn", "sage", "gat", "gin"}}, default="gcn"
+    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
         Message-passing layers. On the molecule sets shipped with skgkedm, GCN with
         GKEDM had the lowest regression errors and GIN the highest, and GAT the best
         solubility-class accuracy at twice GCN's cost (``benchmarks/molecules.py``).
     hidden_dims : int or sequence of int, default=(64, 64, 64)
         Width of each message-passing layer; a node sees ``len(hidden_dims)`` hops.
-    readout : {{"mean", "sum", "max"}}, default="sum"
+    readout : {"mean", "sum", "max"}, default="sum"
         How node representations become a graph's: PyTorch Geometric's
         ``global_mean_pool``, ``global_add_pool`` or ``global_max_pool``.
     batch_size : int, default=64
-        Graphs per training step; each epoch visits the training graphs in a new order
-        drawn from ``random_state``.
-    gkedm, gkedm_heads, gkedm_scoring, gkedm_update, gkedm_values, gkedm_dropout, \
-gkedm_layers
-        GKEDM after the last message-passing layer (or every one), as in
-        :class:`GKEDMClassifier`;
-        the attention runs along the edges of each graph (graphs never exchange
-        messages).
-    schedule : {{"joint", "two_phase", "two_phase_finetune"}}, default="two_phase"
+        Counted in graphs (the samples here; in :class:`GKEDMClassifier` it counts
+        labelled nodes): graphs per training step. Each epoch visits the training
+        graphs in a new order drawn from ``random_state``.
+    gkedm : bool, default=True
+        Insert the GKEDM module after the last message-passing layer (or every one,
+        ``gkedm_layers``); its attention runs along the edges of each graph (graphs
+        never exchange messages).
+    gkedm_heads : int, default=4
+        Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
+        GKEDM's attention scores, as in :class:`GKEDMClassifier`.
+    gkedm_update : {"residual", "gated", "replace"}, default="replace"
+        How GKEDM's aggregated neighbourhood updates a node, as in
+        :class:`GKEDMClassifier`.
+    gkedm_values : {"identity", "projected"}, default="identity"
+        GKEDM aggregates the node representations themselves, or learned projections
+        of them.
+    gkedm_dropout : float, default=0.0
+        Dropout on GKEDM's attention weights during training.
+    gkedm_layers : {"last", "every"}, default="last"
+        GKEDM after the last message-passing layer only, or after every one (then
+        ``gkedm_heads`` must divide every hidden width).
+    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         As in :class:`GKEDMClassifier`; the second phase trains GKEDM and the head.
     second_phase_fraction : float, default=0.25
-        Share of ``max_epochs`` given to the second phase of a two-phase schedule.
-    activation : {{"relu", "elu", "gelu", "leaky_relu", "tanh"}}, default="relu"
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule
+        (rounded, at least one epoch; the first phase gets the rest, at least one).
+    activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer and in the head.
     dropout : float, default=0.0
         Dropout on the input features, hidden representations and the head.
@@ -303,17 +319,17 @@ gkedm_layers
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=100
         Passes over the training graphs, over all phases, unless early stopping ends
-        sooner.
+        sooner; ``max_epochs=1`` runs one epoch of the whole network, as ``"joint"``.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the graphs{stratified}, stop when their
-        {score} has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
+        Hold out ``validation_fraction`` of the graphs (stratified), stop when their
+        accuracy has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
         restore the best weights.
     validation_fraction : float, default=0.1
         Share of graphs held out with ``early_stopping``.
     n_iter_no_change : int, default=20
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
-        Smallest validation {score} gain that counts as an improvement.
+        Smallest validation accuracy gain that counts as an improvement.
     directed : bool, default=False
         If False, messages flow both ways along every edge.
     device : str, default="auto"
@@ -323,21 +339,7 @@ gkedm_layers
         split; an int gives identical results on the CPU.
     verbose : int, default=0
         0: silent. 1: a progress bar per phase and a closing line. 2: a line per epoch.
-"""
 
-
-@partial(_with_parameters, score="accuracy", stratified=" (stratified)")
-class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
-    """Graph neural network classifier of whole graphs, with GKEDM attention.
-
-    Each sample is a graph (a molecule, a protein, a program) with one label. A
-    backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
-    Geometric) and GKEDM attention along each graph's own edges compute node
-    representations; a readout pools them per graph and a two-layer head classifies
-    the graph. Training runs on shuffled mini-batches of graphs; predicting on new
-    graphs is the normal case.
-
-    {parameters}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -464,7 +466,6 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
         return self.classes_[outputs.argmax(dim=1).numpy()]
 
 
-@partial(_with_parameters, score="R²")
 class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     """Graph neural network regressor of whole graphs, with GKEDM attention.
 
@@ -472,7 +473,78 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     several continuous targets per graph, trained on the mean squared error of the
     standardised targets. ``score`` is R².
 
-    {parameters}
+    Parameters
+    ----------
+    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
+        Message-passing layers. On the molecule sets shipped with skgkedm, GCN with
+        GKEDM had the lowest regression errors and GIN the highest, and GAT the best
+        solubility-class accuracy at twice GCN's cost (``benchmarks/molecules.py``).
+    hidden_dims : int or sequence of int, default=(64, 64, 64)
+        Width of each message-passing layer; a node sees ``len(hidden_dims)`` hops.
+    readout : {"mean", "sum", "max"}, default="sum"
+        How node representations become a graph's: PyTorch Geometric's
+        ``global_mean_pool``, ``global_add_pool`` or ``global_max_pool``.
+    batch_size : int, default=64
+        Counted in graphs (the samples here; in :class:`GKEDMClassifier` it counts
+        labelled nodes): graphs per training step. Each epoch visits the training
+        graphs in a new order drawn from ``random_state``.
+    gkedm : bool, default=True
+        Insert the GKEDM module after the last message-passing layer (or every one,
+        ``gkedm_layers``); its attention runs along the edges of each graph (graphs
+        never exchange messages).
+    gkedm_heads : int, default=4
+        Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
+        GKEDM's attention scores, as in :class:`GKEDMClassifier`.
+    gkedm_update : {"residual", "gated", "replace"}, default="replace"
+        How GKEDM's aggregated neighbourhood updates a node, as in
+        :class:`GKEDMClassifier`.
+    gkedm_values : {"identity", "projected"}, default="identity"
+        GKEDM aggregates the node representations themselves, or learned projections
+        of them.
+    gkedm_dropout : float, default=0.0
+        Dropout on GKEDM's attention weights during training.
+    gkedm_layers : {"last", "every"}, default="last"
+        GKEDM after the last message-passing layer only, or after every one (then
+        ``gkedm_heads`` must divide every hidden width).
+    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
+        As in :class:`GKEDMClassifier`; the second phase trains GKEDM and the head.
+    second_phase_fraction : float, default=0.25
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule
+        (rounded, at least one epoch; the first phase gets the rest, at least one).
+    activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
+        Activation after each hidden layer and in the head.
+    dropout : float, default=0.0
+        Dropout on the input features, hidden representations and the head.
+    gat_heads : int, default=8
+        Attention heads of GAT layers; must divide each hidden width.
+    learning_rate : float, default=0.005
+        Adam's step size.
+    weight_decay : float, default=0.0
+        L2 penalty (Adam's weight decay).
+    max_epochs : int, default=100
+        Passes over the training graphs, over all phases, unless early stopping ends
+        sooner; ``max_epochs=1`` runs one epoch of the whole network, as ``"joint"``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the graphs, stop when their
+        R² has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
+        restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of graphs held out with ``early_stopping``.
+    n_iter_no_change : int, default=20
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest validation R² gain that counts as an improvement.
+    directed : bool, default=False
+        If False, messages flow both ways along every edge.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<i>"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, the batch order and the validation
+        split; an int gives identical results on the CPU.
+    verbose : int, default=0
+        0: silent. 1: a progress bar per phase and a closing line. 2: a line per epoch.
+
     Attributes
     ----------
     n_features_in_ : int
