@@ -377,7 +377,8 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
     Examples
     --------
-    >>>     >>> from skgkedm import GKEDMGraphClassifier
+    >>> import networkx as nx
+    >>> from skgkedm import GKEDMGraphClassifier
     >>> rings = [nx.cycle_graph(n) for n in range(3, 13)]
     >>> chains = [nx.path_graph(n) for n in range(3, 13)]
     >>> clf = GKEDMGraphClassifier(max_epochs=30, random_state=0)
@@ -579,7 +580,8 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
 
     Examples
     --------
-    >>>     >>> from skgkedm import GKEDMGraphRegressor
+    >>> import networkx as nx
+    >>> from skgkedm import GKEDMGraphRegressor
     >>> graphs = [nx.path_graph(n) for n in range(2, 30)]
     >>> sizes = [float(len(g)) for g in graphs]
     >>> reg = GKEDMGraphRegressor(batch_size=8, max_epochs=50, random_state=0)

@@ -31,7 +31,7 @@ def labelled_shapes(n_per_class=20, seed=0):
             if label:
                 graph = nx.cycle_graph(n)
             else:
-                graph = nx.random_labeled_tree(n, seed=int(rng.integers(1 << 30)))
+                graph = nx.from_prufer_sequence(rng.integers(0, n, n - 2).tolist())
             for node in graph:
                 graph.nodes[node]["x"] = np.eye(6)[min(graph.degree[node], 5)]
             graphs.append(graph)
