@@ -97,6 +97,25 @@ def test_output_matches_dense_masked_attention_reference():
     torch.testing.assert_close(out.h, expected)
 
 
+@pytest.mark.parametrize("heads", [1, 4])
+def test_the_default_module_is_multi_head_agnn_with_one_parameter(heads):
+    # GKEDMClassifier's default module (cosine scores, "replace" update, identity
+    # values) is PyG's AGNNConv run on each head's slice of the channels, with one
+    # temperature shared by the heads as AGNN's only parameter (beta).
+    from torch_geometric.nn import AGNNConv
+
+    edge_index, n_nodes = karate_edges()
+    h = torch.randn(n_nodes, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    module = GKEDM(8, heads=heads, scoring="cosine", update="replace").double()
+    assert [name for name, _ in module.named_parameters()] == ["temperature"]
+    agnn = AGNNConv(requires_grad=True).double()
+    with torch.no_grad():
+        module.temperature.fill_(2.5)
+        agnn.beta.fill_(2.5)
+    expected = torch.cat([agnn(part, edge_index) for part in h.chunk(heads, dim=1)], dim=1)
+    torch.testing.assert_close(module(h, edge_index).h, expected)
+
+
 def test_starts_as_identity_and_precomputed_layout_gives_same_output():
     edge_index, n_nodes = karate_edges()
     torch.manual_seed(2)

@@ -134,7 +134,7 @@ def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
     from ._linear_first import PrecomputedGCNConv
 
     # Normalisation and self-loops are in the propagation matrix, built once per call.
-    return PrecomputedGCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
+    return PrecomputedGCNConv(in_dim, out_dim)
 
 
 def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
@@ -147,9 +147,7 @@ def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
     from ._linear_first import PrecomputedGATConv
 
     heads = 1 if is_output else gat_heads
-    return PrecomputedGATConv(
-        in_dim, out_dim // heads, heads=heads, concat=not is_output, add_self_loops=False
-    )
+    return PrecomputedGATConv(in_dim, out_dim // heads, heads=heads, concat=not is_output)
 
 
 def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
