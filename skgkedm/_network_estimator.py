@@ -23,7 +23,7 @@ NETWORK_PARAMETER_CONSTRAINTS = {
     "gkedm": ["boolean"],
     "gkedm_heads": [Interval(Integral, 1, None, closed="left")],
     "gkedm_scoring": [StrOptions(set(SCORINGS))],
-    "gkedm_update": [StrOptions(set(UPDATES))],
+    "gkedm_update": [StrOptions({*UPDATES, "auto"})],
     "gkedm_values": [StrOptions(set(VALUES))],
     "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
     "gkedm_layers": [StrOptions({"last", "every"})],
@@ -55,8 +55,16 @@ class NetworkEstimatorMixin:
     predictions rebuild the network from that fitted state with :meth:`_fitted_network`.
     """
 
-    def _network_spec(self, in_dim, n_outputs, readout=None):
+    def _network_spec(self, in_dim, n_outputs, readout=None, feature_rows=False):
+        """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
+
+        ``gkedm_update="auto"`` resolves here: ``"residual"`` on feature rows (a
+        k-nearest-neighbour graph, where it measured best), ``"replace"`` on graphs.
+        """
         hidden_dims = check_hidden_dims(self.hidden_dims)
+        update = self.gkedm_update
+        if update == "auto":
+            update = "residual" if feature_rows else "replace"
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
             which = (
@@ -78,7 +86,7 @@ class NetworkEstimatorMixin:
             gkedm=bool(self.gkedm),
             gkedm_heads=int(self.gkedm_heads),
             gkedm_scoring=self.gkedm_scoring,
-            gkedm_update=self.gkedm_update,
+            gkedm_update=update,
             gkedm_values=self.gkedm_values,
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
