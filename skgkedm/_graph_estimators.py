@@ -477,74 +477,61 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     Parameters
     ----------
     backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
-        Message-passing layers. On the molecule sets shipped with skgkedm, GCN with
-        GKEDM had the lowest regression errors and GIN the highest, and GAT the best
-        solubility-class accuracy at twice GCN's cost (``benchmarks/molecules.py``).
+        Message-passing layers; on FreeSolv, GCN with GKEDM had the lowest error and
+        GIN the highest (``benchmarks/molecules.py``).
     hidden_dims : int or sequence of int, default=(64, 64, 64)
-        Width of each message-passing layer; a node sees ``len(hidden_dims)`` hops.
+        As in :class:`GKEDMGraphClassifier`.
     readout : {"mean", "sum", "max"}, default="sum"
-        How node representations become a graph's: PyTorch Geometric's
-        ``global_mean_pool``, ``global_add_pool`` or ``global_max_pool``.
+        As in :class:`GKEDMGraphClassifier`.
     batch_size : int, default=64
-        Counted in graphs (the samples here; in :class:`GKEDMClassifier` it counts
-        labelled nodes): graphs per training step. Each epoch visits the training
-        graphs in a new order drawn from ``random_state``.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm : bool, default=True
-        Insert the GKEDM module after the last message-passing layer (or every one,
-        ``gkedm_layers``); its attention runs along the edges of each graph (graphs
-        never exchange messages).
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_heads : int, default=4
-        Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
-        GKEDM's attention scores, as in :class:`GKEDMClassifier`.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_update : {"residual", "gated", "replace"}, default="replace"
-        How GKEDM's aggregated neighbourhood updates a node, as in
-        :class:`GKEDMClassifier`.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_values : {"identity", "projected"}, default="identity"
-        GKEDM aggregates the node representations themselves, or learned projections
-        of them.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_dropout : float, default=0.0
-        Dropout on GKEDM's attention weights during training.
+        As in :class:`GKEDMGraphClassifier`.
     gkedm_layers : {"last", "every"}, default="last"
-        GKEDM after the last message-passing layer only, or after every one (then
-        ``gkedm_heads`` must divide every hidden width).
+        As in :class:`GKEDMGraphClassifier`.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
-        As in :class:`GKEDMClassifier`; the second phase trains GKEDM and the head.
+        As in :class:`GKEDMGraphClassifier`.
     second_phase_fraction : float, default=0.25
-        Share of ``max_epochs`` given to the second phase of a two-phase schedule
-        (rounded, at least one epoch; the first phase gets the rest, at least one).
+        As in :class:`GKEDMGraphClassifier`.
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
-        Activation after each hidden layer and in the head.
+        As in :class:`GKEDMGraphClassifier`.
     dropout : float, default=0.0
-        Dropout on the input features, hidden representations and the head.
+        As in :class:`GKEDMGraphClassifier`.
     gat_heads : int, default=8
-        Attention heads of GAT layers; must divide each hidden width.
+        As in :class:`GKEDMGraphClassifier`.
     learning_rate : float, default=0.005
-        Adam's step size.
+        As in :class:`GKEDMGraphClassifier`.
     weight_decay : float, default=0.0
-        L2 penalty (Adam's weight decay).
+        As in :class:`GKEDMGraphClassifier`.
     max_epochs : int, default=100
-        Passes over the training graphs, over all phases, unless early stopping ends
-        sooner; ``max_epochs=1`` runs one epoch of the whole network, as ``"joint"``.
+        As in :class:`GKEDMGraphClassifier`.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the graphs, stop when their
-        R² has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
-        restore the best weights.
+        Hold out ``validation_fraction`` of the graphs, stop when their R² has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
     validation_fraction : float, default=0.1
-        Share of graphs held out with ``early_stopping``.
+        As in :class:`GKEDMGraphClassifier`.
     n_iter_no_change : int, default=20
-        Patience of early stopping, in epochs.
+        As in :class:`GKEDMGraphClassifier`.
     tol : float, default=1e-4
         Smallest validation R² gain that counts as an improvement.
     directed : bool, default=False
-        If False, messages flow both ways along every edge.
+        As in :class:`GKEDMGraphClassifier`.
     device : str, default="auto"
-        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:<i>"``.
+        As in :class:`GKEDMGraphClassifier`.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, dropout, the batch order and the validation
-        split; an int gives identical results on the CPU.
+        As in :class:`GKEDMGraphClassifier`.
     verbose : int, default=0
-        0: silent. 1: a progress bar per phase and a closing line. 2: a line per epoch.
+        As in :class:`GKEDMGraphClassifier`.
 
     Attributes
     ----------
