@@ -37,10 +37,14 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         with ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
         ``"uniform"`` has been as accurate as the default wherever both were measured,
         and is cheaper (see :ref:`when_gkedm_helps`).
-    gkedm_update : {"residual", "gated", "replace"}, default="replace"
+    gkedm_update : {"auto", "residual", "gated", "replace"}, default="auto"
         How GKEDM's aggregated neighbourhood updates a node: added with a learned
         scale (starting at 0), mixed in through a learned per-node gate, or replacing
         the node's representation (an extra, attention-weighted aggregation step).
+        ``"auto"`` is ``"replace"`` on graph input and ``"residual"`` on plain feature
+        matrices (k-nearest-neighbour graphs), where it measured at least as accurate
+        as ``"replace"`` on scikit-learn's iris, wine, breast_cancer and digits
+        (``benchmarks/tabular.py``, :ref:`performance`).
     gkedm_values : {"identity", "projected"}, default="identity"
         GKEDM aggregates the node representations themselves, or learned projections
         of them (with an output projection).
@@ -59,10 +63,12 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         training on Cora and CiteSeer for every backbone). ``"joint"`` trains backbone
         and GKEDM together; ``"two_phase_finetune"`` trains the whole network, backbone
         included, in the second phase. Without GKEDM there is one phase. Every schedule
-        runs at most ``max_epochs`` epochs in all.
+        runs at most ``max_epochs`` epochs in all; each phase gets at least one, so
+        ``max_epochs=1`` runs a single epoch of the whole network with GKEDM, as
+        ``"joint"`` does.
     second_phase_fraction : float, default=0.25
-        Share of ``max_epochs`` given to the second phase of a two-phase schedule; the
-        first phase gets the rest.
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule
+        (rounded, at least one epoch); the first phase gets the rest (at least one).
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.5
@@ -79,8 +85,9 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         early stopping ends sooner (``max_iter`` of
         :class:`~sklearn.neural_network.MLPClassifier`).
     batch_size : int or None, default=None
-        None trains full-batch: each epoch is one step on the whole graph. An int
-        trains on mini-batches of that many labelled nodes, each with a neighbourhood
+        Counted in labelled nodes (the samples here; in :class:`GKEDMGraphClassifier`
+        it counts graphs). None trains full-batch: each epoch is one step on the whole
+        graph. An int trains on mini-batches of that many labelled nodes, each with a neighbourhood
         sampled around it (``fanouts``), as PyTorch Geometric's ``NeighborLoader``
         does: for graphs whose full-batch training does not fit in memory. Predictions
         always use every edge (exact inference, without gradients). See
@@ -89,7 +96,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         With ``batch_size``: neighbours sampled per node at each hop of message
         passing, one entry per message-passing layer and GKEDM module
         (``len(hidden_dims) + 2`` by default), -1 for all of them; an int samples that
-        many at every hop; None samples 10 at every hop.
+        many at every hop (-1: all neighbours at every hop); None samples 10 at every
+        hop.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled samples (stratified), stop
         when their accuracy has not improved by ``tol`` for ``n_iter_no_change``
@@ -142,13 +150,17 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     transduction_ : ndarray of shape (n_graph_nodes,) or (n_graph_nodes, n_labels)
         Predicted class (or labels) of every node of the training graph, labelled or not, as
         :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
-        every training row).
+        every training row). Full-batch fits only: with ``batch_size`` it would take a
+        whole-graph forward pass, the memory peak mini-batches avoid; call ``predict``
+        on the whole training graph instead.
     loss_curve_ : list of float
         Training loss at each epoch.
     validation_scores_ : list of float or None
         Validation accuracy at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
-        Best validation accuracy with ``early_stopping``, else None.
+        With ``early_stopping``, the validation accuracy of the weights kept: of the
+        best epoch of the last phase (an earlier phase's best weights were trained
+        further); else None.
 
     See Also
     --------

@@ -32,7 +32,7 @@ NETWORK_PARAMETER_CONSTRAINTS = {
     "gkedm": ["boolean"],
     "gkedm_heads": [Interval(Integral, 1, None, closed="left")],
     "gkedm_scoring": [StrOptions(set(SCORINGS))],
-    "gkedm_update": [StrOptions(set(UPDATES))],
+    "gkedm_update": [StrOptions({*UPDATES, "auto"})],
     "gkedm_values": [StrOptions(set(VALUES))],
     "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
     "gkedm_layers": [StrOptions({"last", "every"})],
@@ -73,12 +73,14 @@ class NetworkEstimatorMixin:
         """The network's readout: None for nodes as samples (graph estimators override)."""
         return None
 
-    def _fit_validated(self, data, extra_loss=None):
+    def _fit_validated(self, data, extra_loss=None, sample_hops=None):
         """Train on validated :class:`~skgkedm._base.TrainingData`, adopting its input state.
 
         The one entry point of composite estimators: the distiller validates X and y
-        once and trains teacher and student through it. ``extra_loss(output, graph)``
+        once and trains teacher and student through it. ``extra_loss(output, batch)``
         adds a term to the loss of the phase that runs GKEDM (or of the only phase).
+        ``sample_hops``: with sampled mini-batches of nodes, sample neighbourhoods at
+        least this many hops deep (for a deeper teacher run on the same batches).
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(data.input_state)
@@ -87,6 +89,7 @@ class NetworkEstimatorMixin:
             data.n_outputs,
             self._readout(),
             edge_dim=data.inputs.n_edge_features,
+            feature_rows=data.input_state.get("_knn_graph") is not None,
         )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
@@ -96,7 +99,7 @@ class NetworkEstimatorMixin:
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(self._thread_entries(data, len(train))) as context.threads:
             batches, validation_batches, prepared = self._training_batches(
-                data, spec, device, train, validation, seed
+                data, spec, device, train, validation, seed, sample_hops
             )
             histories = self._train(
                 network,
@@ -115,21 +118,29 @@ class NetworkEstimatorMixin:
         """Hook: stored entries (edges plus nodes) one training step handles."""
         raise NotImplementedError
 
-    def _training_batches(self, data, spec, device, train, validation, seed):
+    def _training_batches(self, data, spec, device, train, validation, seed, sample_hops):
         """Hook: ``(batches, validation_batches, prepared)``.
 
         ``batches`` and ``validation_batches`` as :func:`train_network` takes them;
         ``train`` and ``validation`` are positions into ``data.rows``; ``seed`` seeds
-        any sampling of the batches. ``prepared`` (anything, or None) is handed on to
-        :meth:`_after_training`.
+        any sampling of the batches; ``sample_hops`` as in :meth:`_fit_validated`.
+        ``prepared`` (anything, or None) is handed on to :meth:`_after_training`.
         """
         raise NotImplementedError
 
     def _after_training(self, network, data, spec, device, prepared):
         """Hook: read the trained network before it is stored (``transduction_``)."""
 
-    def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0):
+    def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, feature_rows=False):
+        """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
+
+        ``gkedm_update="auto"`` resolves here: ``"residual"`` on feature rows (a
+        k-nearest-neighbour graph, where it measured best), ``"replace"`` on graphs.
+        """
         hidden_dims = check_hidden_dims(self.hidden_dims)
+        update = self.gkedm_update
+        if update == "auto":
+            update = "residual" if feature_rows else "replace"
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
             which = (
@@ -151,7 +162,7 @@ class NetworkEstimatorMixin:
             gkedm=bool(self.gkedm),
             gkedm_heads=int(self.gkedm_heads),
             gkedm_scoring=self.gkedm_scoring,
-            gkedm_update=self.gkedm_update,
+            gkedm_update=update,
             gkedm_values=self.gkedm_values,
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
@@ -193,15 +204,17 @@ class NetworkEstimatorMixin:
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
         """
-        if self.schedule == "joint" or not self.gkedm:
+        if self.schedule == "joint" or not self.gkedm or self.max_epochs < 2:
+            # Two phases need two epochs: one epoch trains everything at once, as "joint".
             phases = [("", self.max_epochs, None, True)]
         else:
-            second = max(1, round(self.second_phase_fraction * self.max_epochs))
+            fraction = round(self.second_phase_fraction * self.max_epochs)
+            second = min(max(1, fraction), self.max_epochs - 1)
             on_top = None
             if self.schedule == "two_phase":
                 on_top = [*network.gkedm_parameters(), *network.output_parameters()]
             phases = [
-                ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
+                ("phase 1 (backbone)", self.max_epochs - second, None, False),
                 ("phase 2 (GKEDM)", second, on_top, True),
             ]
         histories = []
@@ -242,7 +255,7 @@ class NetworkEstimatorMixin:
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
         self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = max(scores) if scores else None
+        self.best_validation_score_ = _kept_score(histories) if self.early_stopping else None
         self.n_iter_ = len(self.loss_curve_)
 
     def _fitted_network(self, device):
@@ -252,3 +265,16 @@ class NetworkEstimatorMixin:
         network = build_seeded(lambda: GKEDMNetwork(spec), 0)
         network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
         return network.to(device).eval()
+
+
+def _kept_score(histories):
+    """Validation score of the weights the fit kept: the best epoch of the last phase run.
+
+    Each phase starts from the weights the previous one kept, and keeps its own best
+    epoch's, so an earlier phase's better score describes discarded weights. None when
+    no epoch of that phase was scored (interrupted before its first validation).
+    """
+    last = histories[-1]
+    if 1 <= last.best_epoch <= len(last.validation_scores):
+        return float(last.validation_scores[last.best_epoch - 1])
+    return None

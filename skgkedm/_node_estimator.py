@@ -12,8 +12,9 @@ from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorM
 from .data._validation import is_graph_input
 from .loader._batch import Batch
 from .loader._graph_tensors import graph_tensors
-from .loader._node_batches import NodeBatches, check_fanouts
-from .utils._sklearn_compat import Interval
+from .loader._neighbour_sampling import check_fanouts
+from .loader._node_batches import NodeBatches
+from .utils._sklearn_compat import Interval, Options
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import resolve_device
 
@@ -21,7 +22,12 @@ NODE_PARAMETER_CONSTRAINTS = {
     **NETWORK_PARAMETER_CONSTRAINTS,
     **NodeEstimatorBase._parameter_constraints,
     "batch_size": [None, Interval(Integral, 1, None, closed="left")],
-    "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
+    "fanouts": [
+        None,
+        Interval(Integral, 1, None, closed="left"),
+        Options(Integral, {-1}),
+        "array-like",
+    ],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
 
@@ -74,7 +80,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         gkedm=True,
         gkedm_heads=4,
         gkedm_scoring="cosine",
-        gkedm_update="replace",
+        gkedm_update="auto",
         gkedm_values="identity",
         gkedm_dropout=0.0,
         gkedm_layers="last",
@@ -130,7 +136,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
     def _thread_entries(self, data, n_train):
         return graph_entries(data.inputs)
 
-    def _training_batches(self, data, spec, device, train, validation, seed):
+    def _training_batches(self, data, spec, device, train, validation, seed, sample_hops):
         """The whole graph as one batch, or mini-batches of ``batch_size`` labelled nodes.
 
         Mini-batches' neighbourhoods are sampled with ``fanouts``; validation batches
@@ -148,6 +154,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 "GraphNodes(X.adjacency, X.features)[X.indices]."
             )
         fanouts = check_fanouts(self.fanouts, spec.message_hops)
+        # A deeper teacher run on the same batches: extra outer hops take the last fan-out.
+        fanouts += fanouts[-1:] * max(0, (sample_hops or 0) - len(fanouts))
         sampled = NodeBatches(
             data.inputs, data.input_state["_symmetrize"], spec, device, fanouts, seed
         )
@@ -172,14 +180,17 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         )
 
     def _after_training(self, network, data, spec, device, prepared):
-        """Set ``transduction_``: the prediction for every node of the training graph."""
-        network.eval()
-        graph = prepared
-        with torch.no_grad():
-            if graph is None:  # mini-batches: the whole graph, without transposes
-                graph = graph_tensors(data.inputs, data.input_state["_symmetrize"], spec, device)
-            outputs = network(graph).logits
-        self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
+        """Set ``transduction_``, the prediction for every node, after a full-batch fit.
+
+        Mini-batch fits skip the whole-graph forward pass: it would set their memory
+        peak. ``predict`` on the training graph gives the same predictions.
+        """
+        self.__dict__.pop("transduction_", None)
+        if prepared is not None:
+            network.eval()
+            with torch.no_grad():
+                outputs = network(prepared).logits
+            self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
 
     def _network_output(self, nodes, symmetrize, device=None):
         """Run the fitted network on a whole graph in evaluation mode.

@@ -30,9 +30,11 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
     gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
         GKEDM's attention scores, as in :class:`GKEDMClassifier`.
-    gkedm_update : {"residual", "gated", "replace"}, default="replace"
-        How GKEDM's aggregated neighbourhood updates a node. On heterophilous graphs
-        ``"residual"`` measured far better for regression (see Notes).
+    gkedm_update : {"auto", "residual", "gated", "replace"}, default="auto"
+        How GKEDM's aggregated neighbourhood updates a node; ``"auto"`` is
+        ``"replace"`` on graph input and ``"residual"`` on feature rows, as in
+        :class:`GKEDMClassifier`. On heterophilous graphs ``"residual"`` measured far
+        better for regression (see Notes).
     gkedm_values : {"identity", "projected"}, default="identity"
         GKEDM aggregates the node representations, or learned projections of them.
     gkedm_dropout : float, default=0.0
@@ -100,13 +102,14 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Epochs run, over all phases.
     transduction_ : ndarray of shape (n_graph_nodes,) or (n_graph_nodes, n_outputs)
         Predicted target(s) of every node of the training graph, labelled or not (for
-        feature rows: of every training row).
+        feature rows: of every training row). Full-batch fits only, as in
+        :class:`GKEDMClassifier`.
     loss_curve_ : list of float
         Training loss (squared error of the standardised targets) at each epoch.
     validation_scores_ : list of float or None
         Validation R² at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
-        Best validation R² with ``early_stopping``, else None.
+        With ``early_stopping``, the validation R² of the weights kept, else None.
 
     See Also
     --------
