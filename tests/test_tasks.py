@@ -303,6 +303,7 @@ def test_weighted_validation_scores_match_sklearn_metrics():
     assert got == pytest.approx(r2_score(targets, outputs, sample_weight=weights))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_early_stopping_with_weights(small_graph):
     X, y = small_graph
     model = GKEDMClassifier(**FAST, early_stopping=True, n_iter_no_change=5)
