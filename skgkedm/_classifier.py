@@ -10,10 +10,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import GraphClassifierBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
+from .data._graph_nodes import edgeless_nodes
 from .data._validation import is_graph_input
 from .loader._batch import Batch
 from .loader._graph_tensors import graph_tensors
 from .loader._node_batches import NodeBatches, check_fanouts
+from .nn._backbones import BACKBONES
 from .nn._network import GKEDMNetwork
 from .utils._sklearn_compat import Interval, fit_context
 from .utils._threads import graph_entries, thread_policy
@@ -62,9 +64,15 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
 
     Parameters
     ----------
-    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
+    backbone : {"gcn", "sage", "gat", "gin", "mlp"}, default="gcn"
         Message-passing layers: graph convolution (Kipf & Welling), GraphSAGE with
-        mean aggregation, graph attention, or graph isomorphism network.
+        mean aggregation, graph attention, or graph isomorphism network; or ``"mlp"``,
+        linear layers on each node's own features that ignore the edges. With
+        ``gkedm=False`` an ``"mlp"`` model is *graph-free*: it predicts each sample from
+        its own features alone, builds no k-nearest-neighbour graph for plain feature
+        rows, and uses only the selected nodes' features of graph input (its edges are
+        accepted and ignored). It is the student of graph-free distillation
+        (:ref:`graph_free_students`).
     hidden_dims : int or sequence of int, default=(64,)
         Width of each hidden layer; an output layer to the classes follows.
     gkedm : bool, default=True
@@ -378,8 +386,17 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             graph = graph_tensors(nodes, symmetrize, self._architecture, device)
             return network(graph), graph
 
+    def _fits_without_graph(self):
+        return not self.gkedm and not BACKBONES[self.backbone].uses_graph
+
+    def _predicts_without_graph(self):
+        return self._architecture.graph_free
+
     def _class_scores(self, nodes, symmetrize, log=False):
         """Class probabilities (or their logarithms) of the selected nodes of a graph."""
+        if self._architecture.graph_free:
+            # Only the selected nodes' own features: no edge is read, no graph built.
+            nodes = edgeless_nodes(nodes.features[nodes.indices])
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         normalise = torch.log_softmax if log else torch.softmax

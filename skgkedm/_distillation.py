@@ -15,7 +15,8 @@ from torch.nn import functional as F
 from ._base import GraphClassifierBase
 from ._classifier import GKEDMClassifier
 from ._graph_estimators import GKEDMGraphClassifier
-from .utils._sklearn_compat import Interval, fit_context
+from .utils._sklearn_compat import Interval, StrOptions, fit_context
+from .nn._backbones import BACKBONES
 from .utils._torch_utils import resolve_device
 
 PAPER_GKEDM = MappingProxyType(
@@ -181,6 +182,49 @@ def _check_batch_pair(teacher, student):
             "trains on mini-batches: the teacher runs on the student's mini-batches, which "
             "hold attention edges only when the student attends."
         )
+
+
+def check_attention_pair(attention_weight, teacher, student):
+    """Refuse attention distillation asked for explicitly when a model has no attention map.
+
+    Parameters
+    ----------
+    attention_weight : float or "auto"
+        The distiller's parameter; ``"auto"`` is never refused.
+    teacher, student : GKEDMClassifier or GKEDMGraphClassifier
+        The (unwrapped) templates.
+
+    Raises
+    ------
+    ValueError
+        If ``attention_weight > 0`` and the teacher or the student has ``gkedm=False``;
+        the message says when the student is graph-free.
+
+    Examples
+    --------
+    >>> from skgkedm import GKEDMClassifier
+    >>> from skgkedm._distillation import check_attention_pair
+    >>> mlp = GKEDMClassifier(backbone="mlp", gkedm=False)
+    >>> check_attention_pair("auto", GKEDMClassifier(), mlp)
+    >>> check_attention_pair(0.5, GKEDMClassifier(), mlp)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: attention_weight=0.5 ... a graph-free student ... set attention_weight=0 or "auto".
+    """
+    if attention_weight == "auto" or attention_weight == 0:
+        return
+    for role, model in (("teacher", teacher), ("student", student)):
+        if not model.gkedm:
+            why = "set attention_weight=0, \"auto\" or gkedm=True."
+            if role == "student" and not BACKBONES[model.backbone].uses_graph:
+                why = (
+                    f"a graph-free student (backbone={model.backbone!r}, gkedm=False) reads "
+                    "no edge and has no attention map; set attention_weight=0 or \"auto\"."
+                )
+            raise ValueError(
+                f"attention_weight={attention_weight} distils GKEDM attention maps, but "
+                f"the {role} has gkedm=False and so has none: {why}"
+            )
 
 
 class DistilledGCNClassifier(GraphClassifierBase):
@@ -354,7 +398,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
     _parameter_constraints: dict = {
         "teacher": [GKEDMClassifier, GKEDMGraphClassifier, FrozenEstimator, None],
         "student": [GKEDMClassifier, GKEDMGraphClassifier, None],
-        "attention_weight": [Interval(Real, 0, None, closed="left")],
+        "attention_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "soft_label_weight": [Interval(Real, 0, None, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         **GraphClassifierBase._parameter_constraints,
@@ -365,7 +409,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         teacher=None,
         student=None,
         *,
-        attention_weight=1.0,
+        attention_weight="auto",
         soft_label_weight=10.0,
         temperature=2.0,
         directed=False,
@@ -473,15 +517,16 @@ class DistilledGCNClassifier(GraphClassifierBase):
         student._validate_params()
         if student.batch_size is not None:
             _check_batch_pair(inner, student)
-        if self.attention_weight > 0:
-            for role, model in (("teacher", inner), ("student", student)):
-                if not model.gkedm:
-                    raise ValueError(
-                        f"attention_weight={self.attention_weight} distils GKEDM attention "
-                        f"maps, but the {role} has gkedm=False and so has none; set "
-                        f"attention_weight=0 or gkedm=True."
-                    )
+        check_attention_pair(self.attention_weight, inner, student)
         return teacher, student
+
+    def _attention_weight(self):
+        """The weight of attention distillation, ``"auto"`` resolved (see the parameter)."""
+        if self.attention_weight != "auto":
+            return float(self.attention_weight)
+        teacher, student = self._templates()
+        inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
+        return 1.0 if inner.gkedm and student.gkedm else 0.0
 
     def _member(self, template, seed):
         """Clone a template to train on the distiller's validated input.
@@ -517,7 +562,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
         once; None for a student trained on mini-batches, whose every batch the teacher
         then runs on.
         """
-        if self.attention_weight == 0 and self.soft_label_weight == 0:
+        attention_weight = self._attention_weight()
+        if attention_weight == 0 and self.soft_label_weight == 0:
             return None
         # The teacher's fit already warned if its device fell back to the CPU.
         device = resolve_device(self.teacher_.device, warn=False)
@@ -549,9 +595,16 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
         return _DistillationLoss(
             teacher_output,
-            float(self.attention_weight),
+            attention_weight,
             float(self.soft_label_weight),
             float(self.temperature),
+        )
+
+    def _predicts_without_graph(self):
+        # A graph-free student predicts from features alone, so the distiller does too.
+        return (
+            not isinstance(self.student_, GKEDMGraphClassifier)
+            and self.student_._predicts_without_graph()
         )
 
     def _graph_to_predict(self, X):

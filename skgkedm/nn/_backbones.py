@@ -41,6 +41,10 @@ class Backbone:
     heads_split_width : bool, default=False
         Hidden layers split their width over ``gat_heads`` heads, which must then
         divide every hidden width.
+    uses_graph : bool, default=True
+        The layers aggregate along the edges. False for layers that read each node's
+        own features only (``"mlp"``): they take no propagation matrix, and a network
+        of them without GKEDM predicts from features alone, with no graph built.
 
     See Also
     --------
@@ -50,7 +54,7 @@ class Backbone:
     --------
     >>> from skgkedm.nn._backbones import BACKBONES
     >>> list(BACKBONES)
-    ['gcn', 'sage', 'gat', 'gin']
+    ['gcn', 'sage', 'gat', 'gin', 'mlp']
     >>> BACKBONES["gat"].check_widths((64, 32), gat_heads=8)
     >>> BACKBONES["gat"].check_widths((64, 36), gat_heads=8)
     Traceback (most recent call last):
@@ -64,6 +68,7 @@ class Backbone:
     gcn_normalize: bool = False
     mean_aggregation: bool = False
     heads_split_width: bool = False
+    uses_graph: bool = True
 
     def check_widths(self, hidden_dims, gat_heads):
         """Raise ValueError if the hidden widths do not suit this backbone.
@@ -94,10 +99,13 @@ class Backbone:
 
         Returns
         -------
-        propagation : SparseMatrix of shape (n_nodes, n_nodes)
+        propagation : SparseMatrix of shape (n_nodes, n_nodes) or None
             Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
-            that send messages to node ``i``, with their weights.
+            that send messages to node ``i``, with their weights. None for a backbone
+            that does not use the graph.
         """
+        if not self.uses_graph:
+            return None
         from ._edge_ops import csr_tensor
         from ._sparse_product import SparseMatrix
 
@@ -162,6 +170,33 @@ def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
     )
 
 
+class NodeLinear(nn.Linear):
+    """A linear layer on each node's own features, called as the backbones' layers are.
+
+    ``layer(x, propagation)`` ignores ``propagation``: the ``"mlp"`` backbone's layer,
+    so that a network of them is a multi-layer perceptron on node features, trained
+    and regularised (dropout, activation, GKEDM) like every other backbone. ``x`` is a
+    dense tensor or a ``SparseMatrix`` of sparse features with their transpose.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._backbones import NodeLinear
+    >>> layer = NodeLinear(3, 2)
+    >>> layer(torch.ones(4, 3), None).shape
+    torch.Size([4, 2])
+    """
+
+    def forward(self, x, propagation=None):
+        from ._sparse_product import linear
+
+        return linear(x, self.weight) + self.bias
+
+
+def _mlp_layer(in_dim, out_dim, *, is_output, activation, gat_heads):
+    return NodeLinear(in_dim, out_dim)
+
+
 BACKBONES = {
     backbone.name: backbone
     for backbone in (
@@ -169,6 +204,7 @@ BACKBONES = {
         Backbone("sage", _sage_conv, mean_aggregation=True),
         Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True),
         Backbone("gin", _gin_conv),
+        Backbone("mlp", _mlp_layer, uses_graph=False),
     )
 }
 """dict of str to Backbone: every backbone, by the name that selects it."""
