@@ -188,9 +188,11 @@ class NodeLinear(nn.Linear):
     """
 
     def forward(self, x, propagation=None):
-        from ._sparse_product import linear
+        from ._sparse_product import SparseMatrix, linear
 
-        return linear(x, self.weight) + self.bias
+        if isinstance(x, SparseMatrix):
+            return linear(x, self.weight) + self.bias
+        return super().forward(x)  # the bias fused into the product
 
 
 def _mlp_layer(in_dim, out_dim, *, is_output, activation, gat_heads):
