@@ -135,7 +135,9 @@ def accuracy_table(name, seeds):
             f"{setting} {' / '.join(f'{100 * runs[-1][setting][m]:.1f}' for m in MODELS)}"
             for setting in ("transductive", "inductive")
         )
-        print(f"  {name} seed {seed} ({time.perf_counter() - started:.0f} s): {scores}", flush=True)
+        print(
+            f"  {name} seed {seed} ({time.perf_counter() - started:.0f} s): {scores}", flush=True
+        )
     summary = {}
     for setting in ("transductive", "inductive"):
         summary[setting] = {}
@@ -159,7 +161,9 @@ def timing(n_nodes):
     """predict time of teacher and distilled student on a generated graph of n_nodes."""
     X, y = make_node_classification(10_000, random_state=0)
     teacher, distilled, _ = fit_models(X, y, np.arange(0, 10_000, 10), 0)
-    big, big_y = make_node_classification(n_nodes, random_state=1)
+    # Weights do not change the cost: the models are not scored on this graph, whose
+    # class centres differ from the training graph's.
+    big, _ = make_node_classification(n_nodes, random_state=1)
     features = np.ascontiguousarray(big.features)
     student = distilled.student_
     seconds = {
@@ -167,15 +171,10 @@ def timing(n_nodes):
         "distilled MLP (feature matrix)": best_seconds(lambda: student.predict(features), 3),
         "distilled MLP (GraphNodes)": best_seconds(lambda: student.predict(big), 3),
     }
-    accuracy = {
-        "teacher": teacher.score(big, big_y),
-        "distilled MLP": student.score(features, big_y),
-    }
     return {
         "n_nodes": n_nodes,
         "n_edges": int(big.adjacency.nnz),
         "seconds": seconds,
-        "accuracy": accuracy,
         "speed-up": seconds["teacher (GraphNodes)"] / seconds["distilled MLP (feature matrix)"],
     }
 
@@ -209,8 +208,6 @@ def print_summary(results):
         print(f"\npredict on {record['n_nodes']:,} nodes, {record['n_edges']:,} edges (s):")
         for model, seconds in record["seconds"].items():
             print(f"  {model}: {seconds:.3f}")
-        accuracy = ", ".join(f"{m} {100 * a:.1f}" for m, a in record["accuracy"].items())
-        print(f"  accuracy: {accuracy}")
         speed_up = record["speed-up"]
         verdicts.append(
             f"predict speed-up {speed_up:.0f}x "

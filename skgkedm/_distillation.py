@@ -15,8 +15,8 @@ from torch.nn import functional as F
 from ._base import GraphClassifierBase
 from ._classifier import GKEDMClassifier
 from ._graph_estimators import GKEDMGraphClassifier
-from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .nn._backbones import BACKBONES
+from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .utils._torch_utils import resolve_device
 
 PAPER_GKEDM = MappingProxyType(
@@ -215,11 +215,11 @@ def check_attention_pair(attention_weight, teacher, student):
         return
     for role, model in (("teacher", teacher), ("student", student)):
         if not model.gkedm:
-            why = "set attention_weight=0, \"auto\" or gkedm=True."
+            why = 'set attention_weight=0, "auto" or gkedm=True.'
             if role == "student" and not BACKBONES[model.backbone].uses_graph:
                 why = (
                     f"a graph-free student (backbone={model.backbone!r}, gkedm=False) reads "
-                    "no edge and has no attention map; set attention_weight=0 or \"auto\"."
+                    'no edge and has no attention map; set attention_weight=0 or "auto".'
                 )
             raise ValueError(
                 f"attention_weight={attention_weight} distils GKEDM attention maps, but "

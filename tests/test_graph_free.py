@@ -104,7 +104,7 @@ def test_same_random_state_same_student(graph, distilled):
 
 
 def test_students_of_networkx_graphs_predict_from_node_features(graph, distilled):
-    X, y = graph
+    X, _ = graph
     G = nx.Graph()
     for node in range(160, 200):
         G.add_node(f"n{node}", x=X.features[node])
@@ -129,7 +129,7 @@ def test_distilled_student_round_trips_through_pickle(graph, distilled):
 def test_attention_distillation_into_a_graph_free_student_is_refused(graph):
     X, y = graph
     teacher = GKEDMClassifier(hidden_dims=(16,), max_epochs=5)
-    with pytest.raises(ValueError, match="graph-free student .* no attention map"):
+    with pytest.raises(ValueError, match=r"graph-free student .* no attention map"):
         DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), attention_weight=0.5).fit(
             X[:160], y[:160]
         )
@@ -148,7 +148,7 @@ def test_hostile_inputs_to_a_graph_free_model(graph, distilled):
     np.testing.assert_array_equal(features, before)
     with pytest.raises(ValueError, match="8 features"):
         distilled.predict(features[:, :5])
-    with pytest.raises(ValueError, match="8 features|features"):
+    with pytest.raises(ValueError, match=r"5 features"):
         distilled.predict(GraphNodes(sp.eye(3), np.ones((3, 5))))
     with pytest.raises(ValueError, match="NaN"):
         distilled.predict(np.full((2, 8), np.nan))
