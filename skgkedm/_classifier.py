@@ -10,10 +10,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import GraphClassifierBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
-from .data._graph_nodes import edgeless_nodes
 from .data._validation import is_graph_input
 from .loader._batch import Batch
-from .loader._graph_tensors import graph_tensors
+from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._node_batches import NodeBatches, check_fanouts
 from .nn._backbones import BACKBONES
 from .nn._network import GKEDMNetwork
@@ -21,6 +20,10 @@ from .utils._sklearn_compat import Interval, fit_context
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import build_seeded, fit_generator, resolve_device
 from .utils._training import TrainingContext, warn_once
+
+
+FEATURE_CHUNK = 16_384
+"""Rows a graph-free network predicts at once (see ``GKEDMClassifier._feature_scores``)."""
 
 
 class AttentionWeights(NamedTuple):
@@ -395,12 +398,31 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     def _class_scores(self, nodes, symmetrize, log=False):
         """Class probabilities (or their logarithms) of the selected nodes of a graph."""
         if self._architecture.graph_free:
-            # Only the selected nodes' own features: no edge is read, no graph built.
-            nodes = edgeless_nodes(nodes.features[nodes.indices])
+            return self._feature_scores(nodes.features, nodes.indices, log)
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         normalise = torch.log_softmax if log else torch.softmax
         return normalise(output.logits[rows].double(), dim=1).cpu().numpy()
+
+    def _feature_scores(self, features, rows, log):
+        """Class probabilities (or logarithms) of a graph-free network, from features alone.
+
+        Only the ``rows`` of ``features`` are read, no edge: each row's scores are its
+        own, so the rows go through the network in chunks of ``FEATURE_CHUNK``, which
+        keeps memory bounded and reuses the same buffers from chunk to chunk.
+        """
+        device = resolve_device(self.device)
+        network = self._fitted_network(device)
+        normalise = torch.log_softmax if log else torch.softmax
+        scores = np.empty((len(rows), self._architecture.n_classes))
+        everything = np.array_equal(rows, np.arange(features.shape[0]))
+        with thread_policy(len(rows)), torch.no_grad():
+            for start in range(0, len(rows), FEATURE_CHUNK):
+                stop = start + FEATURE_CHUNK
+                chunk = features[start:stop] if everything else features[rows[start:stop]]
+                logits = network(feature_tensors(chunk, device)).logits
+                scores[start:stop] = normalise(logits.double(), dim=1).cpu().numpy()
+        return scores
 
     def attention_weights(self, X):
         """GKEDM attention over the incoming edges of the selected nodes.

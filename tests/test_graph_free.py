@@ -183,3 +183,13 @@ def test_distilled_student_beats_the_mlp_alone_on_cora(cora):
     # benchmarks/graph_free_students.py about 30 at full size; a gain of 10 points
     # still separates distillation from noise (seeds move either model by 1-3).
     assert gain > 0.10
+
+
+def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypatch):
+    X, _ = graph
+    nodes = X[np.random.default_rng(0).permutation(X.n_nodes)[:50]]  # unordered rows
+    features = X.features[nodes.indices]
+    expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
+    monkeypatch.setattr("skgkedm._classifier.FEATURE_CHUNK", 7)
+    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
+    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
