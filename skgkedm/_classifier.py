@@ -21,7 +21,6 @@ from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import build_seeded, fit_generator, resolve_device
 from .utils._training import TrainingContext, warn_once
 
-
 FEATURE_CHUNK = 16_384
 """Rows a graph-free network predicts at once (see ``GKEDMClassifier._feature_scores``)."""
 
