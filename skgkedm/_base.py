@@ -207,8 +207,9 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         y_pred : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        # Unnormalised scores where the model has them: they rank classes as probabilities.
+        scores = self._class_scores(*self._graph_to_predict(X), log=None)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y``.

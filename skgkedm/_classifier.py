@@ -395,13 +395,16 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         return self._architecture.graph_free
 
     def _class_scores(self, nodes, symmetrize, log=False):
-        """Class probabilities (or their logarithms) of the selected nodes of a graph."""
+        """Class probabilities (or their logarithms) of the selected nodes of a graph.
+
+        ``log=None`` gives the network's class scores unnormalised, which rank the
+        classes as the probabilities do: all ``predict`` needs.
+        """
         if self._architecture.graph_free:
             return self._feature_scores(nodes.features, nodes.indices, log)
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        normalise = torch.log_softmax if log else torch.softmax
-        return normalise(output.logits[rows].double(), dim=1).cpu().numpy()
+        return _normalised(output.logits[rows], log)
 
     def _feature_scores(self, features, rows, log):
         """Class probabilities (or logarithms) of a graph-free network, from features alone.
@@ -412,7 +415,6 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         """
         device = resolve_device(self.device)
         network = self._fitted_network(device)
-        normalise = torch.log_softmax if log else torch.softmax
         scores = np.empty((len(rows), self._architecture.n_classes))
         everything = np.array_equal(rows, np.arange(features.shape[0]))
         with thread_policy(len(rows)), torch.no_grad():
@@ -420,7 +422,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
                 stop = start + FEATURE_CHUNK
                 chunk = features[start:stop] if everything else features[rows[start:stop]]
                 logits = network(feature_tensors(chunk, device)).logits
-                scores[start:stop] = normalise(logits.double(), dim=1).cpu().numpy()
+                scores[start:stop] = _normalised(logits, log)
         return scores
 
     def attention_weights(self, X):
@@ -466,6 +468,14 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         return AttentionWeights(
             ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
         )
+
+
+def _normalised(logits, log):
+    """Probabilities (``log=False``), log-probabilities (True) or the logits (None), in NumPy."""
+    if log is None:
+        return logits.cpu().numpy()
+    normalise = torch.log_softmax if log else torch.softmax
+    return normalise(logits.double(), dim=1).cpu().numpy()
 
 
 def _whole_graph_batches(graph, labelled, device, train, validation):
