@@ -11,6 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._edge_ops import csr_tensor
+from ._sparse_product import SparseMatrix, linear
+
 
 @dataclass(frozen=True)
 class Backbone:
@@ -106,9 +109,6 @@ class Backbone:
         """
         if not self.uses_graph:
             return None
-        from ._edge_ops import csr_tensor
-        from ._sparse_product import SparseMatrix
-
         matrix = messages.looped if self.self_loops else messages.matrix
         ptr, columns = matrix.indptr, matrix.indices
         degree = np.diff(ptr)
@@ -188,8 +188,6 @@ class NodeLinear(nn.Linear):
     """
 
     def forward(self, x, propagation=None):
-        from ._sparse_product import SparseMatrix, linear
-
         if isinstance(x, SparseMatrix):
             return linear(x, self.weight) + self.bias
         return super().forward(x)  # the bias fused into the product
