@@ -28,7 +28,7 @@ time of teacher and distilled student on a generated graph of ``--nodes`` nodes
 10,000-node graph from the same generator: the teacher is given the graph
 (``GraphNodes``), the student the plain feature matrix (no graph is built).
 
-Run from the repository root (about 30 minutes on one CPU thread)::
+Run from the repository root (21 minutes on one CPU thread of a busy 2-core machine)::
 
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/graph_free_students.py
 
