@@ -56,6 +56,10 @@ class NetworkSpec:
         representations after GKEDM are pooled per graph this way, then a two-layer
         head maps them to the outputs. Added in saved format 2 (skgkedm 0.2.0);
         every model saved before it classified nodes.
+    edge_dim : int, default=0
+        Edge attributes per edge the layers use (GINE for ``"gin"``, GAT's edge term
+        for ``"gat"``); 0 for layers without edge attributes. Added in saved format 4
+        (skgkedm 0.2.0); models saved before it used none.
 
     Examples
     --------
@@ -84,6 +88,7 @@ class NetworkSpec:
     gkedm_update: str = "residual"
     gkedm_layers: str = "last"
     readout: str | None = None
+    edge_dim: int = 0
 
     @property
     def graph_free(self):
