@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ._persistence import PortableStateMixin
+from .data._graph_nodes import edgeless_nodes
 from .data._knn_graph import KNNGraph
 from .data._validation import (
     UNLABELLED,
@@ -278,8 +279,8 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
                 y_numeric=False,
                 multi_output=True,
             )
-            knn_graph = KNNGraph(self.n_neighbors)
-            nodes = knn_graph.fit(X)
+            knn_graph = None if self._fits_without_graph() else KNNGraph(self.n_neighbors)
+            nodes = edgeless_nodes(X) if knn_graph is None else knn_graph.fit(X)
             symmetrize, semi_supervised = False, False
             feature_names = getattr(self, "feature_names_in_", None)
         encoded = self._encode_targets(y, len(nodes), semi_supervised, sample_weight)
@@ -293,6 +294,21 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         self._adopt_input(data.input_state)
         return data
 
+    def _fits_without_graph(self):
+        """Whether a fit on plain feature rows needs no k-nearest-neighbour graph.
+
+        Read at fit time, from the parameters: True for a model that uses no edge.
+        """
+        return False
+
+    def _predicts_without_graph(self):
+        """Whether the fitted model predicts from each sample's own features alone.
+
+        Read from fitted state. Then plain feature rows are not attached to the
+        training graph, and graph input contributes its selected nodes' features only.
+        """
+        return False
+
     def _graph_to_predict(self, X):
         """Validate X at predict time; return (GraphNodes, symmetrize)."""
         check_is_fitted(self)
@@ -301,6 +317,9 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             check_graph_width(self, nodes.n_features)
             return nodes, self._symmetrize
         check_not_split_graph(X)
+        if self._predicts_without_graph():
+            X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
+            return edgeless_nodes(X), False
         if self._knn_graph is None:
             refuse_rows_after_graphs(self, "GraphNodes or a networkx graph")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)

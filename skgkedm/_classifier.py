@@ -18,9 +18,15 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
 
     Parameters
     ----------
-    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
+    backbone : {"gcn", "sage", "gat", "gin", "mlp"}, default="gcn"
         Message-passing layers: graph convolution (Kipf & Welling), GraphSAGE with
-        mean aggregation, graph attention, or graph isomorphism network.
+        mean aggregation, graph attention, or graph isomorphism network; or ``"mlp"``,
+        linear layers on each node's own features that ignore the edges. With
+        ``gkedm=False`` an ``"mlp"`` model is *graph-free*: it predicts each sample from
+        its own features alone, builds no k-nearest-neighbour graph for plain feature
+        rows, and uses only the selected nodes' features of graph input (its edges are
+        accepted and ignored). It is the student of graph-free distillation
+        (:ref:`graph_free_students`).
     hidden_dims : int or sequence of int, default=(64,)
         Width of each hidden layer; an output layer to the classes follows.
     gkedm : bool, default=True

@@ -11,9 +11,10 @@ from ._base import NodeEstimatorBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from .data._validation import is_graph_input
 from .loader._batch import Batch
-from .loader._graph_tensors import graph_tensors
+from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._neighbour_sampling import check_fanouts
 from .loader._node_batches import NodeBatches
+from .nn._backbones import BACKBONES
 from .utils._sklearn_compat import Interval, Options
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import resolve_device
@@ -30,6 +31,9 @@ NODE_PARAMETER_CONSTRAINTS = {
     ],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
+
+FEATURE_CHUNK = 16_384
+"""Rows a graph-free network predicts at once (see ``NodeNetworkMixin._feature_outputs``)."""
 
 
 class AttentionWeights(NamedTuple):
@@ -204,11 +208,37 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             graph = graph_tensors(nodes, symmetrize, self._architecture, device)
             return network(graph), graph
 
+    def _fits_without_graph(self):
+        return not self.gkedm and not BACKBONES[self.backbone].uses_graph
+
+    def _predicts_without_graph(self):
+        return self._architecture.graph_free
+
     def _node_outputs(self, nodes, symmetrize):
         """The fitted network's outputs (float64, CPU) on the selected nodes of a graph."""
+        if self._architecture.graph_free:
+            return self._feature_outputs(nodes.features, nodes.indices)
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         return output.logits[rows].double().cpu()
+
+    def _feature_outputs(self, features, rows):
+        """Outputs (float64, CPU) of a graph-free network, from features alone.
+
+        Only the ``rows`` of ``features`` are read, no edge: each row's outputs are its
+        own, so the rows go through the network in chunks of ``FEATURE_CHUNK``, which
+        keeps memory bounded and reuses the same buffers from chunk to chunk.
+        """
+        device = resolve_device(self.device)
+        network = self._fitted_network(device)
+        outputs = torch.empty((len(rows), self._architecture.n_classes), dtype=torch.float64)
+        everything = np.array_equal(rows, np.arange(features.shape[0]))
+        with thread_policy(len(rows)), torch.no_grad():
+            for start in range(0, len(rows), FEATURE_CHUNK):
+                stop = start + FEATURE_CHUNK
+                chunk = features[start:stop] if everything else features[rows[start:stop]]
+                outputs[start:stop] = network(feature_tensors(chunk, device)).logits.double().cpu()
+        return outputs
 
     def attention_weights(self, X):
         """GKEDM attention over the incoming edges of the selected nodes.

@@ -2,6 +2,8 @@
 
 from dataclasses import MISSING, dataclass, fields
 
+from .nn._backbones import BACKBONES
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSpec:
@@ -22,8 +24,8 @@ class NetworkSpec:
         Width of each hidden layer.
     n_classes : int
         Width of the output layer: classes, or regression targets.
-    backbone : {"gcn", "sage", "gat", "gin"}
-        Message-passing layers.
+    backbone : {"gcn", "sage", "gat", "gin", "mlp"}
+        Message-passing layers (``"mlp"``: linear layers on each node's own features).
     activation : str
         Activation after each hidden layer, a name torch_geometric's
         ``activation_resolver`` knows.
@@ -87,6 +89,15 @@ class NetworkSpec:
     gkedm_layers: str = "last"
     readout: str | None = None
     edge_dim: int = 0
+
+    @property
+    def graph_free(self):
+        """Whether the network reads node features only: no layer, nor GKEDM, uses edges.
+
+        Such a network predicts each node from its own features, so nothing of a graph
+        is built to run it (the ``"mlp"`` backbone without GKEDM).
+        """
+        return not self.gkedm and not BACKBONES[self.backbone].uses_graph
 
     @property
     def message_hops(self):
