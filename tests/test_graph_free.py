@@ -190,6 +190,6 @@ def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypat
     nodes = X[np.random.default_rng(0).permutation(X.n_nodes)[:50]]  # unordered rows
     features = X.features[nodes.indices]
     expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
-    monkeypatch.setattr("skgkedm._classifier.FEATURE_CHUNK", 7)
+    monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
     np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
     np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
