@@ -1,10 +1,12 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
-from numbers import Integral
+from dataclasses import replace
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -15,10 +17,17 @@ from .loader._batch import Batch
 from .loader._graph_tensors import graph_tensors
 from .loader._node_batches import NodeBatches, check_fanouts
 from .nn._network import GKEDMNetwork
-from .utils._sklearn_compat import Interval, fit_context
+from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import build_seeded, fit_generator, resolve_device
 from .utils._training import TrainingContext, warn_once
+
+
+CHECK_MIN_LABELS = 200
+"""With ``gkedm_check="auto"``, the fewest labelled training nodes that make a check."""
+
+CHECK_FRACTION = 0.2
+"""Share of the labelled training nodes that ``gkedm_check`` holds out."""
 
 
 class AttentionWeights(NamedTuple):
@@ -224,6 +233,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
     _parameter_constraints: dict = {
         **NETWORK_PARAMETER_CONSTRAINTS,
         **GraphClassifierBase._parameter_constraints,
+        "gkedm_hops": [Interval(Integral, 1, None, closed="left")],
+        "gkedm_alpha": [Interval(Real, 0, 1, closed="both")],
+        "gkedm_check": [StrOptions({"auto"}), "boolean"],
         "batch_size": [None, Interval(Integral, 1, None, closed="left")],
         "fanouts": [None, Interval(Integral, 1, None, closed="left"), "array-like"],
     }
@@ -240,6 +252,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         gkedm_values="identity",
         gkedm_dropout=0.0,
         gkedm_layers="last",
+        gkedm_hops=1,
+        gkedm_alpha=0.1,
+        gkedm_check="auto",
         schedule="two_phase",
         second_phase_fraction=0.25,
         activation="relu",
@@ -269,6 +284,9 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         self.gkedm_values = gkedm_values
         self.gkedm_dropout = gkedm_dropout
         self.gkedm_layers = gkedm_layers
+        self.gkedm_hops = gkedm_hops
+        self.gkedm_alpha = gkedm_alpha
+        self.gkedm_check = gkedm_check
         self.schedule = schedule
         self.second_phase_fraction = second_phase_fraction
         self.activation = activation
@@ -318,7 +336,12 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(labelled)
-        spec = self._network_spec(labelled.nodes.n_features, len(labelled.classes))
+        spec = self._network_spec(
+            labelled.nodes.n_features,
+            len(labelled.classes),
+            hops=self.gkedm_hops,
+            alpha=self.gkedm_alpha,
+        )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(
@@ -326,12 +349,24 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         )
         fanouts = check_fanouts(self.fanouts, spec.message_hops)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
+        checked = extra_loss is None and self._checks_gkedm(spec, len(train))
+        check_split = None
+        if checked:
+            check_split = _check_split(train, labelled.targets, random_state)
+        self.gkedm_check_scores_ = None
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(graph_entries(labelled.nodes)) as context.threads:
             graph = None
             if self.batch_size is None:
                 graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
+                if checked:
+                    self.gkedm_check_scores_ = self._check_gkedm(
+                        spec, seed, graph, labelled, device, check_split, context
+                    )
+                    scores = self.gkedm_check_scores_
+                    if scores["gkedm"] < scores["plain"]:
+                        spec = replace(spec, gkedm=False)
+                    context = TrainingContext(fit_generator(seed, device), context.threads)
                 batches, validation_batches = _whole_graph_batches(
                     graph, labelled, device, train, validation
                 )
@@ -339,6 +374,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
                 batches, validation_batches = self._sampled_batches(
                     labelled, spec, device, train, validation, fanouts, seed
                 )
+            network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
             histories = self._train(
                 network, batches, validation_batches, context, extra_loss=extra_loss
             )
@@ -351,6 +387,49 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         self.transduction_ = self.classes_[logits.argmax(dim=1).cpu().numpy()]
         self._store_network(spec, network, histories)
         return self
+
+    def _checks_gkedm(self, spec, n_labelled):
+        """Whether this fit checks GKEDM against the plain backbone (``gkedm_check``)."""
+        if not spec.gkedm or self.gkedm_check is False:
+            return False
+        if self.gkedm_check == "auto":
+            return self.batch_size is None and n_labelled >= CHECK_MIN_LABELS
+        if self.batch_size is not None:
+            raise ValueError(
+                "gkedm_check=True needs full-batch training (batch_size=None); use "
+                "gkedm_check='auto' or False with mini-batches."
+            )
+        return True
+
+    def _check_gkedm(self, spec, seed, graph, labelled, device, split, context):
+        """Held-out accuracy of the network with and without its GKEDM module.
+
+        One network of ``spec`` is trained on the ``split[0]`` positions of the
+        labelled samples; with a two-phase schedule the backbone of phase 1 is the
+        plain network (scored after it), and GKEDM is scored after phase 2. A joint
+        schedule trains a plain network beside it. Both are scored on ``split[1]``.
+        """
+        fit_part, held_out = split
+        batches, _ = _whole_graph_batches(graph, labelled, device, fit_part, fit_part[:0])
+        rows = torch.as_tensor(labelled.rows[held_out], dtype=torch.long, device=device)
+        targets = torch.as_tensor(labelled.targets[held_out], dtype=torch.long, device=device)
+        scores = {}
+
+        def score(network, use_gkedm):
+            network.eval()
+            with torch.no_grad():
+                logits = network(graph, use_gkedm=use_gkedm).logits
+            accuracy = (logits[rows].argmax(dim=1) == targets).double().mean().item()
+            scores["gkedm" if use_gkedm else "plain"] = accuracy
+
+        networks = [spec] if self.schedule != "joint" else [spec, replace(spec, gkedm=False)]
+        for network_spec in networks:
+            network = build_seeded(lambda: GKEDMNetwork(network_spec), seed).to(device)
+            self._train(
+                network, batches, [], context,
+                after_phase=lambda use_gkedm, network=network: score(network, use_gkedm),
+            )  # fmt: skip
+        return scores
 
     def _sampled_batches(self, labelled, spec, device, train, validation, fanouts, seed):
         """Mini-batches of ``batch_size`` labelled nodes with sampled neighbourhoods.
@@ -428,6 +507,18 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         return AttentionWeights(
             ids[source[keep]], ids[target[keep]], output.attention[keep].cpu().numpy()
         )
+
+
+def _check_split(train, targets, random_state):
+    """Positions to fit on and to hold out (a fifth, stratified) for ``gkedm_check``."""
+    stratify = targets[train]
+    counts = np.bincount(stratify)
+    if counts[counts > 0].min() < 2:
+        stratify = None
+    fit_part, held_out = train_test_split(
+        train, test_size=CHECK_FRACTION, stratify=stratify, random_state=random_state
+    )
+    return np.sort(fit_part), np.sort(held_out)
 
 
 def _whole_graph_batches(graph, labelled, device, train, validation):

@@ -55,7 +55,7 @@ class NetworkEstimatorMixin:
     predictions rebuild the network from that fitted state with :meth:`_fitted_network`.
     """
 
-    def _network_spec(self, in_dim, n_outputs, readout=None):
+    def _network_spec(self, in_dim, n_outputs, readout=None, hops=1, alpha=0.1):
         hidden_dims = check_hidden_dims(self.hidden_dims)
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
@@ -83,6 +83,8 @@ class NetworkEstimatorMixin:
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
             readout=readout,
+            gkedm_hops=int(hops),
+            gkedm_alpha=float(alpha),
         )
 
     def _validation_split(self, n_samples, stratify, random_state):
@@ -112,13 +114,15 @@ class NetworkEstimatorMixin:
             ) from error
 
     def _train(self, network, batches, validation, context, *, objective=CLASSIFICATION,
-               extra_loss=None):  # fmt: skip
+               extra_loss=None, after_phase=None):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
+        ``after_phase(use_gkedm)``, when given, is called after each phase, with whether
+        the phase ran the network with its GKEDM module.
         """
-        if self.schedule == "joint" or not self.gkedm:
+        if self.schedule == "joint" or network.gkedm is None:
             phases = [("", self.max_epochs, None, True)]
         else:
             second = max(1, round(self.second_phase_fraction * self.max_epochs))
@@ -154,6 +158,8 @@ class NetworkEstimatorMixin:
             histories.append(history)
             if history.stop_reason == INTERRUPTED:
                 break
+            if after_phase is not None:
+                after_phase(use_gkedm and network.gkedm is not None)
         return histories
 
     def _store_network(self, spec, network, histories):

@@ -54,6 +54,14 @@ class NetworkSpec:
         representations after GKEDM are pooled per graph this way, then a two-layer
         head maps them to the outputs. Added in saved format 2 (skgkedm 0.2.0);
         every model saved before it classified nodes.
+    gkedm_hops : int, default=1
+        Propagation steps of each GKEDM module: 1 is one attention-weighted
+        aggregation; more sum the steps with learned per-hop weights (see
+        :class:`~skgkedm.nn.GKEDM`). Added in saved format 4 (skgkedm 0.2.0); models
+        saved before it took one step.
+    gkedm_alpha : float, default=0.1
+        Teleport probability of the initial per-hop weights (personalised PageRank);
+        unused with one hop. Added in saved format 4.
 
     Examples
     --------
@@ -82,6 +90,8 @@ class NetworkSpec:
     gkedm_update: str = "residual"
     gkedm_layers: str = "last"
     readout: str | None = None
+    gkedm_hops: int = 1
+    gkedm_alpha: float = 0.1
 
     @property
     def message_hops(self):
