@@ -2,6 +2,8 @@
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -48,3 +50,21 @@ def test_imports_run_down_and_take_no_private_helper(path):
         private = [name for name in names if name.startswith("_") and name != "__version__"]
         if target.rsplit(".", 1)[-1].startswith("_"):  # a module, not a subpackage
             assert not private, f"{path} imports private helpers {private} from {target}"
+
+
+def test_import_loads_no_heavy_dependency_until_a_name_is_used():
+    code = (
+        "import sys, skgkedm; heavy = {'torch', 'sklearn', 'torch_geometric', 'networkx'};"
+        "print(sorted(heavy & set(sys.modules)));"
+        "skgkedm.GKEDMClassifier; print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stderr
+
+
+def test_every_public_name_resolves():
+    assert sorted(skgkedm.__all__) == sorted([*skgkedm._PUBLIC, "__version__"])
+    for name in skgkedm.__all__:
+        assert getattr(skgkedm, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        skgkedm.missing  # noqa: B018

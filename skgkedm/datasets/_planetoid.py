@@ -12,6 +12,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils import Bunch
 
 from ..data._graph_nodes import GraphNodes
+from ._files import get_data_home
 
 URL_BASE = "https://github.com/kimiyoung/planetoid/raw/master/data/"
 _NAMES = ("cora", "citeseer", "pubmed")
@@ -90,9 +91,7 @@ def fetch_planetoid(name, *, data_home=None, download_if_missing=True, normalize
     key = str(name).lower()
     if key not in _NAMES:
         raise ValueError(f"Unknown Planetoid dataset {name!r}; valid names are {list(_NAMES)}.")
-    if data_home is None:
-        data_home = os.environ.get("SKGKEDM_DATA") or os.path.join("~", "skgkedm_data")
-    folder = os.path.join(os.path.expanduser(os.fspath(data_home)), "planetoid")
+    folder = os.path.join(get_data_home(data_home), "planetoid")
     files = [f"ind.{key}.{part}" for part in _PARTS]
     missing = [file for file in files if not os.path.isfile(os.path.join(folder, file))]
     if missing and not download_if_missing:
