@@ -236,6 +236,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Weight :math:`\alpha \ge 0` of attention distillation (the paper's best value,
         for its own module, is 0.1). Must be 0 when the teacher or the student has
         ``gkedm=False``: without the module there is no attention map to transfer.
+        Above 0, a teacher that the distiller trains keeps its module
+        (``gkedm_check=False``), and a frozen teacher whose check dropped it is
+        refused. A student trained with a distillation loss is never checked.
     soft_label_weight : float, default=10.0
         Weight :math:`\beta \ge 0` of soft-label distillation. With
         ``temperature=2``, 10 gave the best validation accuracy on Cora and CiteSeer
@@ -443,7 +446,11 @@ class DistilledGCNClassifier(GraphClassifierBase):
         if isinstance(teacher, FrozenEstimator):
             self.teacher_ = self._check_frozen_teacher(teacher.estimator)
         else:
-            self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(data)
+            member = self._member(teacher, teacher_seed)
+            if self.attention_weight > 0 and "gkedm_check" in member.get_params():
+                # Attention maps to transfer need the module: no check may drop it.
+                member.set_params(gkedm_check=False)
+            self.teacher_ = member._fit_validated(data)
         self.student_._fit_validated(data, extra_loss=self._distillation_loss(None))
 
     def _templates(self):
@@ -500,6 +507,13 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
     def _check_frozen_teacher(self, teacher):
         check_is_fitted(teacher, msg="The frozen teacher must be a fitted estimator.")
+        if self.attention_weight > 0 and not teacher._architecture.gkedm:
+            raise ValueError(
+                f"attention_weight={self.attention_weight} distils GKEDM attention maps, "
+                "but the frozen teacher has no GKEDM module (its gkedm_check found the "
+                "plain backbone better); set attention_weight=0, or refit the teacher "
+                "with gkedm_check=False."
+            )
         if teacher.n_features_in_ != self.n_features_in_ or not np.array_equal(
             teacher.classes_, self.classes_
         ):

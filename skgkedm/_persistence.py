@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -71,8 +71,27 @@ def _from_format_2(state):
     return state
 
 
+def _from_format_3(state):
+    """Format 3 to 4 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``gkedm_hops``,
+    ``gkedm_alpha`` and ``gkedm_check``, NetworkSpec ``gkedm_hops`` and ``gkedm_alpha``,
+    and a fitted classifier ``gkedm_check_scores_``.
+
+    Every model saved before took one attention step (``gkedm_hops=1``: NetworkSpec's
+    default, which unpickling an older NetworkSpec already gives) and was never checked
+    against its plain backbone: the parameters say so, so a clone refits the same
+    recipe (``gkedm_check=False``), and the check's scores are None.
+    """
+    if "gkedm" in state and "readout" not in state:
+        state.setdefault("gkedm_hops", 1)
+        state.setdefault("gkedm_alpha", 0.1)
+        state.setdefault("gkedm_check", False)
+        if "n_iter_" in state:
+            state.setdefault("gkedm_check_scores_", None)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2)
+_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2, _from_format_3)
 
 
 def migrate_state(state, estimator_name):

@@ -26,6 +26,8 @@ SAVED_BEFORE = {
     "skgkedm-0.1.0.dev0-83ea708": "0.1.0.dev0",
     # The last commit of saved format 2, before mini-batches (batch_size, fanouts).
     "skgkedm-0.2.0.dev0-08fd314": "0.2.0.dev0",
+    # The last commit of saved format 3, before multi-hop GKEDM and gkedm_check.
+    "skgkedm-0.2.0.dev0-b8c9083": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -280,3 +282,17 @@ def test_models_saved_before_mini_batches_load_as_full_batch_models():
         assert (classifier.batch_size, classifier.fanouts) == (None, None)
     # A clone refits full-batch, as the saved model was trained.
     assert clone(model.student_).get_params()["batch_size"] is None
+
+
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_before_hops_keep_one_unchecked_step(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "distilled_graph.pkl")
+    for classifier in (model.teacher_, model.student_):
+        assert (classifier._architecture.gkedm_hops, classifier.gkedm_hops) == (1, 1)
+        assert classifier.gkedm_check is False
+        assert classifier.gkedm_check_scores_ is None
+        # The rebuilt module has no per-hop weights: one step, as saved.
+        assert not any("hop_weights" in name for name in classifier._weights)
+    # A clone refits the saved recipe: one unchecked step.
+    assert clone(model.student_).get_params()["gkedm_check"] is False

@@ -82,6 +82,22 @@ class GKEDM(nn.Module):
     :math:`g_i = \sigma(w^\top [h_i \Vert z_i] + b)`; ``update="replace"`` sets
     :math:`h_i' = z_i`.
 
+    Multi-hop aggregation (``hops`` :math:`= T > 1`, as GPR-GNN, Chien et al., 2021):
+    with :math:`\hat{A}^k` the row-stochastic matrix of head :math:`k`'s attention
+    weights, the aggregation is
+
+    .. math::
+        z = \sum_{t=0}^{T} \gamma_t \big(\hat{A}^k\big)^t v^k,
+
+    :math:`T` sparse products along the same weights (never a dense
+    :math:`n \times n` matrix), with learned per-hop weights :math:`\gamma`
+    initialised as personalised PageRank, :math:`\gamma_t = \alpha (1 - \alpha)^t`
+    and :math:`\gamma_T = (1 - \alpha)^T`: at initialisation, with uniform scores,
+    exactly APPNP's propagation (Gasteiger et al., 2019) over the mean-normalised
+    graph. :math:`\gamma_0` weighs the node's own representation: training may move
+    weight back to it, or give a hop a negative weight. Attention dropout draws a new
+    mask at every step. With ``hops=1`` there are no per-hop weights: one step.
+
     Parameters
     ----------
     channels : int
@@ -102,6 +118,11 @@ class GKEDM(nn.Module):
         backbone and learns how much attention to add.
     add_self_loops : bool, default=True
         Let every node attend to itself (existing self-loops are replaced).
+    hops : int, default=1
+        Propagation steps :math:`T` along the attention weights (see above).
+    alpha : float, default=0.1
+        Teleport probability :math:`\alpha` of the initial per-hop weights; unused
+        with one hop.
 
     Notes
     -----
