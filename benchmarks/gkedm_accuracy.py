@@ -74,8 +74,14 @@ GKEDM_ARMS = {
 ARMS = [*GKEDM_ARMS, "appnp", "mlp", "logistic"]
 SUITES = {
     "planetoid": ["cora", "citeseer"],
-    "musae": ["chameleon", "chameleon filtered", "squirrel", "squirrel filtered", "facebook",
-              "twitch_de"],  # fmt: skip
+    "musae": [
+        "chameleon",
+        "chameleon filtered",
+        "squirrel",
+        "squirrel filtered",
+        "facebook",
+        "twitch_de",
+    ],
     "homophily": [0.1, 0.3, 0.5, 0.7, 0.9],
 }
 

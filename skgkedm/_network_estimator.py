@@ -114,13 +114,14 @@ class NetworkEstimatorMixin:
             ) from error
 
     def _train(self, network, batches, validation, context, *, objective=CLASSIFICATION,
-               extra_loss=None, after_phase=None):  # fmt: skip
+               extra_loss=None, after_phase=None, verbose=None):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
         ``after_phase(use_gkedm)``, when given, is called after each phase, with whether
-        the phase ran the network with its GKEDM module.
+        the phase ran the network with its GKEDM module. ``verbose`` overrides the
+        estimator's.
         """
         if self.schedule == "joint" or network.gkedm is None:
             phases = [("", self.max_epochs, None, True)]
@@ -141,7 +142,7 @@ class NetworkEstimatorMixin:
                 max_epochs=epochs,
                 n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
                 tol=self.tol,
-                verbose=self.verbose,
+                verbose=self.verbose if verbose is None else verbose,
             )
             history = train_network(
                 network,

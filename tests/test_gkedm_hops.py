@@ -73,7 +73,7 @@ def test_ppr_initial_weights_follow_appnp_recurrence(hops, alpha):
     h = torch.randn(n_nodes, 4, dtype=torch.float64)
     module = GKEDM(4, heads=2, scoring="uniform", update="replace", hops=hops, alpha=alpha)
     out = module.double()(h, edge_index)
-    source, target = out.edge_index
+    target = out.edge_index[1]
     degree = torch.bincount(target, minlength=n_nodes).double()
     appnp = APPNP(K=hops, alpha=alpha, normalize=False)
     expected = appnp(h, out.edge_index, edge_weight=1.0 / degree[target])
@@ -123,9 +123,7 @@ def test_check_keeps_the_better_network_and_refits_it_as_the_reference_does(homo
     if not kept:
         reference.set_params(gkedm=False)
     reference.fit(X[:250], y[:250])
-    np.testing.assert_array_equal(
-        model.predict_proba(X[250:]), reference.predict_proba(X[250:])
-    )
+    np.testing.assert_array_equal(model.predict_proba(X[250:]), reference.predict_proba(X[250:]))
 
 
 def test_check_runs_only_where_asked_and_possible():
@@ -140,3 +138,15 @@ def test_check_runs_only_where_asked_and_possible():
         GKEDMClassifier(**QUICK, gkedm_check=True, batch_size=64).fit(X[:250], y[:250])
     plain = GKEDMClassifier(**QUICK, gkedm=False).fit(X[:250], y[:250])
     assert plain.gkedm_check_scores_ is None
+
+
+def test_verbose_check_says_what_it_kept(capsys):
+    X, y = make_node_classification(300, n_classes=3, random_state=0)
+    model = GKEDMClassifier(**QUICK, verbose=1).fit(X[:250], y[:250])
+    lines = [line for line in capsys.readouterr().out.splitlines() if "gkedm_check" in line]
+    scores = model.gkedm_check_scores_
+    kept = "keeps" if model._architecture.gkedm else "drops"
+    assert lines == [
+        f"gkedm_check: held-out accuracy {scores['gkedm']:.3f} with GKEDM, "
+        f"{scores['plain']:.3f} without: the model {kept} GKEDM"
+    ]

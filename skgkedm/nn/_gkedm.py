@@ -258,6 +258,7 @@ class GKEDM(nn.Module):
 
         Each step draws its own attention dropout mask, as APPNP's edge dropout does.
         """
+
         def step(x):
             weights = dropout(attention, self.attention_dropout, self.training, generator)
             return edge_aggregate(weights, x, layout)
