@@ -59,12 +59,15 @@ class AttentionWeights(NamedTuple):
 
 
 class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
-    """Graph neural network node classifier with GKEDM attention.
+    """Graph neural network node classifier with the GKEDM module.
 
     A backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
     Geometric) followed by GKEDM, the Graph Knowledge Enhancement and Distillation
-    Module: multi-head attention along each node's edges that re-weights and
-    aggregates neighbour representations and updates the node's own (Wu, 2024).
+    Module: aggregation along each node's edges, weighted by multi-head attention
+    (Wu, 2024) or, by default, equally (one more normalised propagation step), that
+    updates the node's representation. Where the labels allow, the fit checks the
+    module against the plain backbone on held-out nodes and keeps the better
+    (``gkedm_check``).
     Training is transductive: fitting on ``X[train]`` passes messages over the whole
     graph while only the selected nodes' labels enter the loss; full-batch by default,
     on neighbour-sampled mini-batches with ``batch_size``.
@@ -80,16 +83,19 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         Insert the GKEDM module after the last hidden layer.
     gkedm_heads : int, default=4
         Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
-    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
-        GKEDM's attention scores: the paper's scaled dot product of learned query and
-        key projections, cosine similarity with a learned temperature, additive
-        (GATv2-style) scoring, or equal weights on all edges (no attention: a control).
-        See :class:`skgkedm.nn.GKEDM`. The default was the best
-        measured on Cora and CiteSeer (``benchmarks/gkedm_effectiveness.py``); the
-        paper's module is ``gkedm_scoring="dot", gkedm_update="residual"`` trained
-        with ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
-        ``"uniform"`` has been as accurate as the default wherever both were measured,
-        and is cheaper (see :ref:`when_gkedm_helps`).
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="uniform"
+        GKEDM's scores: equal weights on all of a node's edges (no attention: the
+        module is then a normalised propagation step), the paper's scaled dot product
+        of learned query and key projections, cosine similarity with a learned
+        temperature, or additive (GATv2-style) scoring. See :class:`skgkedm.nn.GKEDM`.
+        The default is the equal-weight step because no attention measured better:
+        cosine attention, the default until 0.2.0.dev0, scored within 0.2 points of
+        it on Cora and CiteSeer and wherever else both were measured, and costs more
+        (see :ref:`when_gkedm_helps`). With it, :meth:`attention_weights` returns
+        uniform weights; distillation of attention maps needs an attention scoring
+        (the distiller's defaults use ``"cosine"``). The paper's module is
+        ``gkedm_scoring="dot", gkedm_update="residual"`` trained with
+        ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
     gkedm_update : {"residual", "gated", "replace"}, default="replace"
         How GKEDM's aggregated neighbourhood updates a node: added with a learned
         scale (starting at 0), mixed in through a learned per-node gate, or replacing
@@ -274,7 +280,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         *,
         gkedm=True,
         gkedm_heads=4,
-        gkedm_scoring="cosine",
+        gkedm_scoring="uniform",
         gkedm_update="replace",
         gkedm_values="identity",
         gkedm_dropout=0.0,

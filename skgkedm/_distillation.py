@@ -24,7 +24,7 @@ PAPER_GKEDM = MappingProxyType(
 """The paper's GKEDM module, as :class:`GKEDMClassifier` parameters.
 
 Learned scaled dot-product attention and a residual update (Wu, 2024), trained
-jointly with the backbone. :class:`GKEDMClassifier`'s defaults differ (cosine scores,
+jointly with the backbone. :class:`GKEDMClassifier`'s defaults differ (equal weights,
 the "replace" update, two-phase training) because they measured better on Cora and
 CiteSeer. The benchmarks' "paper's module" runs use these settings, and so does the
 paper's form of :class:`DistilledGCNClassifier` (see its ``teacher`` parameter). A
@@ -215,8 +215,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ----------
     teacher : GKEDMClassifier, GKEDMGraphClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
-        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,))``: the default
-        model (cosine attention, two-phase training), four times wider. A
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,),
+        gkedm_scoring="cosine")``: the default model four times wider, with cosine
+        attention (whose maps attention distillation transfers) instead of the
+        default's equal weights. A
         ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
         as is, without refitting: the cheap way to tune the student with
         ``GridSearchCV``. The paper's form of the distiller is
@@ -228,7 +230,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Unfitted template of the student, cloned and fitted in ``fit``. A
         :class:`GKEDMGraphClassifier` student (with a teacher of the same kind and
         backbone) distils graphs as samples; see Notes. ``None`` uses
-        ``GKEDMClassifier(hidden_dims=(16,), schedule="joint")``: trained jointly, so
+        ``GKEDMClassifier(hidden_dims=(16,), gkedm_scoring="cosine",
+        schedule="joint")``: cosine attention, trained jointly, so
         that both distillation terms reach the whole network from the first epoch.
         Pass a template to tune its parameters as ``student__<name>`` (for instance
         ``student__hidden_dims``).
@@ -416,7 +419,11 @@ class DistilledGCNClassifier(GraphClassifierBase):
             if isinstance(teacher, FrozenEstimator):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
             else:
-                self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(labelled)
+                member = self._member(teacher, teacher_seed)
+                if self.attention_weight > 0:
+                    # Attention maps to transfer need the module: no check may drop it.
+                    member.set_params(gkedm_check=False)
+                self.teacher_ = member._fit_validated(labelled)
             # A student on mini-batches meets the teacher on each batch, as graphs do.
             per_batch = student.batch_size is not None
             self.student_ = self._member(student, student_seed)._fit_validated(
@@ -446,21 +453,17 @@ class DistilledGCNClassifier(GraphClassifierBase):
         if isinstance(teacher, FrozenEstimator):
             self.teacher_ = self._check_frozen_teacher(teacher.estimator)
         else:
-            member = self._member(teacher, teacher_seed)
-            if self.attention_weight > 0 and "gkedm_check" in member.get_params():
-                # Attention maps to transfer need the module: no check may drop it.
-                member.set_params(gkedm_check=False)
-            self.teacher_ = member._fit_validated(data)
+            self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(data)
         self.student_._fit_validated(data, extra_loss=self._distillation_loss(None))
 
     def _templates(self):
         """Return validated (teacher, student) templates, defaults filled in."""
         teacher = self.teacher
         if teacher is None:
-            teacher = GKEDMClassifier(hidden_dims=(256,))
+            teacher = GKEDMClassifier(hidden_dims=(256,), gkedm_scoring="cosine")
         student = self.student
         if student is None:
-            student = GKEDMClassifier(hidden_dims=(16,), schedule="joint")
+            student = GKEDMClassifier(hidden_dims=(16,), gkedm_scoring="cosine", schedule="joint")
         inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
         if not isinstance(student, (GKEDMClassifier, GKEDMGraphClassifier)):
             raise TypeError(

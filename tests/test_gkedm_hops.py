@@ -150,3 +150,14 @@ def test_verbose_check_says_what_it_kept(capsys):
         f"gkedm_check: held-out accuracy {scores['gkedm']:.3f} with GKEDM, "
         f"{scores['plain']:.3f} without: the model {kept} GKEDM"
     ]
+
+
+def test_distiller_keeps_the_teachers_module_for_attention_distillation():
+    from skgkedm import DistilledGCNClassifier
+
+    X, y = make_node_classification(300, n_classes=3, homophily=0.1, random_state=1)
+    cosine = {**QUICK, "gkedm_scoring": "cosine"}
+    model = DistilledGCNClassifier(GKEDMClassifier(**cosine), GKEDMClassifier(**cosine))
+    model.fit(X[:250], y[:250])
+    assert model.teacher_.gkedm_check is False and model.teacher_._architecture.gkedm
+    assert model.student_.gkedm_check_scores_ is None  # trained with a distillation loss
