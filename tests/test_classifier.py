@@ -381,7 +381,12 @@ def test_n_parameters_grows_with_width_and_gkedm(small_graph, backbone):
 
     def n_parameters(**params):
         clf = GKEDMClassifier(
-            backbone=backbone, gat_heads=4, max_epochs=1, gkedm_check=False, random_state=0
+            backbone=backbone,
+            gat_heads=4,
+            max_epochs=1,
+            gkedm_scoring="cosine",  # a module with parameters
+            gkedm_check=False,
+            random_state=0,
         )
         return clf.set_params(**params).fit(X[:200], y[:200]).n_parameters_
 
@@ -766,7 +771,11 @@ def test_score_leaves_out_unlabelled_nodes_of_graph_input(small_graph, fast):
 def test_gkedm_after_every_hidden_layer(small_graph):
     X, y = small_graph
     every = GKEDMClassifier(
-        hidden_dims=(16, 16, 8), gkedm_layers="every", max_epochs=10, gkedm_check=False
+        hidden_dims=(16, 16, 8),
+        gkedm_layers="every",
+        gkedm_scoring="cosine",  # modules with weights to find
+        max_epochs=10,
+        gkedm_check=False,
     )
     every.fit(X[:200], y[:200])
     modules = {key.split(".")[0] for key in every._weights if "gkedm" in key}
