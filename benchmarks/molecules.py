@@ -26,7 +26,10 @@ Methods, each fitted once per seed (0, 1, ...) and task, alternately in this one
   (``--pyg-threads``): on a busy machine torch's default thread count made its epochs
   tens of times slower (skgkedm picks its own thread count);
 - ``skgkedm default``: ``GKEDMGraphClassifier`` / ``GKEDMGraphRegressor`` with
-  ``random_state=seed`` only (the default backbone, GKEDM on);
+  ``random_state=seed`` only (the default backbone, GKEDM on), on
+  ``GraphList.from_smiles(smiles, bond_features=False)``: the atom features and bonds
+  the PyG loop sees, without bond features (``benchmarks/edge_features.py`` measures
+  those);
 - ``skgkedm <backbone>, GKEDM on/off`` for gcn, sage, gat and gin (all else default;
   the default backbone with GKEDM on is the default row). ``--quick``: gin only.
 
@@ -141,7 +144,8 @@ def build_pyg(smiles):
 def build_representations(smiles):
     """Every method's input for these molecules, and the seconds each took to build."""
     builders = {
-        "GraphList": lambda: GraphList.from_smiles(smiles),
+        # Without bond features, as the PyG loop: benchmarks/edge_features.py compares them.
+        "GraphList": lambda: GraphList.from_smiles(smiles, bond_features=False),
         "PyG Data list": lambda: build_pyg(smiles),
         "Morgan fingerprints": lambda: build_morgan(smiles),
     }

@@ -346,10 +346,13 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
 
         Parameters
         ----------
-        X : GraphNodes, networkx graph or {array-like, sparse matrix}
+        X : GraphNodes, networkx graph, torch_geometric Data or {array-like, sparse matrix}
             Training nodes with their graph (messages pass over the whole graph), a
-            networkx graph (all of its nodes), or feature rows of shape
-            (n_samples, n_features) joined into a k-nearest-neighbour graph.
+            networkx graph or a PyTorch Geometric ``Data`` (all of its nodes, read by
+            :meth:`GraphNodes.from_pyg`; its ``y`` is not read), or feature rows of
+            shape (n_samples, n_features) joined into a k-nearest-neighbour graph.
+            Edge attributes of the graph (``X.edge_attr``) are used by the ``"gin"``
+            (GINE) and ``"gat"`` backbones.
         y : array-like of shape (n_samples,)
             Class of each sample; ``-1`` marks an unlabelled node.
 
@@ -369,12 +372,21 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         """
         self.__dict__.pop("n_iter_", None)
         self._adopt_input(labelled)
+        edge_dim = labelled.nodes.n_edge_features
         spec = self._network_spec(
             labelled.nodes.n_features,
             len(labelled.classes),
+            edge_dim=edge_dim,
             hops=self.gkedm_hops,
             alpha=self.gkedm_alpha,
         )
+        if spec.edge_dim and self.batch_size is not None:
+            raise ValueError(
+                f"The graph has edge attributes, which the {self.backbone!r} layers use, but "
+                "neighbour-sampled mini-batches (batch_size) do not carry them yet: train "
+                "full-batch (batch_size=None), or drop them with "
+                "GraphNodes(X.adjacency, X.features)[X.indices]."
+            )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(

@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from ._base import EpochTrainedMixin
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
-from .data._graph_list import as_graph_list, is_graph_sequence, rows_as_graphs
+from .data._graph_list import as_graph_list, graph_items, is_graph_sequence, rows_as_graphs
+from .data._pyg import is_pyg_data
 from .data._validation import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
 from .loader._graph_batches import GraphBatches
 from .nn._network import READOUTS, GKEDMNetwork
@@ -177,7 +178,9 @@ class GraphEstimatorBase(
         self.__dict__.pop("feature_names_in_", None)
         self.__dict__.update(data.input_state)
         graphs, targets, stratify, n_outputs, _ = data
-        spec = self._network_spec(graphs.n_features, n_outputs, readout=self.readout)
+        spec = self._network_spec(
+            graphs.n_features, n_outputs, readout=self.readout, edge_dim=graphs.n_edge_features
+        )
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(len(graphs), stratify, random_state)
@@ -217,7 +220,9 @@ class GraphEstimatorBase(
             check_graph_width(self, graphs.n_features)
             return graphs
         if not self._fitted_on_rows:
-            refuse_rows_after_graphs(self, "a GraphList or a list of networkx graphs")
+            refuse_rows_after_graphs(
+                self, "a GraphList or a list of graphs (networkx or torch_geometric Data)"
+            )
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         return rows_as_graphs(X)
 
@@ -241,15 +246,24 @@ def _check_graph_input(X):
     if is_graph_sequence(X):
         return True
     check_not_split_graph(X)
-    if isinstance(X, (list, tuple)) and any(isinstance(item, nx.Graph) for item in X):
-        other = next(item for item in X if not isinstance(item, nx.Graph))
+    items = graph_items(X)
+    if items and any(isinstance(item, nx.Graph) or is_pyg_data(item) for item in items):
+        kinds = list(dict.fromkeys(_kind(item) for item in items))  # in order of appearance
         raise TypeError(
-            f"X mixes networkx graphs with {type(other).__name__} objects; pass a list of "
-            "networkx graphs only, a GraphList, or a feature matrix."
+            f"X mixes {' with '.join(kinds)}; pass graphs of one kind (networkx graphs only "
+            "or torch_geometric Data only), a GraphList, or a feature matrix."
         )
-    if isinstance(X, (list, tuple)) and len(X) == 0:
+    if items is not None and len(items) == 0:
         raise ValueError("X is empty: at least one graph is needed.")
     return False
+
+
+def _kind(item):
+    if isinstance(item, nx.Graph):
+        return "networkx graphs"
+    if is_pyg_data(item):
+        return "torch_geometric Data objects"
+    return f"{type(item).__name__} objects"
 
 
 def _batch_entries(graphs, batch_size):
@@ -364,11 +378,15 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
     Notes
     -----
-    X is a :class:`GraphList`, a list of networkx graphs (node features from the
-    ``"x"`` node attribute, as ``torch_geometric.utils.from_networkx`` reads it; graphs
-    without it get 3 structural features per node), or a plain feature matrix, where
-    each row is a graph of one node and no edge: the model is then a multilayer
-    perceptron on the rows.
+    X is a :class:`GraphList`; a list, tuple or pandas Series of networkx graphs
+    (node features from the ``"x"`` node attribute, as
+    ``torch_geometric.utils.from_networkx`` reads it; graphs without it get 3
+    structural features per node); a list or Series of PyTorch Geometric ``Data``
+    objects, or a PyG ``Dataset`` (read by :meth:`GraphList.from_pyg`: ``x`` is
+    required, ``y`` is not read); or a plain feature matrix, where each row is a graph
+    of one node and no edge: the model is then a multilayer perceptron on the rows.
+    Converting graphs takes time at every ``fit`` and ``predict``: for a search that
+    refits many times, convert once to a GraphList.
 
     Examples
     --------
@@ -389,7 +407,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Training graphs; or feature rows of shape (n_samples, n_features), each a
             graph of one node.
         y : array-like of shape (n_graphs,)
@@ -420,7 +438,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Graphs to classify (feature rows if the model was fitted on rows).
 
         Returns
@@ -435,7 +453,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Graphs to classify.
 
         Returns
@@ -450,7 +468,7 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Graphs to classify.
 
         Returns
@@ -523,7 +541,7 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Training graphs; or feature rows of shape (n_samples, n_features), each a
             graph of one node.
         y : array-like of shape (n_graphs,) or (n_graphs, n_outputs)
@@ -557,7 +575,7 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
 
         Parameters
         ----------
-        X : GraphList, list of networkx graphs or {array-like, sparse matrix}
+        X : GraphList, sequence of graphs or {array-like, sparse matrix}
             Graphs to predict for (feature rows if the model was fitted on rows).
 
         Returns

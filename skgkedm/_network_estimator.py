@@ -55,7 +55,7 @@ class NetworkEstimatorMixin:
     predictions rebuild the network from that fitted state with :meth:`_fitted_network`.
     """
 
-    def _network_spec(self, in_dim, n_outputs, readout=None, hops=1, alpha=0.1):
+    def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, hops=1, alpha=0.1):
         hidden_dims = check_hidden_dims(self.hidden_dims)
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
@@ -83,6 +83,8 @@ class NetworkEstimatorMixin:
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
             readout=readout,
+            # Backbones whose layers take edge attributes use the graphs' (GINE, GAT's).
+            edge_dim=int(edge_dim) if BACKBONES[self.backbone].edge_features else 0,
             gkedm_hops=int(hops),
             gkedm_alpha=float(alpha),
         )

@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -72,7 +72,15 @@ def _from_format_2(state):
 
 
 def _from_format_3(state):
-    """Format 3 to 4 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``gkedm_hops``,
+    """Format 3 to 4 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``edge_dim``, the edge
+    attributes the layers use. Every model saved before used none: ``edge_dim=0``,
+    NetworkSpec's default, which unpickling an older NetworkSpec already gives.
+    """
+    return state
+
+
+def _from_format_4(state):
+    """Format 4 to 5 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``gkedm_hops``,
     ``gkedm_alpha`` and ``gkedm_check``, NetworkSpec ``gkedm_hops`` and ``gkedm_alpha``,
     and a fitted classifier ``gkedm_check_scores_``.
 
@@ -91,7 +99,13 @@ def _from_format_3(state):
 
 
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1.
-_MIGRATIONS = (_from_format_0, _from_format_1, _from_format_2, _from_format_3)
+_MIGRATIONS = (
+    _from_format_0,
+    _from_format_1,
+    _from_format_2,
+    _from_format_3,
+    _from_format_4,
+)
 
 
 def migrate_state(state, estimator_name):

@@ -10,14 +10,15 @@ from ._structural_features import graph_features
 
 
 class _Graph:
-    """The part every subset shares: validated adjacency, features and node ids."""
+    """The part every subset shares: validated adjacency, features, node ids, edge attributes."""
 
-    __slots__ = ("adjacency", "features", "node_ids")
+    __slots__ = ("adjacency", "edge_attr", "features", "node_ids")
 
-    def __init__(self, adjacency, features, node_ids):
+    def __init__(self, adjacency, features, node_ids, edge_attr=None):
         self.adjacency = adjacency
         self.features = features
         self.node_ids = node_ids
+        self.edge_attr = edge_attr
 
 
 class GraphNodes:
@@ -37,6 +38,12 @@ class GraphNodes:
     features : {array-like, sparse matrix} of shape (n_nodes, n_features), default=None
         Node features. Sparse features stay sparse (CSR). ``None`` gives 15 features
         per node computed from the graph (see Notes).
+    edge_attr : array-like of shape (n_edges, n_edge_features), default=None
+        Edge attributes (bond types, relation types, distances): row ``k`` describes
+        the ``k``-th edge in the order of ``adjacency.nonzero()`` (row by row; for a
+        scipy sparse matrix, its storage order). A 1-D array is one attribute per
+        edge. Values must be finite; the adjacency must not list an edge twice.
+        ``None``: no edge attributes.
 
     Attributes
     ----------
@@ -44,6 +51,12 @@ class GraphNodes:
         The whole graph, shared by every subset (float32, duplicates summed).
     features : ndarray or scipy.sparse.csr_array of shape (n_nodes, n_features)
         Features of every node of the graph (float32).
+    edge_attr : ndarray of shape (adjacency.nnz, n_edge_features) or None
+        Attributes of every edge (float32, read-only), aligned with the stored entries
+        of :attr:`adjacency` (CSR order: ``adjacency.nonzero()``); None without edge
+        attributes.
+    n_edge_features : int
+        Attributes per edge; 0 without edge attributes.
     indices : ndarray of shape (n_selected,)
         Positions of the selected nodes in the graph, in selection order.
     node_ids : ndarray of shape (n_selected,)
@@ -61,6 +74,7 @@ class GraphNodes:
     See Also
     --------
     GraphNodes.from_networkx : Build from a networkx graph.
+    GraphNodes.from_pyg : Build from a PyTorch Geometric ``Data``.
 
     Notes
     -----
@@ -102,18 +116,20 @@ class GraphNodes:
     (17, 15)
     """
 
-    def __init__(self, adjacency, features=None):
-        adjacency = validate_adjacency(adjacency)
-        n_nodes = adjacency.shape[0]
+    def __init__(self, adjacency, features=None, edge_attr=None):
+        validated = validate_adjacency(adjacency)
+        if edge_attr is not None:
+            edge_attr = align_edge_attr(adjacency, validated, edge_attr)
+        n_nodes = validated.shape[0]
         if features is None:
-            features = graph_features(adjacency)
+            features = graph_features(validated)
         else:
             features = validate_features(features, n_nodes)
-        self._graph = _Graph(adjacency, features, None)
+        self._graph = _Graph(validated, features, None, edge_attr)
         self._indices = read_only(np.arange(n_nodes))
 
     @classmethod
-    def from_networkx(cls, graph, feature_attr="x", weight="weight"):
+    def from_networkx(cls, graph, feature_attr="x", weight="weight", edge_attrs=None):
         """Build from a networkx graph, keeping its node order.
 
         Parameters
@@ -131,6 +147,13 @@ class GraphNodes:
         weight : str or None, default="weight"
             Edge attribute used as edge weight; edges without it weigh 1. ``None``
             gives every edge weight 1.
+        edge_attrs : sequence of str, default=None
+            Edge attributes to keep as :attr:`edge_attr`, each a number or a vector
+            per edge (the same length on every edge), concatenated in this order, as
+            ``torch_geometric.utils.from_networkx(group_edge_attrs=...)`` does. Every
+            edge must have them; a multigraph may not have parallel edges. An
+            undirected edge gives both directions the same attributes. ``None``: no
+            edge attributes.
 
         Returns
         -------
@@ -164,18 +187,88 @@ class GraphNodes:
         nodes = list(graph.nodes)
         if not nodes:
             raise ValueError("The networkx graph has no nodes; at least one is required.")
-        try:
-            adjacency = nx.to_scipy_sparse_array(
-                graph, nodelist=nodes, weight=weight, dtype=np.float64, format="csr"
-            )
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"Edge attribute {weight!r} must hold numbers (edge weights): {error}"
-            ) from error
+        adjacency, edge_attr = networkx_adjacency(graph, nodes, weight, edge_attrs)
         features = networkx_features(graph, nodes, feature_attr)
-        X = cls(adjacency, features)
+        X = cls(adjacency, features, edge_attr)
         X._graph.node_ids = read_only(np.fromiter(nodes, dtype=object, count=len(nodes)))
         return X
+
+    @classmethod
+    def from_pyg(cls, data):
+        """Build from a PyTorch Geometric ``Data`` object: all its nodes.
+
+        Parameters
+        ----------
+        data : torch_geometric.data.Data
+            One graph: ``x`` (node features, dense or sparse), ``edge_index`` (messages
+            flow from ``edge_index[0]`` to ``edge_index[1]``, as in PyG; the adjacency
+            gets the entry ``[edge_index[0, k], edge_index[1, k]]``), and optionally
+            ``edge_weight`` (one non-negative weight per edge; edges weighing 0 are
+            dropped) and ``edge_attr`` (kept as :attr:`edge_attr`). Without
+            ``edge_attr``, an edge listed twice adds its weights; with it, every edge
+            must be listed once (``torch_geometric.utils.coalesce``). ``data.y`` and
+            other fields are not read: pass the targets to ``fit`` as ``y``, as
+            scikit-learn does. Not modified.
+
+        Returns
+        -------
+        X : GraphNodes
+            All nodes of the graph, in PyG's node order.
+
+        Raises
+        ------
+        TypeError
+            If ``data`` is not a ``torch_geometric.data.Data``.
+        ValueError
+            If ``data`` has no ``x`` (skgkedm does not invent features for a ``Data``:
+            the message says how to get structural features) or no ``edge_index``,
+            or a field has the wrong shape or values.
+
+        See Also
+        --------
+        GraphNodes.to_pyg : The way back.
+        GraphList.from_pyg : Many graphs, one a sample.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch_geometric.data import Data
+        >>> from skgkedm import GraphNodes
+        >>> data = Data(x=torch.eye(3), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+        >>> X = GraphNodes.from_pyg(data)
+        >>> X
+        GraphNodes(n_selected=3, n_nodes=3, n_edges=4, n_features=3)
+        >>> X.to_pyg()
+        Data(x=[3, 3], edge_index=[2, 4])
+        """
+        from ._pyg import pyg_arrays
+
+        adjacency, features, edge_attr = pyg_arrays(data)
+        return cls(adjacency, features, edge_attr)
+
+    def to_pyg(self):
+        """The whole graph as a PyTorch Geometric ``Data`` object.
+
+        Returns
+        -------
+        data : torch_geometric.data.Data
+            ``x`` (float32, dense: sparse features are made dense),
+            ``edge_index`` (int64; ``edge_index[:, k]`` is the ``k``-th entry of
+            ``adjacency.nonzero()``), ``edge_weight`` (float32) when some edge weighs
+            other than 1, and ``edge_attr`` (float32) when the graph has edge
+            attributes. Every node of the graph is in it: the selected ones are
+            ``X.indices``.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from skgkedm import GraphNodes
+        >>> GraphNodes.from_networkx(nx.path_graph(3)).to_pyg()
+        Data(x=[3, 15], edge_index=[2, 4])
+        """
+        from ._pyg import to_pyg_data
+
+        return to_pyg_data(self.adjacency, self.features, self.edge_attr)
 
     @property
     def adjacency(self):
@@ -184,6 +277,15 @@ class GraphNodes:
     @property
     def features(self):
         return self._graph.features
+
+    @property
+    def edge_attr(self):
+        # Graphs pickled before edge attributes existed have no such slot.
+        return getattr(self._graph, "edge_attr", None)
+
+    @property
+    def n_edge_features(self):
+        return 0 if self.edge_attr is None else self.edge_attr.shape[1]
 
     @property
     def indices(self):
@@ -253,6 +355,7 @@ class GraphNodes:
             object.__sizeof__(self)
             + self._indices.nbytes
             + stored_bytes(self._graph.adjacency, self._graph.features)
+            + (0 if self.edge_attr is None else self.edge_attr.nbytes)
         )
 
     def _with_indices(self, indices):
@@ -267,11 +370,14 @@ class GraphNodes:
         read_only(self._indices)
         if self._graph.node_ids is not None:
             read_only(self._graph.node_ids)
+        if self.edge_attr is not None:
+            read_only(self.edge_attr)
 
     def __repr__(self):
+        edges = f", n_edge_features={self.n_edge_features}" if self.edge_attr is not None else ""
         return (
             f"{type(self).__name__}(n_selected={len(self)}, n_nodes={self.n_nodes}, "
-            f"n_edges={self.adjacency.nnz}, n_features={self.n_features})"
+            f"n_edges={self.adjacency.nnz}, n_features={self.n_features}{edges})"
         )
 
 
@@ -318,6 +424,66 @@ def validate_adjacency(adjacency):
     return adjacency
 
 
+def align_edge_attr(adjacency, validated, edge_attr):
+    """Edge attributes in the CSR order of the validated adjacency.
+
+    Parameters
+    ----------
+    adjacency : {array-like, sparse matrix}
+        The adjacency as the user gave it; not modified.
+    validated : scipy.sparse.csr_array
+        Its validated, canonical form (``validate_adjacency``).
+    edge_attr : array-like of shape (n_edges,) or (n_edges, n_edge_features)
+        One row per edge, in the order of ``adjacency.nonzero()``.
+
+    Returns
+    -------
+    ndarray of shape (validated.nnz, n_edge_features), float32, read-only
+    """
+    _check_not_text(edge_attr, "edge_attr")
+    edge_attr = check_array(
+        edge_attr,
+        ensure_2d=False,
+        allow_nd=True,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        dtype=np.float32,
+        copy=True,
+        input_name="edge_attr",
+    )
+    if edge_attr.ndim == 1:
+        edge_attr = edge_attr.reshape(-1, 1)
+    if edge_attr.ndim != 2 or edge_attr.shape[1] == 0:
+        raise ValueError(
+            f"edge_attr must be of shape (n_edges,) or (n_edges, n_edge_features), got shape "
+            f"{edge_attr.shape}."
+        )
+    if sp.issparse(adjacency):
+        entries = sp.coo_array(adjacency)
+        stored = entries.data != 0
+        rows, columns = entries.row[stored], entries.col[stored]
+    else:
+        rows, columns = np.nonzero(np.asarray(adjacency))
+    if len(edge_attr) != len(rows):
+        raise ValueError(
+            f"edge_attr has {len(edge_attr)} rows but the adjacency has {len(rows)} edges "
+            "(non-zero entries); expected one row per edge, in the order of "
+            "adjacency.nonzero()."
+        )
+    n_nodes = validated.shape[0]
+    keys = rows.astype(np.int64) * n_nodes + columns
+    order = np.argsort(keys, kind="stable")
+    repeated = np.flatnonzero(np.diff(keys[order]) == 0)
+    if repeated.size:
+        first = order[repeated[0]]
+        raise ValueError(
+            f"The adjacency lists the edge ({rows[first]}, {columns[first]}) more than once; "
+            "with edge attributes every edge must be listed once (sum or pick its "
+            "attributes before, e.g. with torch_geometric.utils.coalesce)."
+        )
+    return read_only(np.ascontiguousarray(edge_attr[order]))
+
+
 def _check_not_text(values, name):
     # check_array's own message for strings does not say which input holds them.
     if sp.issparse(values):
@@ -347,6 +513,100 @@ def validate_features(features, n_nodes):
         features = sp.csr_array(features)
         features.sum_duplicates()
     return features
+
+
+def networkx_adjacency(graph, nodes, weight, edge_attrs):
+    """The adjacency of a networkx graph and, if asked for, its edge attributes.
+
+    Returns
+    -------
+    adjacency : scipy sparse matrix of shape (n_nodes, n_nodes)
+    edge_attr : ndarray of shape (n_edges, n_edge_features) or None
+        In the order of ``adjacency.nonzero()``.
+    """
+    import networkx as nx
+
+    if edge_attrs is None:
+        try:
+            adjacency = nx.to_scipy_sparse_array(
+                graph, nodelist=nodes, weight=weight, dtype=np.float64, format="csr"
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Edge attribute {weight!r} must hold numbers (edge weights): {error}"
+            ) from error
+        return adjacency, None
+    if isinstance(edge_attrs, str) or not all(isinstance(name, str) for name in edge_attrs):
+        raise TypeError(
+            f"edge_attrs must be a list of edge attribute names (str), got {edge_attrs!r}."
+        )
+    edge_attrs = list(edge_attrs)
+    if not edge_attrs:
+        raise ValueError("edge_attrs is empty: name at least one edge attribute, or pass None.")
+    position = {node: k for k, node in enumerate(nodes)}
+    rows, columns, weights, values, seen = [], [], [], [], set()
+    for source, target, data in graph.edges(data=True):
+        if (source, target) in seen:
+            raise ValueError(
+                f"The multigraph has parallel edges between {source!r} and {target!r}; edge "
+                "attributes need one edge per node pair."
+            )
+        seen.add((source, target))
+        if not graph.is_directed():
+            seen.add((target, source))
+        row = _edge_values(data, edge_attrs, source, target, values[0] if values else None)
+        edge_weight = 1.0 if weight is None else data.get(weight, 1.0)
+        try:
+            edge_weight = float(edge_weight)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Edge attribute {weight!r} must hold numbers (edge weights), got "
+                f"{edge_weight!r} on the edge ({source!r}, {target!r})."
+            ) from error
+        if edge_weight == 0:
+            continue  # not an edge of the adjacency
+        pairs = [(source, target)]
+        if not graph.is_directed() and source != target:
+            pairs.append((target, source))
+        for u, v in pairs:
+            rows.append(position[u])
+            columns.append(position[v])
+            weights.append(edge_weight)
+            values.append(row)
+    n_nodes = len(nodes)
+    adjacency = sp.coo_array(
+        (np.array(weights, dtype=np.float64), (np.array(rows, dtype=np.int64), columns)),
+        shape=(n_nodes, n_nodes),
+    )
+    if not values:  # no edges: the attributes' widths are unknown, one column per name
+        return adjacency, np.zeros((0, len(edge_attrs)))
+    return adjacency, np.array(values, dtype=np.float64)
+
+
+def _edge_values(data, names, source, target, previous):
+    """The named attributes of one edge, concatenated into a vector."""
+    parts = []
+    for name in names:
+        if name not in data:
+            raise ValueError(
+                f"Edge attribute {name!r} is missing on the edge ({source!r}, {target!r}); "
+                "every edge needs every attribute of edge_attrs."
+            )
+        try:
+            parts.append(np.asarray(data[name], dtype=np.float64).ravel())
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Edge attribute {name!r} of the edge ({source!r}, {target!r}) is not "
+                f"numeric: {data[name]!r}."
+            ) from error
+    row = np.concatenate(parts)
+    if previous is not None and row.shape != previous.shape:
+        raise ValueError(
+            f"The edge attributes {names} have {row.size} values on the edge "
+            f"({source!r}, {target!r}) but {previous.size} on another edge; every edge "
+            "needs the same length."
+        )
+    return row
 
 
 def networkx_features(graph, nodes, feature_attr):

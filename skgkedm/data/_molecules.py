@@ -28,6 +28,27 @@ def atom_feature_blocks():
     return [(name, list(categories)) for name, categories in x_map.items()]
 
 
+def bond_feature_blocks():
+    """The one-hot blocks of a bond's features, as PyTorch Geometric defines them.
+
+    Returns
+    -------
+    list of (str, list)
+        One ``(name, categories)`` per column of ``torch_geometric.utils.smiles``'s
+        bond feature matrix, in column order: ``bond_type`` (22 RDKit bond types),
+        ``stereo`` (6) and ``is_conjugated`` (2). Each column becomes
+        ``len(categories)`` one-hot features, 30 in all.
+
+    Examples
+    --------
+    >>> [(name, len(categories)) for name, categories in bond_feature_blocks()]
+    [('bond_type', 22), ('stereo', 6), ('is_conjugated', 2)]
+    """
+    from torch_geometric.utils.smiles import e_map
+
+    return [(name, list(categories)) for name, categories in e_map.items()]
+
+
 def import_rdkit():
     """Import RDKit's ``Chem`` and ``rdBase``, or say how to install RDKit."""
     try:
@@ -39,13 +60,15 @@ def import_rdkit():
     return Chem, rdBase
 
 
-def molecule_blocks(smiles):
+def molecule_blocks(smiles, bond_features=False):
     """Parse SMILES strings into one block-diagonal molecular graph.
 
     Parameters
     ----------
     smiles : sequence of str
         One SMILES string per molecule.
+    bond_features : bool, default=False
+        Also return the one-hot bond features.
 
     Returns
     -------
@@ -55,6 +78,9 @@ def molecule_blocks(smiles):
         One-hot atom features (float32), 9 ones per row.
     offsets : ndarray of shape (n_molecules + 1,)
         Molecule ``k``'s atoms are rows ``offsets[k]:offsets[k + 1]``.
+    edge_attr : ndarray of shape (adjacency.nnz, 30) or None
+        With ``bond_features``: the one-hot features of the bond of every stored
+        entry of ``adjacency`` (float32, CSR order); else None.
 
     Raises
     ------
@@ -70,7 +96,7 @@ def molecule_blocks(smiles):
     Chem, rdBase = import_rdkit()
     from torch_geometric.utils import from_rdmol
 
-    atoms, edges, sizes = [], [], []
+    atoms, edges, bonds, sizes = [], [], [], []
     # RDKit logs every parse error to stderr; the ValueError below says what went wrong.
     with rdBase.BlockLogs():
         for position, text in enumerate(smiles):
@@ -96,22 +122,29 @@ def molecule_blocks(smiles):
                 ) from error
             atoms.append(data.x.numpy())
             edges.append(data.edge_index.numpy())
+            bonds.append(data.edge_attr.numpy().reshape(-1, len(bond_feature_blocks())))
             sizes.append(len(data.x))
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     n_atoms = int(offsets[-1])
     edge_index = np.concatenate(
         [edge + offset for edge, offset in zip(edges, offsets[:-1], strict=True)], axis=1
     )
+    # Entries in CSR order (by atom, then neighbour), so that bond features line up.
+    order = np.lexsort((edge_index[1], edge_index[0]))
+    rows, columns = edge_index[0][order], edge_index[1][order]
     adjacency = sp.csr_array(
-        (np.ones(edge_index.shape[1], dtype=np.float32), (edge_index[0], edge_index[1])),
-        shape=(n_atoms, n_atoms),
+        (np.ones(len(order), dtype=np.float32), (rows, columns)), shape=(n_atoms, n_atoms)
     )
-    return adjacency, _one_hot(np.concatenate(atoms)), offsets
+    edge_attr = None
+    if bond_features:
+        codes = np.concatenate(bonds)[order]
+        edge_attr = _one_hot(codes, bond_feature_blocks()).toarray()
+    return adjacency, _one_hot(np.concatenate(atoms), atom_feature_blocks()), offsets, edge_attr
 
 
-def _one_hot(codes):
-    """One-hot encode PyG's (n_atoms, 9) category codes, one block per column."""
-    widths = np.array([len(categories) for _, categories in atom_feature_blocks()])
+def _one_hot(codes, blocks):
+    """One-hot encode PyG's (n, n_columns) category codes, one block per column."""
+    widths = np.array([len(categories) for _, categories in blocks])
     starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
     n_atoms, n_columns = codes.shape
     columns = (codes + starts).ravel().astype(np.int32)

@@ -9,19 +9,22 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
 from ._graph_nodes import GraphNodes
+from ._pyg import is_pyg_data
 
 UNLABELLED = -1
 
 
 def is_graph_input(X):
-    """Whether X carries its own graph (GraphNodes or a networkx graph)."""
-    return isinstance(X, (GraphNodes, nx.Graph))
+    """Whether X carries its own graph (GraphNodes, a networkx graph or a PyG ``Data``)."""
+    return isinstance(X, (GraphNodes, nx.Graph)) or is_pyg_data(X)
 
 
 def as_graph_nodes(X):
-    """Return GraphNodes for a GraphNodes or a networkx graph (all its nodes)."""
+    """Return GraphNodes for GraphNodes, a networkx graph or a PyG ``Data`` (all nodes)."""
     if isinstance(X, GraphNodes):
         return X
+    if is_pyg_data(X):
+        return GraphNodes.from_pyg(X)
     return GraphNodes.from_networkx(X)
 
 

@@ -66,7 +66,7 @@ def load_solubility(*, as_graphs=False):
 
         X : ndarray of str of shape (1282,) or GraphList
             The SMILES strings, or with ``as_graphs=True`` the molecules as graphs
-            (177 one-hot atom features, bonds as edges).
+            (177 one-hot atom features, bonds as edges with 30 one-hot bond features).
         y : ndarray of str of shape (1282,)
             Solubility class of every molecule: ``"low"``, ``"medium"`` or ``"high"``.
         y_continuous : ndarray of shape (1282,), dtype float64
@@ -160,7 +160,7 @@ def load_freesolv(*, as_graphs=False):
 
         X : ndarray of str of shape (642,) or GraphList
             The SMILES strings, or with ``as_graphs=True`` the molecules as graphs
-            (177 one-hot atom features, bonds as edges).
+            (177 one-hot atom features, bonds as edges with 30 one-hot bond features).
         y : ndarray of shape (642,), dtype float64
             Measured hydration free energy in kcal/mol.
         smiles : ndarray of str of shape (642,)

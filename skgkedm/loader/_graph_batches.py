@@ -7,7 +7,7 @@ import torch
 from ..data._graph_list import concatenated_ranges
 from ..nn._backbones import BACKBONES
 from ._batch import Batch
-from ._graph_tensors import build_graph_tensors
+from ._graph_tensors import build_graph_tensors, check_edge_attr
 from ._message_graph import MessageGraph
 
 
@@ -31,7 +31,14 @@ class GraphBatches:
 
     def __init__(self, graphs, symmetrize, spec, device):
         adjacency, self.features, offsets = graphs.stacked()
-        self.messages = MessageGraph.from_adjacency(adjacency, symmetrize)
+        edge_dim = getattr(spec, "edge_dim", 0)
+        self.messages = MessageGraph.from_adjacency(
+            adjacency, symmetrize, track_edges=edge_dim > 0
+        )
+        self.edge_attr = None
+        if edge_dim:
+            check_edge_attr(graphs.edge_attr, edge_dim)
+            self.edge_attr = graphs.edge_attr[self.messages.edge_positions]
         self.node_starts, self.node_counts = offsets[:-1], np.diff(offsets)
         self.backbone = BACKBONES[spec.backbone]
         self.attention = spec.gkedm
@@ -63,12 +70,18 @@ class GraphBatches:
         matrix = sp.csr_array(
             (rows.data, rows.indices - shift, rows.indptr), shape=(len(nodes), len(nodes))
         )
+        edge_attr = None
+        if self.edge_attr is not None:
+            indptr = self.messages.matrix.indptr
+            entries = concatenated_ranges(indptr[nodes], indptr[nodes + 1] - indptr[nodes])
+            edge_attr = self.edge_attr[entries]
         tensors = build_graph_tensors(
             self.features[nodes],
             MessageGraph(matrix, self.messages.symmetric),
             self.backbone,
             self.device,
             attention=self.attention,
+            edge_attr=edge_attr,
         )
         graph_index = np.repeat(np.arange(len(positions)), node_counts)
         return tensors._replace(

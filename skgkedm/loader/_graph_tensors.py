@@ -37,6 +37,9 @@ class GraphTensors(NamedTuple):
         (``0 .. n_graphs - 1``); None for a single graph whose nodes are the samples.
     n_graphs : int, default=1
         Number of graphs ``graph_index`` numbers.
+    edge_attr : Tensor of shape (propagation.matrix nnz, edge_dim) or None, default=None
+        Edge attributes aligned with the entries of ``propagation`` (self-loops
+        included), for a network whose layers use them; None otherwise.
     """
 
     x: Tensor
@@ -45,6 +48,7 @@ class GraphTensors(NamedTuple):
     x_transpose: TransposeLayout | None = None
     graph_index: Tensor | None = None
     n_graphs: int = 1
+    edge_attr: Tensor | None = None
 
     def with_transpose(self, x):
         """Pair features with the transpose the first layer's backward pass needs.
@@ -82,7 +86,7 @@ def features_tensor(features):
     return torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
 
 
-def build_graph_tensors(features, messages, backbone, device, attention):
+def build_graph_tensors(features, messages, backbone, device, attention, edge_attr=None):
     """Assemble the tensors a network with the given backbone needs.
 
     Parameters
@@ -96,6 +100,9 @@ def build_graph_tensors(features, messages, backbone, device, attention):
     device : torch.device
     attention : bool
         Also build the edge layout GKEDM attends along.
+    edge_attr : ndarray of shape (messages.matrix.nnz, edge_dim) or None, default=None
+        Attributes of the message edges, in the order of ``messages.matrix``, for a
+        network whose layers use them (``backbone.edge_features``).
 
     Returns
     -------
@@ -119,7 +126,11 @@ def build_graph_tensors(features, messages, backbone, device, attention):
     x_transpose = None
     if differentiable and x.layout == torch.sparse_csr:
         x_transpose = TransposeLayout.of(x)
-    return GraphTensors(x, propagation.to(device), attention_layout, x_transpose)
+    if edge_attr is not None:
+        edge_attr = backbone.edge_attributes(messages, edge_attr).to(device)
+    return GraphTensors(
+        x, propagation.to(device), attention_layout, x_transpose, edge_attr=edge_attr
+    )
 
 
 def graph_tensors(nodes, symmetrize, spec, device):
@@ -138,10 +149,40 @@ def graph_tensors(nodes, symmetrize, spec, device):
     -------
     GraphTensors
     """
+    edge_dim = getattr(spec, "edge_dim", 0)
+    messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize, track_edges=edge_dim > 0)
+    edge_attr = None
+    if edge_dim:
+        check_edge_attr(nodes.edge_attr, edge_dim)
+        edge_attr = nodes.edge_attr[messages.edge_positions]
     return build_graph_tensors(
         nodes.features,
-        MessageGraph.from_adjacency(nodes.adjacency, symmetrize),
+        messages,
         BACKBONES[spec.backbone],
         device,
         attention=spec.gkedm,
+        edge_attr=edge_attr,
     )
+
+
+def check_edge_attr(edge_attr, edge_dim):
+    """Refuse graphs whose edge attributes are not those the network was built for.
+
+    Parameters
+    ----------
+    edge_attr : ndarray of shape (n_edges, n_edge_features) or None
+        The graphs' edge attributes.
+    edge_dim : int
+        Edge attributes per edge the network uses (> 0).
+
+    Raises
+    ------
+    ValueError
+        If ``edge_attr`` is None or has another width.
+    """
+    found = 0 if edge_attr is None else edge_attr.shape[1]
+    if found != edge_dim:
+        raise ValueError(
+            f"The model was fitted on graphs with {edge_dim} edge attributes per edge, and its "
+            f"layers use them; X has {found}. Pass graphs with the same edge attributes."
+        )

@@ -33,21 +33,27 @@ class MessageGraph:
     reverse : ndarray of shape (matrix.nnz,) or None, default=None
         For a symmetric matrix, the position of the entry ``(j, i)`` for each stored
         entry ``(i, j)``, when already known; computed when first needed otherwise.
+    edge_positions : ndarray of shape (matrix.nnz,) or None, default=None
+        For each stored entry (a message ``j -> i``), the position among the stored
+        entries of the adjacency it came from of the edge whose attributes it
+        carries: the edge ``j -> i``, or for a message that ``symmetrize`` added, the
+        edge ``i -> j``. None when not tracked.
 
     Attributes
     ----------
     n_nodes : int
     """
 
-    def __init__(self, matrix, symmetric, reverse=None):
+    def __init__(self, matrix, symmetric, reverse=None, edge_positions=None):
         self.matrix = matrix
         self.symmetric = symmetric
         self.n_nodes = matrix.shape[0]
+        self.edge_positions = edge_positions
         self._reverse = reverse
         self._looped = None
 
     @classmethod
-    def from_adjacency(cls, adjacency, symmetrize):
+    def from_adjacency(cls, adjacency, symmetrize, track_edges=False):
         """The message edges of a graph given by its adjacency matrix.
 
         Parameters
@@ -56,11 +62,17 @@ class MessageGraph:
             ``adjacency[i, j]`` is the weight of the edge from ``i`` to ``j``. Not modified.
         symmetrize : bool
             Let messages flow both ways along every edge (the larger weight wins).
+        track_edges : bool, default=False
+            Also record :attr:`edge_positions`, for edge attributes; ``adjacency`` must
+            then be canonical CSR (sorted indices, no duplicates), as the containers
+            store it.
 
         Returns
         -------
         MessageGraph
         """
+        if track_edges:
+            return cls._tracked(adjacency, symmetrize)
         edges = _without_self_loops(adjacency)
         # One transposition, with positions as values: it gives the transpose and, when
         # the graph is symmetric (the usual case), where each edge's reverse is stored.
@@ -78,6 +90,31 @@ class MessageGraph:
         if symmetrize:
             return cls(sp.csr_array(edges.maximum(transposed)), symmetric=True)
         return cls(transposed, symmetric=False)
+
+    @classmethod
+    def _tracked(cls, adjacency, symmetrize):
+        """:meth:`from_adjacency` with :attr:`edge_positions`."""
+        untracked = cls.from_adjacency(adjacency, symmetrize)
+        adjacency = sp.csr_array(adjacency)
+        rows = _entry_rows(adjacency)
+        kept = np.flatnonzero(rows != adjacency.indices)
+        rows, columns = rows[kept], adjacency.indices[kept]
+        n_nodes = adjacency.shape[0]
+        # The message j -> i (entry (i, j) of the matrix) carries the edge j -> i's
+        # attributes, or the edge i -> j's where only that one exists (symmetrized).
+        candidates = np.concatenate([columns * n_nodes + rows, rows * n_nodes + columns])
+        preference = np.repeat([0, 1], len(kept))
+        order = np.lexsort((preference, candidates))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = candidates[order][1:] != candidates[order][:-1]
+        chosen = order[first]
+        keys = candidates[chosen]
+        positions = np.concatenate([kept, kept])[chosen]
+        matrix = untracked.matrix
+        wanted = _entry_rows(matrix).astype(np.int64) * n_nodes + matrix.indices
+        # Every entry of the matrix is among the keys (sorted by row, then column).
+        untracked.edge_positions = positions[np.searchsorted(keys, wanted)]
+        return untracked
 
     @classmethod
     def from_edges(cls, source, target, weight, n_nodes):

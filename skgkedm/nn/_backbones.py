@@ -21,7 +21,7 @@ class Backbone:
     name : str
         The value of the estimators' ``backbone`` parameter that selects it.
     build_conv : callable
-        ``build_conv(in_dim, out_dim, *, is_output, activation, gat_heads)`` returns
+        ``build_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0)`` returns
         one layer, called as ``layer(x, propagation)`` with node features ``x`` (a
         dense tensor, or a ``SparseMatrix`` of sparse features) and the
         ``SparseMatrix`` that :meth:`propagation` builds. ``out_dim`` is the layer's
@@ -41,6 +41,12 @@ class Backbone:
     heads_split_width : bool, default=False
         Hidden layers split their width over ``gat_heads`` heads, which must then
         divide every hidden width.
+    edge_features : bool, default=False
+        The layers use edge attributes where the graphs have them, as PyG's layers
+        with ``edge_dim`` do (GINE for GIN, GAT's edge term): ``build_conv`` then takes
+        ``edge_dim`` and the layer is called as ``layer(x, propagation, edge_attr)``
+        with ``edge_attr`` aligned with the entries of ``propagation`` (see
+        :meth:`edge_attributes`).
 
     See Also
     --------
@@ -64,6 +70,7 @@ class Backbone:
     gcn_normalize: bool = False
     mean_aggregation: bool = False
     heads_split_width: bool = False
+    edge_features: bool = False
 
     def check_widths(self, hidden_dims, gat_heads):
         """Raise ValueError if the hidden widths do not suit this backbone.
@@ -129,37 +136,79 @@ class Backbone:
             return SparseMatrix(sparse, sparse)
         return SparseMatrix(sparse, messages.transpose_layout(self.self_loops).transpose(sparse))
 
+    def edge_attributes(self, messages, edge_attr):
+        """Edge attributes aligned with the entries of :meth:`propagation`'s matrix.
 
-def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+        Parameters
+        ----------
+        messages : MessageGraph
+            The edges messages travel along (no self-loops).
+        edge_attr : ndarray of shape (messages.matrix.nnz, edge_dim)
+            The attributes of each message edge, in the order of ``messages.matrix``.
+
+        Returns
+        -------
+        Tensor of shape (n_entries, edge_dim), float32
+            For a backbone with self-loops, each node's loop carries the mean of the
+            attributes of the edges into it (0 without any), as PyG's
+            ``add_self_loops(fill_value="mean")`` gives GATConv.
+        """
+        edge_attr = np.asarray(edge_attr, dtype=np.float32)
+        if not self.self_loops:
+            return torch.from_numpy(np.ascontiguousarray(edge_attr))
+        matrix = messages.matrix
+        rows = messages.rows(looped=False)
+        counts = np.maximum(np.bincount(rows, minlength=messages.n_nodes), 1)
+        sums = np.zeros((messages.n_nodes, edge_attr.shape[1]), dtype=np.float64)
+        np.add.at(sums, rows, edge_attr)
+        looped = np.empty((matrix.nnz + messages.n_nodes, edge_attr.shape[1]), dtype=np.float32)
+        # Entry k of the matrix moves past the loops of earlier rows, and past its own
+        # row's loop when its column is larger (the loop sits at the diagonal).
+        shifted = np.arange(matrix.nnz) + rows + (matrix.indices > rows)
+        diagonal = np.ones(len(looped), dtype=bool)
+        diagonal[shifted] = False
+        looped[shifted] = edge_attr
+        looped[diagonal] = (sums / counts[:, None]).astype(np.float32)
+        return torch.from_numpy(looped)
+
+
+def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
     from ._linear_first import PrecomputedGCNConv
 
     # Normalisation and self-loops are in the propagation matrix, built once per call.
     return PrecomputedGCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
 
 
-def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
     from ._linear_first import LinearFirstSAGEConv
 
     return LinearFirstSAGEConv(in_dim, out_dim)
 
 
-def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
+def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
     from ._linear_first import PrecomputedGATConv
 
     heads = 1 if is_output else gat_heads
     return PrecomputedGATConv(
-        in_dim, out_dim // heads, heads=heads, concat=not is_output, add_self_loops=False
+        in_dim,
+        out_dim // heads,
+        heads=heads,
+        concat=not is_output,
+        add_self_loops=False,
+        edge_dim=edge_dim or None,
     )
 
 
-def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads):
-    from ._linear_first import LinearFirstGINConv
+def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
+    from ._linear_first import EdgeGINEConv, LinearFirstGINConv
 
     if is_output:
-        return LinearFirstGINConv(nn.Sequential(nn.Linear(in_dim, out_dim)))
-    return LinearFirstGINConv(
-        nn.Sequential(nn.Linear(in_dim, out_dim), activation, nn.Linear(out_dim, out_dim))
-    )
+        mlp = nn.Sequential(nn.Linear(in_dim, out_dim))
+    else:
+        mlp = nn.Sequential(nn.Linear(in_dim, out_dim), activation, nn.Linear(out_dim, out_dim))
+    if edge_dim:
+        return EdgeGINEConv(mlp, edge_dim=edge_dim)
+    return LinearFirstGINConv(mlp)
 
 
 BACKBONES = {
@@ -167,8 +216,8 @@ BACKBONES = {
     for backbone in (
         Backbone("gcn", _gcn_conv, self_loops=True, gcn_normalize=True),
         Backbone("sage", _sage_conv, mean_aggregation=True),
-        Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True),
-        Backbone("gin", _gin_conv),
+        Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True, edge_features=True),
+        Backbone("gin", _gin_conv, edge_features=True),
     )
 }
 """dict of str to Backbone: every backbone, by the name that selects it."""

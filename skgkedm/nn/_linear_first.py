@@ -10,9 +10,11 @@ precomputed transpose. Each layer keeps its PyG class's parameters and state dic
 Imported only when a network is built: it loads PyTorch Geometric.
 """
 
-from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
+import torch
+from torch_geometric.nn import GATConv, GCNConv, GINConv, GINEConv, SAGEConv
 
-from ._sparse_product import linear, sparse_product
+from ._edge_ops import csr_tensor
+from ._sparse_product import SparseMatrix, linear, sparse_product
 
 
 class PrecomputedGCNConv(GCNConv):
@@ -58,21 +60,71 @@ class LinearFirstGINConv(GINConv):
         return rest(out)
 
 
+class EdgeGINEConv(GINEConv):
+    """GINE layer (GIN with edge features) on the precomputed propagation matrix.
+
+    Same parameters and output as :class:`torch_geometric.nn.GINEConv` built with
+    ``edge_dim``: ``nn((1 + eps) x_i + sum_j relu(x_j + W_e e_ji))``. The ReLU of each
+    message keeps the first linear map after the sum, so the input is made dense
+    (sparse features included). Messages are gathered and summed with sparse
+    products, which are deterministic on every device.
+    """
+
+    def forward(self, x, propagation, edge_attr):
+        if isinstance(x, SparseMatrix):
+            x = x.matrix
+        if x.layout != torch.strided:
+            x = x.to_dense()
+        gather, scatter = _incidence(propagation)
+        messages = sparse_product(gather, x) + self.lin(edge_attr)
+        out = sparse_product(scatter, messages.relu())
+        return self.nn(out + (1 + self.eps) * x)
+
+
+def _incidence(propagation):
+    """Sparse matrices that gather each entry's source node and sum entries per target.
+
+    For the entries ``k`` of ``propagation`` (a message from ``columns[k]`` to
+    ``rows[k]``): ``gather`` is (n_entries, n_nodes) with a 1 at ``(k, columns[k])``,
+    ``scatter`` is (n_nodes, n_entries) with a 1 at ``(rows[k], k)``; each paired with
+    its transpose when ``propagation`` has one (training).
+    """
+    matrix = propagation.matrix
+    ptr, columns = matrix.crow_indices(), matrix.col_indices()
+    n_nodes, n_entries = matrix.shape[0], columns.numel()
+    ones = torch.ones(n_entries, device=columns.device)
+    entries = torch.arange(n_entries, device=columns.device)
+    flat_ptr = torch.arange(n_entries + 1, device=columns.device)
+    gather = csr_tensor(flat_ptr, columns, ones, (n_entries, n_nodes))
+    scatter = csr_tensor(ptr, entries, ones, (n_nodes, n_entries))
+    if propagation.transpose is None:
+        return SparseMatrix(gather, None), SparseMatrix(scatter, None)
+    rows = torch.repeat_interleave(torch.arange(n_nodes, device=ptr.device), ptr.diff())
+    scatter_t = csr_tensor(flat_ptr, rows, ones, (n_entries, n_nodes))
+    order = torch.argsort(columns, stable=True)
+    counts = torch.bincount(columns, minlength=n_nodes)
+    gather_ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+    gather_t = csr_tensor(gather_ptr, order, ones, (n_nodes, n_entries))
+    return SparseMatrix(gather, gather_t), SparseMatrix(scatter, scatter_t)
+
+
 class PrecomputedGATConv(GATConv):
     """GAT layer whose propagation matrix already holds the self-loops.
 
     Same parameters as :class:`torch_geometric.nn.GATConv`, built with
-    ``add_self_loops=False`` and without edge features or residual connection. The
-    attention and its aggregation are PyG's, along the entries of ``propagation``;
-    only the linear map is ours, so that sparse features keep their transpose.
+    ``add_self_loops=False`` and without residual connection; with ``edge_dim``, the
+    layer takes edge attributes aligned with the entries of ``propagation`` (self-loops
+    included). The attention and its aggregation are PyG's, along the entries of
+    ``propagation``; only the linear map is ours, so that sparse features keep their
+    transpose.
     """
 
-    def forward(self, x, propagation):
+    def forward(self, x, propagation, edge_attr=None):
         heads, width = self.heads, self.out_channels
         projected = linear(x, self.lin.weight).view(-1, heads, width)
         scores = ((projected * self.att_src).sum(dim=-1), (projected * self.att_dst).sum(dim=-1))
         edges = propagation.matrix
-        alpha = self.edge_updater(edges, alpha=scores, edge_attr=None, size=None)
+        alpha = self.edge_updater(edges, alpha=scores, edge_attr=edge_attr, size=None)
         out = self.propagate(edges, x=(projected, projected), alpha=alpha, size=None)
         out = out.view(-1, heads * width) if self.concat else out.mean(dim=1)
         return out + self.bias

@@ -95,6 +95,7 @@ class GKEDMNetwork(nn.Module):
                 is_output=spec.readout is None and position == len(widths) - 2,
                 activation=self.activation,
                 gat_heads=spec.gat_heads,
+                edge_dim=spec.edge_dim,
             )
             for position, (in_dim, out_dim) in enumerate(pairwise(widths))
         )
@@ -144,18 +145,21 @@ class GKEDMNetwork(nn.Module):
         if self.head is None:
             *hidden, output = hidden
         x = dropout(graph.x, p, self.training, generator)
-        h = self.activation(first(graph.with_transpose(x), graph.propagation))
+        # Layers that use edge attributes (spec.edge_dim > 0) take them as a third argument.
+        edges = (graph.edge_attr,) if self.spec.edge_dim else ()
+        h = self.activation(first(graph.with_transpose(x), graph.propagation, *edges))
         attend = self.gkedm is not None and use_gkedm
         for position, conv in enumerate(hidden):
             if attend and position < len(self.hidden_gkedm):
                 module = self.hidden_gkedm[position]
                 h, _, _ = module(h, graph.attention_layout, generator=generator)
-            h = self.activation(conv(dropout(h, p, self.training, generator), graph.propagation))
+            h = dropout(h, p, self.training, generator)
+            h = self.activation(conv(h, graph.propagation, *edges))
         attention = None
         if attend:
             h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
         if self.head is None:
-            logits = output(dropout(h, p, self.training, generator), graph.propagation)
+            logits = output(dropout(h, p, self.training, generator), graph.propagation, *edges)
             return NetworkOutput(logits, attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
