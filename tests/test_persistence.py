@@ -26,8 +26,10 @@ SAVED_BEFORE = {
     "skgkedm-0.1.0.dev0-83ea708": "0.1.0.dev0",
     # The last commit of saved format 2, before mini-batches (batch_size, fanouts).
     "skgkedm-0.2.0.dev0-08fd314": "0.2.0.dev0",
-    # The last commit of saved format 3, before multi-hop GKEDM and gkedm_check.
+    # The last commit of saved format 3, before edge features.
     "skgkedm-0.2.0.dev0-b8c9083": "0.2.0.dev0",
+    # The last commit of saved format 4, before multi-hop GKEDM and gkedm_check.
+    "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
