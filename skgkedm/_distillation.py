@@ -44,7 +44,7 @@ Examples
 """
 
 
-def attention_kl(teacher_attention, student_attention, target, n_nodes):
+def attention_kl(teacher_attention, student_attention, target, n_nodes, nodes=None):
     r"""Mean over nodes of the KL divergence between two attention maps on the same edges.
 
     Heads are averaged first, so teacher and student may have different head counts:
@@ -64,7 +64,10 @@ def attention_kl(teacher_attention, student_attention, target, n_nodes):
     target : Tensor of shape (n_edges,)
         Target node of each edge (``attention_index[1]``).
     n_nodes : int
-        Number of nodes :math:`n`.
+        Number of nodes.
+    nodes : Tensor of shape (n,), default=None
+        The nodes :math:`i` to average over (their KL divergences; other nodes' edges
+        are ignored); None: all ``n_nodes``.
 
     Returns
     -------
@@ -91,7 +94,8 @@ def attention_kl(teacher_attention, student_attention, target, n_nodes):
     student = student_attention.mean(dim=1)
     tiny = torch.finfo(student.dtype).tiny
     terms = torch.xlogy(teacher, teacher) - teacher * torch.log(student.clamp_min(tiny))
-    return scatter(terms, target, dim=0, dim_size=n_nodes, reduce="sum").mean()
+    per_node = scatter(terms, target, dim=0, dim_size=n_nodes, reduce="sum")
+    return (per_node if nodes is None else per_node[nodes]).mean()
 
 
 def soft_label_kl(teacher_logits, student_logits, temperature):
@@ -134,29 +138,40 @@ def soft_label_kl(teacher_logits, student_logits, temperature):
 
 
 class _DistillationLoss:
-    """``extra_loss(output, graph)`` for the student: the weighted distillation terms.
+    """``extra_loss(output, batch)`` for the student: the weighted distillation terms.
 
     ``teacher_output(graph)`` gives the teacher's ``NetworkOutput`` on the graph the
     student just ran on, on that graph's device: computed once for a node classifier's
     single training graph, or by running the teacher on each mini-batch of graphs.
+    With ``seeds_only`` (nodes on neighbour-sampled mini-batches) both terms average
+    over the batch's target nodes only: the outer sampled nodes have truncated
+    neighbourhoods (at the last hop, attention maps of a self-loop alone), and counting
+    them would shrink the terms as fan-out and batch size grow.
     """
 
-    def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature):
+    def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature,
+                 seeds_only=False):  # fmt: skip
         self.teacher_output = teacher_output
         self.attention_weight = attention_weight
         self.soft_label_weight = soft_label_weight
         self.temperature = temperature
+        self.seeds_only = seeds_only
 
-    def __call__(self, output, graph):
+    def __call__(self, output, batch):
+        graph = batch.graph
         teacher = self.teacher_output(graph)
+        seeds = torch.unique(batch.rows) if self.seeds_only else None
         loss = output.logits.new_zeros(())
         if self.attention_weight > 0:
             target = graph.attention_layout.target
             n_nodes = graph.x.shape[0]
-            kl = attention_kl(teacher.attention, output.attention, target, n_nodes)
+            kl = attention_kl(teacher.attention, output.attention, target, n_nodes, seeds)
             loss = loss + self.attention_weight * kl
         if self.soft_label_weight > 0:
-            kl = soft_label_kl(teacher.logits, output.logits, self.temperature)
+            teacher_logits, student_logits = teacher.logits, output.logits
+            if seeds is not None:
+                teacher_logits, student_logits = teacher_logits[seeds], student_logits[seeds]
+            kl = soft_label_kl(teacher_logits, student_logits, self.temperature)
             loss = loss + self.soft_label_weight * kl
         return loss
 
@@ -281,7 +296,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Epochs the student trained for.
     transduction_ : ndarray of shape (n_graph_nodes,)
         The student's predicted class of every node of the training graph (node
-        classifiers only).
+        classifiers trained full-batch only, as the student's).
 
     See Also
     --------
@@ -295,6 +310,13 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ``n_neighbors``; teacher and student then train on exactly that graph, and the
     teacher's outputs are computed on it. A frozen teacher must have been fitted with
     the same classes and number of features as the data the distiller is fitted on.
+
+    **A student on mini-batches** (``batch_size`` set) meets the teacher on each of its
+    neighbour-sampled batches instead of on the whole graph: the teacher must share its
+    backbone (and have GKEDM only if it does). The batches are sampled as many hops deep
+    as the deeper of the two models sees (extra outer hops take the student's last
+    fan-out), and both terms average over the batch's labelled target nodes only: the
+    outer sampled nodes have truncated neighbourhoods.
 
     **Graphs as samples.** With :class:`GKEDMGraphClassifier` teacher and student, X
     is a list of graphs (see :class:`GKEDMGraphClassifier`), and the terms above run
@@ -424,12 +446,17 @@ class DistilledGCNClassifier(GraphClassifierBase):
                     # Attention maps to transfer need the module: no check may drop it.
                     member.set_params(gkedm_check=False)
                 self.teacher_ = member._fit_validated(labelled)
-            # A student on mini-batches meets the teacher on each batch, as graphs do.
+            # A student on mini-batches meets the teacher on each batch, as graphs do;
+            # the batches reach as far as the deeper of the two sees.
             per_batch = student.batch_size is not None
             self.student_ = self._member(student, student_seed)._fit_validated(
-                labelled, extra_loss=self._distillation_loss(None if per_batch else labelled)
+                labelled,
+                extra_loss=self._distillation_loss(None if per_batch else labelled, per_batch),
+                sample_hops=self.teacher_._architecture.message_hops,
             )
-            self.transduction_ = self.student_.transduction_
+            self.__dict__.pop("transduction_", None)
+            if hasattr(self.student_, "transduction_"):
+                self.transduction_ = self.student_.transduction_
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
         self.student_n_parameters_ = int(self.student_.n_parameters_)
         self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_
@@ -527,12 +554,13 @@ class DistilledGCNClassifier(GraphClassifierBase):
             )
         return teacher
 
-    def _distillation_loss(self, labelled):
+    def _distillation_loss(self, labelled, seeds_only=False):
         """The student's extra loss, or None when both distillation weights are 0.
 
         ``labelled``: the training graph, on which the teacher's outputs are computed
         once; None for a student trained on mini-batches, whose every batch the teacher
-        then runs on.
+        then runs on. ``seeds_only``: the batches are sampled neighbourhoods of nodes,
+        and the terms cover their target nodes only.
         """
         if self.attention_weight == 0 and self.soft_label_weight == 0:
             return None
@@ -569,6 +597,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
             float(self.attention_weight),
             float(self.soft_label_weight),
             float(self.temperature),
+            seeds_only,
         )
 
     def _graph_to_predict(self, X):

@@ -1,10 +1,8 @@
 """GKEDMGraphClassifier and GKEDMGraphRegressor: graphs as samples, one label per graph."""
 
-from functools import partial
 from numbers import Integral
 from typing import NamedTuple
 
-import networkx as nx
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -15,9 +13,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from ._base import EpochTrainedMixin
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
-from .data._graph_list import as_graph_list, graph_items, is_graph_sequence, rows_as_graphs
-from .data._pyg import is_pyg_data
-from .data._validation import check_graph_width, check_not_split_graph, refuse_rows_after_graphs
+from .data._graph_list import as_graph_list, graph_items, rows_as_graphs
+from .data._validation import (
+    GRAPHS,
+    check_graph_width,
+    check_not_split_graph,
+    graph_input_kind,
+    refuse_rows_after_graphs,
+)
 from .loader._graph_batches import GraphBatches
 from .nn._network import READOUTS, GKEDMNetwork
 from .utils._sklearn_compat import Interval, StrOptions, fit_context
@@ -145,7 +148,7 @@ class GraphEstimatorBase(
         self.verbose = verbose
 
     def _fit_graphs(self, X, y, extra_loss=None):
-        """Validate X and y, then train; ``extra_loss(output, graph)`` as in ``_train``."""
+        """Validate X and y, then train; ``extra_loss(output, batch)`` as in ``_train``."""
         return self._fit_validated(self._training_data(X, y), extra_loss)
 
     def _training_data(self, X, y):
@@ -188,8 +191,10 @@ class GraphEstimatorBase(
         network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         batch_size = min(self.batch_size, len(train))
+        # Predictions read this fitted flag, never the ``directed`` parameter.
+        self._symmetrize = not self.directed
         with thread_policy(_batch_entries(graphs, batch_size)) as context.threads:
-            batches = GraphBatches(graphs, not self.directed, spec, device)
+            batches = GraphBatches(graphs, self._symmetrize, spec, device)
             targets = targets.to(device)
             histories = self._train(
                 network,
@@ -233,7 +238,7 @@ class GraphEstimatorBase(
         network = self._fitted_network(device)
         chunk = min(PREDICT_BATCH_GRAPHS, len(graphs))
         with thread_policy(_batch_entries(graphs, chunk)), torch.no_grad():
-            batches = GraphBatches(graphs, not self.directed, self._architecture, device)
+            batches = GraphBatches(graphs, self._symmetrize, self._architecture, device)
             everything = np.arange(len(graphs))
             outputs = [
                 network(batch.graph).logits for batch in batches.in_order(everything, None, chunk)
@@ -243,27 +248,13 @@ class GraphEstimatorBase(
 
 def _check_graph_input(X):
     """Whether X holds graphs; refuse what looks like graphs gone wrong."""
-    if is_graph_sequence(X):
+    if graph_input_kind(X) == GRAPHS:
         return True
     check_not_split_graph(X)
     items = graph_items(X)
-    if items and any(isinstance(item, nx.Graph) or is_pyg_data(item) for item in items):
-        kinds = list(dict.fromkeys(_kind(item) for item in items))  # in order of appearance
-        raise TypeError(
-            f"X mixes {' with '.join(kinds)}; pass graphs of one kind (networkx graphs only "
-            "or torch_geometric Data only), a GraphList, or a feature matrix."
-        )
     if items is not None and len(items) == 0:
         raise ValueError("X is empty: at least one graph is needed.")
     return False
-
-
-def _kind(item):
-    if isinstance(item, nx.Graph):
-        return "networkx graphs"
-    if is_pyg_data(item):
-        return "torch_geometric Data objects"
-    return f"{type(item).__name__} objects"
 
 
 def _batch_entries(graphs, batch_size):
@@ -272,39 +263,56 @@ def _batch_entries(graphs, batch_size):
     return int(entries * batch_size / len(graphs))
 
 
-def _with_parameters(cls, score, stratified=""):
-    """Fill in the parameters both graph estimators share, in ``cls``'s docstring."""
-    parameters = _PARAMETERS.format(score=score, stratified=stratified).strip()
-    cls.__doc__ = cls.__doc__.replace("{parameters}", parameters)
-    return cls
+class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
+    """Graph neural network classifier of whole graphs, with GKEDM attention.
 
+    Each sample is a graph (a molecule, a protein, a program) with one label. A
+    backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
+    Geometric) and GKEDM attention along each graph's own edges compute node
+    representations; a readout pools them per graph and a two-layer head classifies
+    the graph. Training runs on shuffled mini-batches of graphs; predicting on new
+    graphs is the normal case.
 
-_PARAMETERS = """
     Parameters
     ----------
-    backbone : {{"gcn", "sage", "gat", "gin"}}, default="gcn"
+    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
         Message-passing layers. On the molecule sets shipped with skgkedm, GCN with
         GKEDM had the lowest regression errors and GIN the highest, and GAT the best
         solubility-class accuracy at twice GCN's cost (``benchmarks/molecules.py``).
     hidden_dims : int or sequence of int, default=(64, 64, 64)
         Width of each message-passing layer; a node sees ``len(hidden_dims)`` hops.
-    readout : {{"mean", "sum", "max"}}, default="sum"
+    readout : {"mean", "sum", "max"}, default="sum"
         How node representations become a graph's: PyTorch Geometric's
         ``global_mean_pool``, ``global_add_pool`` or ``global_max_pool``.
     batch_size : int, default=64
-        Graphs per training step; each epoch visits the training graphs in a new order
-        drawn from ``random_state``.
-    gkedm, gkedm_heads, gkedm_scoring, gkedm_update, gkedm_values, gkedm_dropout, \
-gkedm_layers
-        GKEDM after the last message-passing layer (or every one), as in
-        :class:`GKEDMClassifier`;
-        the attention runs along the edges of each graph (graphs never exchange
-        messages).
-    schedule : {{"joint", "two_phase", "two_phase_finetune"}}, default="two_phase"
+        Counted in graphs (the samples here; in :class:`GKEDMClassifier` it counts
+        labelled nodes): graphs per training step. Each epoch visits the training
+        graphs in a new order drawn from ``random_state``.
+    gkedm : bool, default=True
+        Insert the GKEDM module after the last message-passing layer (or every one,
+        ``gkedm_layers``); its attention runs along the edges of each graph (graphs
+        never exchange messages).
+    gkedm_heads : int, default=4
+        Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
+        GKEDM's attention scores, as in :class:`GKEDMClassifier`.
+    gkedm_update : {"residual", "gated", "replace"}, default="replace"
+        How GKEDM's aggregated neighbourhood updates a node, as in
+        :class:`GKEDMClassifier`.
+    gkedm_values : {"identity", "projected"}, default="identity"
+        GKEDM aggregates the node representations themselves, or learned projections
+        of them.
+    gkedm_dropout : float, default=0.0
+        Dropout on GKEDM's attention weights during training.
+    gkedm_layers : {"last", "every"}, default="last"
+        GKEDM after the last message-passing layer only, or after every one (then
+        ``gkedm_heads`` must divide every hidden width).
+    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         As in :class:`GKEDMClassifier`; the second phase trains GKEDM and the head.
     second_phase_fraction : float, default=0.25
-        Share of ``max_epochs`` given to the second phase of a two-phase schedule.
-    activation : {{"relu", "elu", "gelu", "leaky_relu", "tanh"}}, default="relu"
+        Share of ``max_epochs`` given to the second phase of a two-phase schedule
+        (rounded, at least one epoch; the first phase gets the rest, at least one).
+    activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer and in the head.
     dropout : float, default=0.0
         Dropout on the input features, hidden representations and the head.
@@ -316,17 +324,17 @@ gkedm_layers
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=100
         Passes over the training graphs, over all phases, unless early stopping ends
-        sooner.
+        sooner; ``max_epochs=1`` runs one epoch of the whole network, as ``"joint"``.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the graphs{stratified}, stop when their
-        {score} has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
+        Hold out ``validation_fraction`` of the graphs (stratified), stop when their
+        accuracy has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
         restore the best weights.
     validation_fraction : float, default=0.1
         Share of graphs held out with ``early_stopping``.
     n_iter_no_change : int, default=20
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
-        Smallest validation {score} gain that counts as an improvement.
+        Smallest validation accuracy gain that counts as an improvement.
     directed : bool, default=False
         If False, messages flow both ways along every edge.
     device : str, default="auto"
@@ -336,21 +344,7 @@ gkedm_layers
         split; an int gives identical results on the CPU.
     verbose : int, default=0
         0: silent. 1: a progress bar per phase and a closing line. 2: a line per epoch.
-"""
 
-
-@partial(_with_parameters, score="accuracy", stratified=" (stratified)")
-class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
-    """Graph neural network classifier of whole graphs, with GKEDM attention.
-
-    Each sample is a graph (a molecule, a protein, a program) with one label. A
-    backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
-    Geometric) and GKEDM attention along each graph's own edges compute node
-    representations; a readout pools them per graph and a two-layer head classifies
-    the graph. Training runs on shuffled mini-batches of graphs; predicting on new
-    graphs is the normal case.
-
-    {parameters}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -368,7 +362,9 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
     validation_scores_ : list of float or None
         Validation accuracy at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
-        Best validation accuracy with ``early_stopping``, else None.
+        With ``early_stopping``, the validation accuracy of the weights kept: of the
+        best epoch of the last phase (an earlier phase's best weights were trained
+        further); else None.
 
     See Also
     --------
@@ -480,7 +476,6 @@ class GKEDMGraphClassifier(ClassifierMixin, GraphEstimatorBase):
         return self.classes_[outputs.argmax(dim=1).numpy()]
 
 
-@partial(_with_parameters, score="R²")
 class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     """Graph neural network regressor of whole graphs, with GKEDM attention.
 
@@ -488,7 +483,65 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     several continuous targets per graph, trained on the mean squared error of the
     standardised targets. ``score`` is R².
 
-    {parameters}
+    Parameters
+    ----------
+    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
+        Message-passing layers; on FreeSolv, GCN with GKEDM had the lowest error and
+        GIN the highest (``benchmarks/molecules.py``).
+    hidden_dims : int or sequence of int, default=(64, 64, 64)
+        As in :class:`GKEDMGraphClassifier`.
+    readout : {"mean", "sum", "max"}, default="sum"
+        As in :class:`GKEDMGraphClassifier`.
+    batch_size : int, default=64
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm : bool, default=True
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_heads : int, default=4
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_update : {"residual", "gated", "replace"}, default="replace"
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_values : {"identity", "projected"}, default="identity"
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_dropout : float, default=0.0
+        As in :class:`GKEDMGraphClassifier`.
+    gkedm_layers : {"last", "every"}, default="last"
+        As in :class:`GKEDMGraphClassifier`.
+    schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
+        As in :class:`GKEDMGraphClassifier`.
+    second_phase_fraction : float, default=0.25
+        As in :class:`GKEDMGraphClassifier`.
+    activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
+        As in :class:`GKEDMGraphClassifier`.
+    dropout : float, default=0.0
+        As in :class:`GKEDMGraphClassifier`.
+    gat_heads : int, default=8
+        As in :class:`GKEDMGraphClassifier`.
+    learning_rate : float, default=0.005
+        As in :class:`GKEDMGraphClassifier`.
+    weight_decay : float, default=0.0
+        As in :class:`GKEDMGraphClassifier`.
+    max_epochs : int, default=100
+        As in :class:`GKEDMGraphClassifier`.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the graphs, stop when their R² has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
+    validation_fraction : float, default=0.1
+        As in :class:`GKEDMGraphClassifier`.
+    n_iter_no_change : int, default=20
+        As in :class:`GKEDMGraphClassifier`.
+    tol : float, default=1e-4
+        Smallest validation R² gain that counts as an improvement.
+    directed : bool, default=False
+        As in :class:`GKEDMGraphClassifier`.
+    device : str, default="auto"
+        As in :class:`GKEDMGraphClassifier`.
+    random_state : int, RandomState instance or None, default=None
+        As in :class:`GKEDMGraphClassifier`.
+    verbose : int, default=0
+        As in :class:`GKEDMGraphClassifier`.
+
     Attributes
     ----------
     n_features_in_ : int
@@ -506,7 +559,8 @@ class GKEDMGraphRegressor(RegressorMixin, GraphEstimatorBase):
     validation_scores_ : list of float or None
         Validation R² at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
-        Best validation R² with ``early_stopping``, else None.
+        With ``early_stopping``, the validation R² of the weights kept: of the best
+        epoch of the last phase; else None.
 
     See Also
     --------

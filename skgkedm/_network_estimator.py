@@ -23,7 +23,7 @@ NETWORK_PARAMETER_CONSTRAINTS = {
     "gkedm": ["boolean"],
     "gkedm_heads": [Interval(Integral, 1, None, closed="left")],
     "gkedm_scoring": [StrOptions(set(SCORINGS))],
-    "gkedm_update": [StrOptions(set(UPDATES))],
+    "gkedm_update": [StrOptions({*UPDATES, "auto"})],
     "gkedm_values": [StrOptions(set(VALUES))],
     "gkedm_dropout": [Interval(Real, 0, 1, closed="left")],
     "gkedm_layers": [StrOptions({"last", "every"})],
@@ -55,8 +55,19 @@ class NetworkEstimatorMixin:
     predictions rebuild the network from that fitted state with :meth:`_fitted_network`.
     """
 
-    def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, hops=1, alpha=0.1):
+    def _network_spec(
+        self, in_dim, n_outputs, readout=None, edge_dim=0, feature_rows=False, hops=1, alpha=0.1
+    ):
+        """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
+
+        ``gkedm_update="auto"`` resolves here: ``"residual"`` on feature rows (a
+        k-nearest-neighbour graph, where it measured best), ``"replace"`` on graphs.
+        ``hops`` and ``alpha``: GKEDM's propagation steps and initial teleport.
+        """
         hidden_dims = check_hidden_dims(self.hidden_dims)
+        update = self.gkedm_update
+        if update == "auto":
+            update = "residual" if feature_rows else "replace"
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
             which = (
@@ -78,7 +89,7 @@ class NetworkEstimatorMixin:
             gkedm=bool(self.gkedm),
             gkedm_heads=int(self.gkedm_heads),
             gkedm_scoring=self.gkedm_scoring,
-            gkedm_update=self.gkedm_update,
+            gkedm_update=update,
             gkedm_values=self.gkedm_values,
             gkedm_dropout=float(self.gkedm_dropout),
             gkedm_layers=self.gkedm_layers,
@@ -125,15 +136,17 @@ class NetworkEstimatorMixin:
         the phase ran the network with its GKEDM module. ``verbose`` overrides the
         estimator's.
         """
-        if self.schedule == "joint" or network.gkedm is None:
+        if self.schedule == "joint" or network.gkedm is None or self.max_epochs < 2:
+            # Two phases need two epochs: one epoch trains everything at once, as "joint".
             phases = [("", self.max_epochs, None, True)]
         else:
-            second = max(1, round(self.second_phase_fraction * self.max_epochs))
+            fraction = round(self.second_phase_fraction * self.max_epochs)
+            second = min(max(1, fraction), self.max_epochs - 1)
             on_top = None
             if self.schedule == "two_phase":
                 on_top = [*network.gkedm_parameters(), *network.output_parameters()]
             phases = [
-                ("phase 1 (backbone)", max(1, self.max_epochs - second), None, False),
+                ("phase 1 (backbone)", self.max_epochs - second, None, False),
                 ("phase 2 (GKEDM)", second, on_top, True),
             ]
         histories = []
@@ -176,7 +189,7 @@ class NetworkEstimatorMixin:
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
         self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = max(scores) if scores else None
+        self.best_validation_score_ = _kept_score(histories) if self.early_stopping else None
         self.n_iter_ = len(self.loss_curve_)
 
     def _fitted_network(self, device):
@@ -186,3 +199,16 @@ class NetworkEstimatorMixin:
         network = build_seeded(lambda: GKEDMNetwork(spec), 0)
         network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
         return network.to(device).eval()
+
+
+def _kept_score(histories):
+    """Validation score of the weights the fit kept: the best epoch of the last phase run.
+
+    Each phase starts from the weights the previous one kept, and keeps its own best
+    epoch's, so an earlier phase's better score describes discarded weights. None when
+    no epoch of that phase was scored (interrupted before its first validation).
+    """
+    last = histories[-1]
+    if 1 <= last.best_epoch <= len(last.validation_scores):
+        return float(last.validation_scores[last.best_epoch - 1])
+    return None

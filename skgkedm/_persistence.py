@@ -72,10 +72,18 @@ def _from_format_2(state):
 
 
 def _from_format_3(state):
-    """Format 3 to 4 (both skgkedm 0.2.0.dev0): NetworkSpec gained ``edge_dim``, the edge
-    attributes the layers use. Every model saved before used none: ``edge_dim=0``,
-    NetworkSpec's default, which unpickling an older NetworkSpec already gives.
+    """Format 3 to 4 (both skgkedm 0.2.0.dev0).
+
+    - NetworkSpec gained ``edge_dim``, the edge attributes the layers use. Every model
+      saved before used none: ``edge_dim=0``, NetworkSpec's default, which unpickling an
+      older NetworkSpec already gives.
+    - Fitted graph estimators remember whether messages flow both ways as
+      ``_symmetrize``, so that ``set_params(directed=...)`` after fit no longer changes
+      their predictions. Models saved before predicted with the ``directed`` they were
+      fitted with, unless it was changed since.
     """
+    if "readout" in state and "n_iter_" in state:
+        state.setdefault("_symmetrize", not state["directed"])
     return state
 
 

@@ -311,3 +311,24 @@ def test_import_does_not_load_pytorch_geometric():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", f"import skgkedm loaded {done.stdout.strip()}"
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "ignored"),
+    [
+        ("PrecomputedGCNConv", {"cached": True, "improved": True}, "cached"),
+        ("PrecomputedGCNConv", {"normalize": True}, "normalize"),
+        ("LinearFirstSAGEConv", {"root_weight": False}, "root_weight"),
+        ("LinearFirstSAGEConv", {"aggr": "max"}, "aggr"),
+        ("PrecomputedGATConv", {"residual": True}, "residual"),
+    ],
+)
+def test_layers_refuse_the_pyg_options_their_forward_would_ignore(name, options, ignored):
+    # They subclass PyG's layers but run forward(x, propagation): options of the PyG
+    # class that this forward does not read were accepted and silently ignored.
+    from skgkedm.nn import _linear_first
+
+    with pytest.raises(TypeError, match=rf"does not honour .*'{ignored}'"):
+        getattr(_linear_first, name)(4, 8, **options)
+    with pytest.raises(TypeError, match=r"does not honour \['edge_dim'\] of GINConv"):
+        _linear_first.LinearFirstGINConv(nn.Sequential(nn.Linear(4, 8)), edge_dim=3)

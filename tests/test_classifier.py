@@ -183,6 +183,27 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
 
 
 @pytest.mark.parametrize(
+    ("max_epochs", "fraction", "phases"),
+    [(1, 0.25, [1]), (2, 0.25, [1, 1]), (2, 0.9, [1, 1]), (4, 0.99, [1, 3]), (4, 0.01, [3, 1])],
+)
+def test_two_phase_schedule_runs_max_epochs_in_all(small_graph, capsys, max_epochs, fraction,
+                                                   phases):  # fmt: skip
+    # max_epochs=1 used to run one epoch per phase (2 in all), and a fraction rounding
+    # to max_epochs gave the first phase an extra one.
+    X, y = small_graph
+    clf = GKEDMClassifier(
+        hidden_dims=(8,),
+        max_epochs=max_epochs,
+        second_phase_fraction=fraction,
+        random_state=0,
+        verbose=1,
+    ).fit(X[:200], y[:200])
+    assert clf.n_iter_ == len(clf.loss_curve_) == max_epochs
+    closing = [line for line in capsys.readouterr().out.splitlines() if "stopped:" in line]
+    assert [int(line.split(": ")[1].split()[0]) for line in closing] == phases
+
+
+@pytest.mark.parametrize(
     ("schedule", "backbone_moves"), [("two_phase", False), ("two_phase_finetune", True)]
 )
 def test_second_phase_freezes_or_fine_tunes_the_backbone(
@@ -257,13 +278,30 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     # Stopped because the last n_iter_no_change epochs did not beat the best.
     assert clf.validation_scores_[-1] < clf.best_validation_score_
+    assert_best_score_is_the_kept_weights_score(clf, X[:200], y[:200])
+
+
+def assert_best_score_is_the_kept_weights_score(clf, X, y):
     # The validation nodes, drawn as documented: a stratified split seeded by random_state.
     _, validation = train_test_split(
-        np.arange(200), test_size=0.3, stratify=y[:200], random_state=np.random.RandomState(0)
+        np.arange(len(y)), test_size=0.3, stratify=y, random_state=np.random.RandomState(0)
     )
     assert clf.score(X[validation], y[validation]) == pytest.approx(
         clf.best_validation_score_, abs=1e-6
     )
+
+
+def test_best_validation_score_describes_the_weights_kept_after_two_phases():
+    # Phase 2 starts from phase 1's best weights and keeps its own best epoch's: a
+    # better phase-1 score describes weights trained further, so it is not reported.
+    X, y = make_node_classification(300, n_classes=4, homophily=0.4, class_sep=0.5, random_state=0)
+    two_phases = {"max_epochs": 30, "second_phase_fraction": 0.1, "n_iter_no_change": 100}
+    clf = GKEDMClassifier(
+        hidden_dims=(16,), early_stopping=True, validation_fraction=0.3, random_state=0,
+        **two_phases,
+    ).fit(X[:100], y[:100])  # fmt: skip
+    assert_best_score_is_the_kept_weights_score(clf, X[:100], y[:100])
+    assert clf.best_validation_score_ == max(clf.validation_scores_[27:])
 
 
 def test_early_stopping_warns_when_still_improving(small_graph):

@@ -122,6 +122,7 @@ def test_distillation_loss_weights_both_terms():
         torch.tensor(random_attention(1, 1)),
     )
     graph = SimpleNamespace(attention_layout=SimpleNamespace(target=TARGET), x=torch.zeros(3, 1))
+    graph = SimpleNamespace(graph=graph, rows=None)
     teacher = NetworkOutput(logits_t, attention_t)
     loss = _DistillationLoss(lambda graph: teacher, 0.3, 0.7, 2.0)
     same = NetworkOutput(logits_t + 1.0, attention_t.mean(dim=1, keepdim=True))
@@ -138,10 +139,11 @@ def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeyp
     seen = []
     original = _DistillationLoss.__call__
 
-    def spy(self, output, student_graph):
+    def spy(self, output, batch):
+        student_graph = batch.graph
         seen.append((self.teacher_output(student_graph).attention.shape, output.attention.shape))
         seen.append(student_graph.attention_index.clone())
-        return original(self, output, student_graph)
+        return original(self, output, batch)
 
     monkeypatch.setattr(_DistillationLoss, "__call__", spy)
     student = GKEDMClassifier(

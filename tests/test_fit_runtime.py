@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
@@ -73,6 +74,52 @@ def test_machine_load_counts_cores_busy_with_other_work():
     load = _threads.MachineLoad()
     idle = load.idle_cores(minimum_wait=0.05)
     assert 0.0 <= idle <= load._usable
+
+
+def proc_stat(busy_per_cpu, total=1000):
+    """A /proc/stat text where cpu i spent busy_per_cpu[i] of ``total`` jiffies busy."""
+    lines = [f"cpu {sum(busy_per_cpu)} 0 0 {total * len(busy_per_cpu) - sum(busy_per_cpu)} 0"]
+    lines += [f"cpu{i} {busy} 0 0 {total - busy} 0" for i, busy in enumerate(busy_per_cpu)]
+    return "\n".join([*lines, "intr 0"]) + "\n"
+
+
+def test_without_an_affinity_set_a_large_graph_uses_every_core(monkeypatch):
+    # macOS and Windows have no os.sched_getaffinity: big graphs trained on one thread.
+    monkeypatch.delattr(_threads.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(_threads.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(_threads, "_read_proc_stat", lambda: None)
+    monkeypatch.setattr(_threads, "_cpu_quota", lambda: None)
+    assert _threads.MachineLoad().idle_cores(minimum_wait=0) == 8
+    before = torch.get_num_threads()
+    try:
+        policy = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=6)
+        assert policy.update() == 6
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_busy_cores_outside_the_jobs_own_do_not_take_its_threads(monkeypatch):
+    # A Slurm or cgroup job owning cores 0 and 1 of a node whose other 6 cores are busy.
+    snapshots = iter([proc_stat([0] * 8), proc_stat([0, 0] + [1000] * 6, total=2000)])
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_threads, "_read_proc_stat", lambda: next(snapshots))
+    monkeypatch.setattr(_threads, "_cpu_quota", lambda: None)
+    monkeypatch.setattr(_threads.time, "process_time", lambda: 0.0)  # we compute nothing
+    load = _threads.MachineLoad()
+    assert load.idle_cores(minimum_wait=0) == pytest.approx(2, abs=0.2)
+
+
+def test_busy_own_cores_and_a_cpu_quota_limit_the_threads(monkeypatch):
+    # Core 1 of the job's {0, 1, 2, 3} is busy with other work; a quota of 2.5 cores.
+    snapshots = iter([proc_stat([0] * 4), proc_stat([0, 1000, 0, 0], total=2000)])
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(_threads, "_read_proc_stat", lambda: next(snapshots))
+    monkeypatch.setattr(_threads, "_cpu_quota", lambda: None)
+    monkeypatch.setattr(_threads.time, "process_time", lambda: 0.0)  # we compute nothing
+    assert _threads.MachineLoad().idle_cores(minimum_wait=0) == pytest.approx(3, abs=0.2)
+    snapshots = iter([proc_stat([0] * 4), proc_stat([0] * 4, total=2000)])
+    monkeypatch.setattr(_threads, "_cpu_quota", lambda: 2.5)
+    assert _threads.MachineLoad().idle_cores(minimum_wait=0) == 2
 
 
 def test_thread_count_does_not_change_the_model(graph):
@@ -162,6 +209,31 @@ def test_fit_leaves_torchs_global_generator_alone(graph):
     np.testing.assert_array_equal(torch.rand(3), expected)
 
 
+def test_fit_and_predict_never_reseed_torchs_global_generators(graph, monkeypatch):
+    # torch.manual_seed also reseeds every CUDA generator, which fork_rng(devices=[])
+    # does not restore: a user's CUDA random state was reset by each fit and predict.
+    X, y = graph
+    calls = []
+    monkeypatch.setattr(torch, "manual_seed", lambda seed: calls.append(("torch", seed)))
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(("all", seed)))
+    monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: calls.append(("cuda", seed)))
+    clf = GKEDMClassifier(**FAST, device="cpu").fit(X, y)
+    clf.predict(X)
+    assert calls == []
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_fit_and_predict_leave_the_cuda_generator_alone(graph, device):
+    X, y = graph
+    torch.cuda.manual_seed(123)
+    expected = torch.rand(3, device="cuda")
+    torch.cuda.manual_seed(123)
+    clf = GKEDMClassifier(**FAST, device=device).fit(X, y)
+    clf.predict(X)
+    np.testing.assert_array_equal(torch.rand(3, device="cuda").cpu(), expected.cpu())
+
+
 # --- predictions depend on fitted state only ----------------------------------------
 
 
@@ -200,6 +272,19 @@ def test_convergence_warning_once_per_two_phase_fit_naming_the_phases(graph):
     assert len(convergence) == 1
     assert "phase 1 (backbone)" in str(convergence[0].message)
     assert "phase 2 (GKEDM)" in str(convergence[0].message)
+
+
+@pytest.mark.parametrize("estimator", ["single", "mini-batch", "distilled"])
+def test_warnings_point_at_the_users_call(graph, estimator):
+    X, y = graph
+    clf = GKEDMClassifier(**{**FAST, "max_epochs": 3}, early_stopping=True)
+    if estimator == "mini-batch":
+        clf.set_params(batch_size=64)
+    if estimator == "distilled":
+        clf = DistilledGCNClassifier(clf, clone(clf).set_params(hidden_dims=(8,)), random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_epochs") as caught:
+        clf.fit(X, y)
+    assert {w.filename for w in caught if w.category is ConvergenceWarning} == {__file__}
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

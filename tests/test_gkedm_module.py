@@ -1,12 +1,15 @@
 """The GKEDM torch module and its edge operations, against plain gather/scatter references."""
 
+import threading
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
 import torch
 from torch_geometric.utils import softmax
 
-from skgkedm.nn import GKEDM, EdgeLayout
+from skgkedm.nn import GKEDM, EdgeLayout, _edge_ops
 from skgkedm.nn._edge_ops import edge_aggregate, edge_scores, edge_softmax
 
 
@@ -92,6 +95,25 @@ def test_output_matches_dense_masked_attention_reference():
     z = torch.softmax(scores, dim=-1) @ h.view(n_nodes, 2, 4).transpose(0, 1)
     expected = h + 0.7 * z.transpose(0, 1).reshape(n_nodes, 8)
     torch.testing.assert_close(out.h, expected)
+
+
+@pytest.mark.parametrize("heads", [1, 4])
+def test_the_default_module_is_multi_head_agnn_with_one_parameter(heads):
+    # GKEDMClassifier's default module (cosine scores, "replace" update, identity
+    # values) is PyG's AGNNConv run on each head's slice of the channels, with one
+    # temperature shared by the heads as AGNN's only parameter (beta).
+    from torch_geometric.nn import AGNNConv
+
+    edge_index, n_nodes = karate_edges()
+    h = torch.randn(n_nodes, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    module = GKEDM(8, heads=heads, scoring="cosine", update="replace").double()
+    assert [name for name, _ in module.named_parameters()] == ["temperature"]
+    agnn = AGNNConv(requires_grad=True).double()
+    with torch.no_grad():
+        module.temperature.fill_(2.5)
+        agnn.beta.fill_(2.5)
+    expected = torch.cat([agnn(part, edge_index) for part in h.chunk(heads, dim=1)], dim=1)
+    torch.testing.assert_close(module(h, edge_index).h, expected)
 
 
 def test_starts_as_identity_and_precomputed_layout_gives_same_output():
@@ -200,3 +222,32 @@ def test_layout_from_csr_equals_the_sorted_one_and_needs_its_transpose_to_train(
         torch.testing.assert_close(module(h, forward_only).h, module(h, layout).h)
     with pytest.raises(ValueError, match="built without its transpose"):
         module(h.requires_grad_(), forward_only)
+
+
+def test_sparse_products_leave_the_warning_filters_alone_in_threads(monkeypatch):
+    # A catch_warnings block per product swapped the process-wide filter list under
+    # other threads' feet (and reset every module's warning registry) at each step.
+    seen = []
+    build = torch.sparse_csr_tensor
+
+    def recording(*args, **kwargs):
+        seen.append(list(warnings.filters))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "sparse_csr_tensor", recording)
+    before = list(warnings.filters)
+    ptr, columns = torch.tensor([0, 2, 3]), torch.tensor([0, 1, 1])
+
+    def products():
+        for _ in range(20):
+            matrix = _edge_ops.csr_tensor(ptr, columns, torch.ones(3), (2, 2))
+            assert torch.equal(matrix.to_dense(), torch.tensor([[1.0, 1.0], [0.0, 1.0]]))
+
+    threads = [threading.Thread(target=products) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 80
+    assert all(filters == before for filters in seen)
+    assert list(warnings.filters) == before

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score, train_test_split
 
 from skgkedm import GKEDMGraphClassifier, GKEDMGraphRegressor, GraphList
@@ -30,7 +31,7 @@ def labelled_shapes(n_per_class=20, seed=0):
             if label:
                 graph = nx.cycle_graph(n)
             else:
-                graph = nx.random_labeled_tree(n, seed=int(rng.integers(1 << 30)))
+                graph = nx.from_prufer_sequence(rng.integers(0, n, n - 2).tolist())
             for node in graph:
                 graph.nodes[node]["x"] = np.eye(6)[min(graph.degree[node], 5)]
             graphs.append(graph)
@@ -158,6 +159,20 @@ def test_round_trips_predict_the_same(shapes, tmp_path):
         np.testing.assert_array_equal(loaded.predict(X), expected)
 
 
+def test_set_params_directed_after_fit_does_not_change_predictions(shapes):
+    # Predictions read the fitted flag, not the ``directed`` parameter.
+    _, y, graphs = shapes
+    directed = [nx.DiGraph(nx.bfs_tree(graph, 0)) for graph in graphs]
+    for graph, original in zip(directed, graphs, strict=True):
+        graph.add_nodes_from(original.nodes(data=True))
+    for model in (GKEDMGraphClassifier(**FAST), GKEDMGraphRegressor(**FAST)):
+        model.set_params(directed=True).fit(directed, y)
+        expected = model.predict(directed)
+        model.set_params(directed=False)
+        np.testing.assert_array_equal(model.predict(directed), expected)
+        model.set_params(directed=True)
+
+
 def test_early_stopping_holds_out_graphs_and_restores_the_best(shapes):
     X, y, _ = shapes
     clf = GKEDMGraphClassifier(
@@ -165,6 +180,14 @@ def test_early_stopping_holds_out_graphs_and_restores_the_best(shapes):
     ).fit(X, y)
     assert clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_convergence_warning_points_at_the_users_call(shapes):
+    X, y, _ = shapes
+    clf = GKEDMGraphClassifier(**{**FAST, "max_epochs": 3}, early_stopping=True)
+    with pytest.warns(ConvergenceWarning, match="max_epochs") as caught:
+        clf.fit(X, y)
+    assert [w.filename for w in caught if w.category is ConvergenceWarning] == [__file__]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 import pickle
+import sys
 import time
 
 import networkx as nx
@@ -9,7 +10,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from skgkedm import GKEDMClassifier, GraphNodes
+from skgkedm import GKEDMClassifier, GraphList, GraphNodes
 from skgkedm.data._structural_features import positional_features
 
 # A 5-node path 0-1-2-3-4 plus the edge 0-4 (a cycle), with 2 features per node.
@@ -685,3 +686,27 @@ def test_pickle_round_trip_keeps_networkx_ids():
     assert list(restored.node_ids) == [ids[3], ids[0]]
     with pytest.raises(ValueError, match="read-only"):
         restored.indices[0] = 1
+
+
+@pytest.mark.parametrize("kind", ["GraphNodes", "GraphList"])
+def test_both_containers_select_refuse_arrays_size_and_pickle_alike(kind):
+    graphs = [nx.path_graph(n) for n in range(2, 8)]
+    if kind == "GraphNodes":
+        X = GraphNodes.from_networkx(nx.disjoint_union_all(graphs))[:6]
+    else:
+        X = GraphList.from_networkx(graphs)
+    assert len(X) == 6
+    np.testing.assert_array_equal(X[[4, 1]].indices, X.indices[[4, 1]])
+    np.testing.assert_array_equal(X[X.indices % 2 == 0].indices, X.indices[::2])
+    np.testing.assert_array_equal(X[-1:].indices, X.indices[5:])
+    with pytest.raises(IndexError, match=f"{kind} selects rows only"):
+        X[0, 1]
+    with pytest.raises(IndexError, match="out of range for 6 selected samples"):
+        X[[6]]
+    with pytest.raises(TypeError, match=f"{kind} cannot become a NumPy array"):
+        np.asarray(X)
+    # The stored data counts in full, once, whatever the selection.
+    assert sys.getsizeof(X[:1]) - X[:1].indices.nbytes == sys.getsizeof(X) - X.indices.nbytes
+    loaded = pickle.loads(pickle.dumps(X[[3, 0]]))
+    np.testing.assert_array_equal(loaded.indices, X.indices[[3, 0]])
+    assert not loaded.indices.flags.writeable

@@ -99,3 +99,19 @@ def test_a_samples_prediction_is_the_same_alone_and_in_a_batch():
     singles = np.vstack([model.predict_proba(X[[i]]) for i in test[:10]])
     np.testing.assert_allclose(singles, batch[:10], rtol=0, atol=1e-6)
     np.testing.assert_allclose(model.predict_proba(X[test[::-1]])[::-1], batch, atol=1e-6)
+
+
+def test_auto_update_is_residual_on_feature_rows_and_replace_on_graphs():
+    # The residual update measured best in k-NN mode (benchmarks/tabular.py); graphs
+    # keep "replace".
+    X, y = make_node_classification(120, n_classes=3, random_state=0)
+    rows = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, random_state=0)
+    rows.fit(X.features, y)
+    graph = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, random_state=0).fit(X, y)
+    assert rows._architecture.gkedm_update == "residual"
+    assert graph._architecture.gkedm_update == "replace"
+    explicit = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, gkedm_update="residual")
+    explicit.set_params(random_state=0).fit(X.features, y)
+    np.testing.assert_array_equal(
+        explicit.predict_proba(X.features[:20]), rows.predict_proba(X.features[:20])
+    )

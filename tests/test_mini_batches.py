@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
 from skgkedm.datasets import make_node_classification
-from skgkedm.loader._node_batches import NodeBatches, check_fanouts
+from skgkedm.loader._neighbour_sampling import check_fanouts
+from skgkedm.loader._node_batches import NodeBatches
 
 FAST = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0, "batch_size": 64}
 
@@ -97,7 +98,29 @@ def test_predictions_use_the_whole_graph_whatever_the_batch_size(graph):
     # Fitted state alone decides predictions: batch parameters play no part in them.
     model.set_params(batch_size=1, fanouts=1)
     np.testing.assert_array_equal(model.predict_proba(X), before)
-    np.testing.assert_array_equal(model.transduction_, model.classes_[before.argmax(axis=1)])
+
+
+def test_a_mini_batch_fit_never_runs_the_whole_graph(graph, monkeypatch):
+    # transduction_ took a whole-graph forward pass at the end of every mini-batch fit:
+    # its memory peak, and the graph prepared a second time.
+    from skgkedm import _classifier
+
+    X, y = graph
+    whole_graphs = []
+    original = _classifier.graph_tensors
+    monkeypatch.setattr(
+        _classifier, "graph_tensors", lambda *args: whole_graphs.append(1) or original(*args)
+    )
+    model = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    assert whole_graphs == []
+    assert not hasattr(model, "transduction_")
+    dist = DistilledGCNClassifier(
+        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), GKEDMClassifier(**FAST)
+    ).fit(X[:300], y[:300])
+    assert not hasattr(dist, "transduction_")
+    # Refitted full-batch, the model labels the whole graph again.
+    model.set_params(batch_size=None).fit(X[:300], y[:300])
+    assert model.transduction_.shape == (600,)
 
 
 def test_early_stopping_scores_the_same_sampled_validation_batches(graph):
@@ -133,6 +156,66 @@ def test_distiller_runs_the_teacher_on_the_student_batches(graph):
         DistilledGCNClassifier(GKEDMClassifier("sage"), student).fit(X[:300], y[:300])
 
 
+def record_distillation_batches(monkeypatch):
+    """Record, for each distillation step, the batch's node positions and what the loss saw."""
+    from skgkedm._distillation import _DistillationLoss
+
+    positions, steps = [], []
+    original_graph, original_loss = NodeBatches.graph, _DistillationLoss.__call__
+
+    def graph(self, targets):
+        positions.append(np.asarray(targets))
+        return original_graph(self, targets)
+
+    def loss(self, output, batch):
+        value = original_loss(self, output, batch)
+        teacher = self.teacher_output(batch.graph)
+        steps.append((positions[-1], batch, output, teacher, value.item()))
+        return value
+
+    monkeypatch.setattr(NodeBatches, "graph", graph)
+    monkeypatch.setattr(_DistillationLoss, "__call__", loss)
+    return steps
+
+
+def test_a_deeper_teacher_sees_its_whole_neighbourhood_on_the_student_batches(graph, monkeypatch):
+    # The batches were sampled for the student's hops: a deeper teacher ran on a
+    # truncated neighbourhood and taught from wrong soft labels.
+    X, y = graph
+    steps = record_distillation_batches(monkeypatch)
+    teacher = GKEDMClassifier(hidden_dims=(16, 16, 16), max_epochs=5, random_state=0)
+    student = GKEDMClassifier(**{**FAST, "max_epochs": 2, "fanouts": [-1, -1, -1]})
+    dist = DistilledGCNClassifier(teacher, student, random_state=0).fit(X[:300], y[:300])
+    everything = GraphNodes(X.adjacency, X.features)
+    exact = dist.teacher_.predict_log_proba(everything)
+    for targets, batch, _, teacher_output, _ in steps:
+        sampled = torch.log_softmax(teacher_output.logits[batch.rows].double(), dim=1)
+        np.testing.assert_allclose(sampled.numpy(), exact[targets], atol=1e-5)
+
+
+def test_batch_distillation_terms_average_over_the_batch_targets(graph, monkeypatch):
+    # Averaged over every sampled node, the attention term counted outer nodes whose
+    # maps are a self-loop alone: its weight shrank as fan-out and batch size grew.
+    X, y = graph
+    steps = record_distillation_batches(monkeypatch)
+    student = GKEDMClassifier(**{**FAST, "max_epochs": 1, "fanouts": 3})
+    DistilledGCNClassifier(
+        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), student, soft_label_weight=0.0,
+        random_state=0,
+    ).fit(X[:300], y[:300])  # fmt: skip
+    for _, batch, output, teacher_output, value in steps:
+        target = batch.graph.attention_layout.target.numpy()
+        teacher = teacher_output.attention.mean(dim=1).double().numpy()
+        student = output.attention.detach().mean(dim=1).double().numpy()
+        seeds = np.unique(batch.rows.numpy())
+        per_seed = [
+            np.sum(teacher[target == i] * np.log(teacher[target == i] / student[target == i]))
+            for i in seeds
+        ]
+        assert len(seeds) < batch.graph.x.shape[0]
+        np.testing.assert_allclose(value, np.mean(per_seed), rtol=1e-4)
+
+
 @pytest.mark.parametrize(
     "params, error, message",
     [
@@ -147,6 +230,17 @@ def test_bad_batch_parameters_get_a_clear_error(graph, params, error, message):
     X, y = graph
     with pytest.raises(error, match=message):
         GKEDMClassifier(**{**FAST, **params}).fit(X[:100], y[:100])
+
+
+def test_fanouts_minus_one_takes_every_neighbour_at_every_hop(graph):
+    # The docstring promised -1 for all neighbours, but the int -1 was refused.
+    X, y = graph
+    every = GKEDMClassifier(**{**FAST, "max_epochs": 3, "fanouts": -1}).fit(X[:100], y[:100])
+    listed = GKEDMClassifier(**{**FAST, "max_epochs": 3, "fanouts": [-1] * 3})
+    assert every.loss_curve_ == listed.fit(X[:100], y[:100]).loss_curve_
+    assert check_fanouts(-1, 2) == check_fanouts(np.array([-1, -1]), 2) == (-1, -1)
+    with pytest.raises(ValueError, match="sequence of int"):
+        check_fanouts(5)
 
 
 def test_fanouts_count_every_message_passing_step():

@@ -186,6 +186,14 @@ def test_loaders_as_graphs(solubility_graphs):
     np.testing.assert_array_equal(freesolv.X.n_nodes[:2], [13, 5])  # benzamide, MsCl
 
 
+@pytest.mark.parametrize("loader", [load_solubility, load_freesolv])
+def test_loaders_return_x_y_as_scikit_learns_do(loader):
+    data = loader()
+    X, y = loader(return_X_y=True)
+    np.testing.assert_array_equal(X, data.X)
+    np.testing.assert_array_equal(y, data.y)
+
+
 # --- GraphList.from_smiles -------------------------------------------------------
 
 

@@ -6,13 +6,14 @@ import pathlib
 import pickle
 
 import joblib
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
 import skgkedm
-from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GKEDMGraphClassifier, GraphNodes
 from skgkedm._persistence import FORMAT_VERSION
 from skgkedm._spec import NetworkSpec
 from skgkedm.datasets import make_node_classification
@@ -298,3 +299,19 @@ def test_models_saved_before_hops_keep_one_unchecked_step(folder):
         assert not any("hop_weights" in name for name in classifier._weights)
     # A clone refits the saved recipe: one unchecked step.
     assert clone(model.student_).get_params()["gkedm_check"] is False
+
+
+def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():
+    # Format 3 had no fitted ``_symmetrize`` for graph estimators: predictions read
+    # ``directed``; the migration turns it into the fitted flag.
+    graphs = [nx.path_graph(n) for n in range(3, 13)] + [nx.cycle_graph(n) for n in range(3, 13)]
+    y = [0] * 10 + [1] * 10
+    model = GKEDMGraphClassifier(hidden_dims=(8,), max_epochs=5, directed=True, random_state=0)
+    model.fit(graphs, y)
+    state = model.__getstate__()
+    state["_format_version"] = 3
+    del state["_symmetrize"]
+    loaded = GKEDMGraphClassifier.__new__(GKEDMGraphClassifier)
+    loaded.__setstate__(state)
+    assert loaded._symmetrize is False
+    np.testing.assert_array_equal(loaded.predict_proba(graphs), model.predict_proba(graphs))

@@ -213,8 +213,8 @@ def test_pyg_import_is_lazy():
     code = (
         "import sys, networkx as nx\n"
         "from skgkedm import GraphList, GraphNodes\n"
-        "from skgkedm.data._graph_list import is_graph_sequence\n"
-        "assert is_graph_sequence([nx.path_graph(3)])\n"
+        "from skgkedm.data._validation import graph_input_kind\n"
+        "assert graph_input_kind([nx.path_graph(3)]) == 'graphs'\n"
         "GraphList.from_networkx([nx.path_graph(3)])\n"
         "GraphNodes(nx.to_scipy_sparse_array(nx.path_graph(3)))\n"
         "assert 'torch_geometric' not in sys.modules, 'PyG imported'\n"

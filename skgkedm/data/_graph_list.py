@@ -9,12 +9,10 @@ from ._graph_nodes import (
     align_edge_attr,
     networkx_adjacency,
     networkx_features,
-    read_only,
-    selected_rows,
-    stored_bytes,
     validate_adjacency,
     validate_features,
 )
+from ._selection import SelectionMixin, read_only, stored_bytes
 from ._structural_features import structural_features
 
 
@@ -31,7 +29,7 @@ class _Blocks:
         self.edge_attr = edge_attr
 
 
-class GraphList:
+class GraphList(SelectionMixin):
     """Many graphs, seen by scikit-learn as a list of samples: one graph a sample.
 
     The graphs are held compactly as one block-diagonal sparse adjacency matrix, the
@@ -381,9 +379,13 @@ class GraphList:
             graphs.append(to_pyg_data(block, features[start:stop], attributes))
         return graphs
 
-    @property
-    def indices(self):
-        return self._indices
+    _STORAGE = "_blocks"
+    _ARRAY_REFUSAL = (
+        "GraphList cannot become a NumPy array: each sample is a whole graph. "
+        "scikit-learn tools that only select samples work with it (train_test_split, "
+        "KFold, cross_val_score, GridSearchCV); transformers in a Pipeline do not. "
+        "Transform node features before building the GraphList."
+    )
 
     @property
     def n_features(self):
@@ -415,30 +417,6 @@ class GraphList:
     @property
     def shape(self):
         return (len(self._indices),)
-
-    def __len__(self):
-        return len(self._indices)
-
-    def __getitem__(self, key):
-        subset = object.__new__(type(self))
-        subset._blocks = self._blocks
-        subset._indices = read_only(self._indices[selected_rows(key, len(self))])
-        return subset
-
-    def __array__(self, dtype=None, copy=None):
-        """Refuse conversion to a NumPy array, at once and with what to do instead.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError(
-            "GraphList cannot become a NumPy array: each sample is a whole graph. "
-            "scikit-learn tools that only select samples work with it (train_test_split, "
-            "KFold, cross_val_score, GridSearchCV); transformers in a Pipeline do not. "
-            "Transform node features before building the GraphList."
-        )
 
     def stacked(self):
         """The selected graphs as one block-diagonal graph.
@@ -492,23 +470,13 @@ class GraphList:
         indptr, offsets = self._blocks.adjacency.indptr, self._blocks.offsets
         return concatenated_ranges(indptr[offsets[self._indices]], self.n_edges)
 
-    def __sizeof__(self):
-        """Bytes of the selection and of every stored graph (see ``GraphNodes.__sizeof__``)."""
+    def _stored_bytes(self):
         blocks = self._blocks
-        return (
-            object.__sizeof__(self)
-            + self._indices.nbytes
-            + blocks.offsets.nbytes
-            + stored_bytes(blocks.adjacency, blocks.features)
-            + (0 if self.n_edge_features == 0 else blocks.edge_attr.nbytes)
-        )
+        edges = () if self.n_edge_features == 0 else (blocks.edge_attr,)
+        return blocks.offsets.nbytes + stored_bytes(blocks.adjacency, blocks.features, *edges)
 
-    def __setstate__(self, state):
-        # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
-        self.__dict__.update(state)
-        read_only(self._indices)
-        if self.n_edge_features:
-            read_only(self._blocks.edge_attr)
+    def _read_only_arrays(self):
+        return () if self.n_edge_features == 0 else (self._blocks.edge_attr,)
 
     def __repr__(self):
         edges = f", n_edge_features={self.n_edge_features}" if self.n_edge_features else ""
@@ -620,28 +588,8 @@ def graph_items(X):
     return None
 
 
-def is_graph_sequence(X):
-    """Whether X holds graphs as samples.
-
-    A GraphList, a PyTorch Geometric ``Dataset``, or a non-empty list, tuple or pandas
-    Series of networkx graphs only or of ``torch_geometric.data.Data`` only.
-    """
-    import networkx as nx
-
-    from ._pyg import is_pyg_data, is_pyg_dataset
-
-    if isinstance(X, GraphList) or is_pyg_dataset(X):
-        return True
-    items = graph_items(X)
-    if not items:
-        return False
-    return all(isinstance(graph, nx.Graph) for graph in items) or all(
-        is_pyg_data(graph) for graph in items
-    )
-
-
 def as_graph_list(X):
-    """Return a GraphList for any input :func:`is_graph_sequence` accepts."""
+    """Return a GraphList for graph input of kind ``GRAPHS`` (see ``graph_input_kind``)."""
     import networkx as nx
 
     if isinstance(X, GraphList):

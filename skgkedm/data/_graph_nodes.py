@@ -1,11 +1,10 @@
 """The input container: a graph, its node features and a selection of its nodes."""
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
+from ._selection import SelectionMixin, read_only, stored_bytes
 from ._structural_features import graph_features
 
 
@@ -21,7 +20,7 @@ class _Graph:
         self.edge_attr = edge_attr
 
 
-class GraphNodes:
+class GraphNodes(SelectionMixin):
     """Nodes of a graph, seen by scikit-learn as the rows of a feature matrix.
 
     A sample is a node *of a graph*: ``len(X)`` is the number of selected nodes,
@@ -288,10 +287,6 @@ class GraphNodes:
         return 0 if self.edge_attr is None else self.edge_attr.shape[1]
 
     @property
-    def indices(self):
-        return self._indices
-
-    @property
     def node_ids(self):
         if self._graph.node_ids is None:
             return self._indices
@@ -314,64 +309,27 @@ class GraphNodes:
     def shape(self):
         return (len(self._indices), self.n_features)
 
-    def __len__(self):
-        return len(self._indices)
+    _STORAGE = "_graph"
+    _ARRAY_REFUSAL = (
+        "GraphNodes cannot become a NumPy array: a node's prediction depends on the "
+        "whole graph, which rows of an array would lose. scikit-learn tools that only "
+        "select nodes work with GraphNodes (train_test_split, KFold, cross_val_score, "
+        "GridSearchCV, CalibratedClassifierCV, VotingClassifier, OneVsRestClassifier); "
+        "tools that turn X into an array do not (StandardScaler and other transformers in "
+        "a Pipeline, BaggingClassifier, OneVsOneClassifier, SelfTrainingClassifier, "
+        "StackingClassifier(passthrough=True)). Transform the features before building "
+        "GraphNodes, e.g. GraphNodes(X.adjacency, scaler.fit_transform(X.features)); the "
+        "selected rows are X.features[X.indices]. See the user guide page "
+        "'scikit-learn tools on graph input'."
+    )
 
-    def __getitem__(self, key):
-        return self._with_indices(self._indices[selected_rows(key, len(self))])
+    def _stored_bytes(self):
+        edges = () if self.edge_attr is None else (self.edge_attr,)
+        return stored_bytes(self._graph.adjacency, self._graph.features, *edges)
 
-    def __array__(self, dtype=None, copy=None):
-        """Refuse conversion to a NumPy array, at once and with what to do instead.
-
-        Without it NumPy would read GraphNodes as a nested sequence (each node is a
-        GraphNodes of one node) and recurse 64 levels deep before failing.
-
-        Raises
-        ------
-        TypeError
-            Always.
-        """
-        raise TypeError(
-            "GraphNodes cannot become a NumPy array: a node's prediction depends on the "
-            "whole graph, which rows of an array would lose. scikit-learn tools that only "
-            "select nodes work with GraphNodes (train_test_split, KFold, cross_val_score, "
-            "GridSearchCV, CalibratedClassifierCV, VotingClassifier, OneVsRestClassifier); "
-            "tools that turn X into an array do not (StandardScaler and other transformers in "
-            "a Pipeline, BaggingClassifier, OneVsOneClassifier, SelfTrainingClassifier, "
-            "StackingClassifier(passthrough=True)). Transform the features before building "
-            "GraphNodes, e.g. GraphNodes(X.adjacency, scaler.fit_transform(X.features)); the "
-            "selected rows are X.features[X.indices]. See the user guide page "
-            "'scikit-learn tools on graph input'."
-        )
-
-    def __sizeof__(self):
-        """Bytes of the selection and of the whole graph it carries.
-
-        ``sys.getsizeof`` and ``dask.sizeof`` read it: joblib's Dask backend sends an
-        argument it sizes above 1 kB to the cluster once per search instead of once per
-        fit, so a search over GraphNodes ships the graph to each worker once.
-        """
-        return (
-            object.__sizeof__(self)
-            + self._indices.nbytes
-            + stored_bytes(self._graph.adjacency, self._graph.features)
-            + (0 if self.edge_attr is None else self.edge_attr.nbytes)
-        )
-
-    def _with_indices(self, indices):
-        subset = object.__new__(type(self))
-        subset._graph = self._graph
-        subset._indices = read_only(indices)
-        return subset
-
-    def __setstate__(self, state):
-        # NumPy unpickles arrays as writeable; keep the selection read-only after a round trip.
-        self.__dict__.update(state)
-        read_only(self._indices)
-        if self._graph.node_ids is not None:
-            read_only(self._graph.node_ids)
-        if self.edge_attr is not None:
-            read_only(self.edge_attr)
+    def _read_only_arrays(self):
+        node_ids = () if self._graph.node_ids is None else (self._graph.node_ids,)
+        return node_ids + (() if self.edge_attr is None else (self.edge_attr,))
 
     def __repr__(self):
         edges = f", n_edge_features={self.n_edge_features}" if self.edge_attr is not None else ""
@@ -379,22 +337,6 @@ class GraphNodes:
             f"{type(self).__name__}(n_selected={len(self)}, n_nodes={self.n_nodes}, "
             f"n_edges={self.adjacency.nnz}, n_features={self.n_features}{edges})"
         )
-
-
-def stored_bytes(*matrices):
-    """Bytes of the arrays behind dense and scipy sparse matrices."""
-    total = 0
-    for matrix in matrices:
-        if hasattr(matrix, "nnz"):
-            total += matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
-        else:
-            total += matrix.nbytes
-    return total
-
-
-def read_only(array):
-    array.flags.writeable = False
-    return array
 
 
 def validate_adjacency(adjacency):
@@ -636,39 +578,3 @@ def networkx_features(graph, nodes, feature_attr):
             )
         rows.append(row)
     return np.vstack(rows)
-
-
-def selected_rows(key, n_selected):
-    """Turn an indexing key into integer positions within the selection."""
-    if isinstance(key, tuple):
-        if not key or any(part not in (Ellipsis, slice(None)) for part in key[1:]):
-            raise IndexError(
-                f"GraphNodes selects rows only: use X[rows] or X[rows, ...], got the key {key!r}."
-            )
-        key = key[0]
-    if isinstance(key, slice):
-        return np.arange(n_selected)[key]
-    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
-        key = [key]
-    key = np.asarray(key)
-    if key.size == 0:
-        return np.zeros(0, dtype=np.intp)
-    if key.dtype == bool:
-        if key.shape != (n_selected,):
-            raise IndexError(
-                f"Boolean mask of shape {key.shape} does not match the {n_selected} "
-                "selected nodes; expected a 1-D mask of that length."
-            )
-        return np.flatnonzero(key)
-    if key.ndim != 1 or not np.issubdtype(key.dtype, np.integer):
-        raise IndexError(
-            "GraphNodes indices must be an int, a slice, a 1-D integer array or a "
-            f"boolean mask; got an array of dtype {key.dtype} and shape {key.shape}."
-        )
-    if key.min() < -n_selected or key.max() >= n_selected:
-        bad = key[(key < -n_selected) | (key >= n_selected)][0]
-        raise IndexError(
-            f"Index {bad} is out of range for {n_selected} selected nodes "
-            f"(valid: {-n_selected} to {n_selected - 1})."
-        )
-    return key

@@ -126,8 +126,9 @@ def _nontrivial_normalized_adjacency(adjacency):
     weights.eliminate_zeros()
     n_nodes = weights.shape[0]
     degree = weights.sum(axis=1)
-    scale = sp.diags_array(
-        np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
+    # sp.diags, not sp.diags_array: SciPy >= 1.10 (diags_array came in 1.11).
+    scale = sp.csr_array(
+        sp.diags(np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0))
     )
     normalized = scale @ weights @ scale
     # Row c of `trivial` is the unit eigenvector sqrt(degree) on component c, 0 elsewhere.

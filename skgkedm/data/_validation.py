@@ -8,15 +8,71 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
+from ._graph_list import GraphList, graph_items
 from ._graph_nodes import GraphNodes
-from ._pyg import is_pyg_data
+from ._pyg import is_pyg_data, is_pyg_dataset
 
 UNLABELLED = -1
 
+NODES = "nodes"
+"""Kind of graph input whose samples are nodes of one graph (GraphNodes, a networkx graph)."""
+GRAPHS = "graphs"
+"""Kind of graph input whose samples are graphs (GraphList, a list of graphs)."""
+
+
+def graph_input_kind(X):
+    """The one answer to "is X a graph?": ``NODES``, ``GRAPHS`` or None (feature rows).
+
+    ``NODES``: GraphNodes, a networkx graph or a PyTorch Geometric ``Data``. ``GRAPHS``:
+    a GraphList, a PyG ``Dataset``, or a list, tuple or pandas Series of networkx graphs
+    only or of ``Data`` only. PyTorch Geometric is never imported for other input.
+
+    Raises
+    ------
+    TypeError
+        If a list, tuple or Series mixes graphs with other objects or networkx graphs
+        with ``Data``: graphs gone wrong, not feature rows.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from skgkedm.data._validation import graph_input_kind
+    >>> graph_input_kind(nx.path_graph(3)), graph_input_kind([nx.path_graph(3)])
+    ('nodes', 'graphs')
+    >>> graph_input_kind([[0.0, 1.0]]) is None
+    True
+    """
+    if isinstance(X, (GraphNodes, nx.Graph)) or is_pyg_data(X):
+        return NODES
+    if isinstance(X, GraphList) or is_pyg_dataset(X):
+        return GRAPHS
+    items = graph_items(X)
+    if not items or not any(_graph_kind(item) for item in items):
+        return None
+    # In order of appearance.
+    kinds = list(
+        dict.fromkeys(_graph_kind(item) or f"{type(item).__name__} objects" for item in items)
+    )
+    if len(kinds) == 1:
+        return GRAPHS
+    raise TypeError(
+        f"X mixes {' with '.join(kinds)}; pass graphs of one kind (networkx graphs "
+        "only or torch_geometric Data only), a GraphList, or a feature matrix."
+    )
+
+
+def _graph_kind(item):
+    if isinstance(item, nx.Graph):
+        return "networkx graphs"
+    if is_pyg_data(item):
+        return "torch_geometric Data objects"
+    return None
+
 
 def is_graph_input(X):
-    """Whether X carries its own graph (GraphNodes, a networkx graph or a PyG ``Data``)."""
-    return isinstance(X, (GraphNodes, nx.Graph)) or is_pyg_data(X)
+    """Whether X carries its own graph whose nodes are samples (GraphNodes, networkx,
+    a PyG ``Data``)."""
+    return graph_input_kind(X) == NODES
 
 
 def as_graph_nodes(X):

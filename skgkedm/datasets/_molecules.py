@@ -37,7 +37,7 @@ and calculated hydration free energies, with input files", J. Comput. Aided Mol.
 Des. 28(7), 711-720 (2014)."""
 
 
-def load_solubility(*, as_graphs=False):
+def load_solubility(*, as_graphs=False, return_X_y=False):
     """Load the aqueous solubility molecules (classification or regression).
 
     1,282 organic molecules with their measured aqueous solubility (Huuskonen, 2000)
@@ -58,6 +58,8 @@ def load_solubility(*, as_graphs=False):
         Return ``X`` as molecular graphs, a :class:`~skgkedm.GraphList` built by
         :meth:`GraphList.from_smiles <skgkedm.GraphList.from_smiles>` (needs RDKit:
         ``pip install skgkedm[chem]``). False returns the SMILES strings.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch, as scikit-learn's loaders do.
 
     Returns
     -------
@@ -81,6 +83,8 @@ def load_solubility(*, as_graphs=False):
             Name of every molecule.
         DESCR : str
             Description of the dataset: source, units, size and reference.
+    (X, y) : tuple
+        With ``return_X_y=True``: the fields ``X`` and ``y`` above.
 
     Raises
     ------
@@ -114,6 +118,9 @@ def load_solubility(*, as_graphs=False):
     (['CCCCC', 'C1CCCC1'], ['low', 'medium'])
     >>> len(data.train_index), len(data.test_index)
     (1025, 257)
+    >>> X, y = load_solubility(return_X_y=True)
+    >>> X.shape, y.shape
+    ((1282,), (1282,))
     >>> graphs = load_solubility(as_graphs=True).X
     >>> graphs[data.train_index]
     GraphList(n_selected=1025, n_stored=1282, n_nodes=13323, n_features=177)
@@ -121,7 +128,7 @@ def load_solubility(*, as_graphs=False):
     columns = _read_csv("solubility.csv.gz")
     smiles = columns["smiles"]
     split = columns["split"]
-    return Bunch(
+    data = Bunch(
         X=GraphList.from_smiles(smiles) if as_graphs else smiles,
         y=columns["solubility_class"],
         y_continuous=columns["log_solubility"].astype(np.float64),
@@ -132,9 +139,10 @@ def load_solubility(*, as_graphs=False):
         names=columns["name"],
         DESCR=SOLUBILITY_DESCR,
     )
+    return (data.X, data.y) if return_X_y else data
 
 
-def load_freesolv(*, as_graphs=False):
+def load_freesolv(*, as_graphs=False, return_X_y=False):
     """Load the FreeSolv hydration free energies of small molecules (regression).
 
     642 small neutral molecules with their measured hydration free energy
@@ -152,6 +160,8 @@ def load_freesolv(*, as_graphs=False):
         Return ``X`` as molecular graphs, a :class:`~skgkedm.GraphList` built by
         :meth:`GraphList.from_smiles <skgkedm.GraphList.from_smiles>` (needs RDKit:
         ``pip install skgkedm[chem]``). False returns the SMILES strings.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch, as scikit-learn's loaders do.
 
     Returns
     -------
@@ -169,6 +179,8 @@ def load_freesolv(*, as_graphs=False):
             IUPAC name of every molecule.
         DESCR : str
             Description of the dataset: source, units, size and reference.
+    (X, y) : tuple
+        With ``return_X_y=True``: the fields ``X`` and ``y`` above.
 
     Raises
     ------
@@ -204,13 +216,14 @@ def load_freesolv(*, as_graphs=False):
     """
     columns = _read_csv("freesolv.csv.gz")
     smiles = columns["smiles"]
-    return Bunch(
+    data = Bunch(
         X=GraphList.from_smiles(smiles) if as_graphs else smiles,
         y=columns["hydration_free_energy"].astype(np.float64),
         smiles=smiles,
         names=columns["name"],
         DESCR=FREESOLV_DESCR,
     )
+    return (data.X, data.y) if return_X_y else data
 
 
 def _read_csv(file):

@@ -140,7 +140,8 @@ class MessageGraph:
     def looped(self):
         """:attr:`matrix` plus one self-loop of weight 1 per node (canonical CSR)."""
         if self._looped is None:
-            eye = sp.eye_array(self.n_nodes, dtype=self.matrix.dtype, format="csr")
+            # sp.identity, not sp.eye_array: SciPy >= 1.10 (eye_array came in 1.12).
+            eye = sp.csr_array(sp.identity(self.n_nodes, dtype=self.matrix.dtype, format="csr"))
             self._looped = sp.csr_array(self.matrix + eye)
         return self._looped
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -104,7 +105,7 @@ class NeighbourSampler:
     """
 
     def __init__(self, indptr: Tensor, indices: Tensor, fanouts: Sequence[int]):
-        self.fanouts = fanout_values(fanouts)
+        self.fanouts = check_fanouts(fanouts)
         if indptr.ndim != 1 or indptr.numel() < 1 or indices.ndim != 1:
             raise ValueError(
                 "indptr and indices must be 1-D and indptr non-empty; got shapes "
@@ -318,19 +319,59 @@ def _relabel(sampled, neighbours):
     return torch.where(head < n_sampled, head, fresh_local), new
 
 
-def fanout_values(fanouts):
-    """Return the fan-outs as a tuple of int, or raise ValueError naming a bad one."""
-    if isinstance(fanouts, (str, bytes)) or not isinstance(fanouts, Sequence):
+DEFAULT_FANOUT = 10
+"""Neighbours sampled per node at every hop when ``fanouts`` is None."""
+
+
+def check_fanouts(fanouts, hops=None):
+    """The per-hop fan-outs, validated: the one place that reads a ``fanouts`` value.
+
+    Parameters
+    ----------
+    fanouts : int, sequence of int or None
+        None: :data:`DEFAULT_FANOUT` at every hop; an int: that many at every hop (-1:
+        all neighbours); a sequence: one entry per hop, each an int >= 1 or -1.
+    hops : int, default=None
+        Steps of message passing of the network (``NetworkSpec.message_hops``), which a
+        sequence must match; None: as many hops as the sequence has (then None and an
+        int are refused).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        If an entry is not an int >= 1 or -1, or a sequence has another length than
+        ``hops`` (or none).
+
+    Examples
+    --------
+    >>> from skgkedm.loader._neighbour_sampling import check_fanouts
+    >>> check_fanouts(None, 3), check_fanouts(5, 2), check_fanouts([25, -1], 2)
+    ((10, 10, 10), (5, 5), (25, -1))
+    """
+    if hops is not None and (fanouts is None or isinstance(fanouts, Integral)):
+        fanouts = [DEFAULT_FANOUT if fanouts is None else fanouts] * hops
+    elif np.ndim(fanouts) == 1 and not isinstance(fanouts, (str, bytes)):
+        fanouts = list(fanouts)
+    if not isinstance(fanouts, Sequence) or isinstance(fanouts, (str, bytes)):
         raise ValueError(f"fanouts must be a sequence of int; got {fanouts!r}.")
-    if len(fanouts) == 0:
-        raise ValueError("fanouts must hold at least one hop; got an empty sequence.")
     for fanout in fanouts:
         if (
-            isinstance(fanout, bool)
+            isinstance(fanout, (bool, np.bool_))
             or not isinstance(fanout, Integral)
             or (fanout < 1 and fanout != -1)
         ):
             raise ValueError(
                 f"Each fanout must be an int >= 1, or -1 for all neighbours; got {fanout!r}."
             )
+    if hops is not None and len(fanouts) != hops:
+        raise ValueError(
+            f"fanouts must be an int or one int per hop of message passing ({hops} for "
+            f"this network: its message-passing layers and GKEDM modules); got {fanouts!r}."
+        )
+    if len(fanouts) == 0:
+        raise ValueError("fanouts must hold at least one hop; got an empty sequence.")
     return tuple(int(fanout) for fanout in fanouts)

@@ -1,7 +1,5 @@
 """Neighbour-sampled mini-batches of one graph's labelled nodes."""
 
-from numbers import Integral
-
 import numpy as np
 import torch
 
@@ -9,50 +7,7 @@ from ..nn._backbones import BACKBONES
 from ._batch import Batch
 from ._graph_tensors import build_graph_tensors
 from ._message_graph import MessageGraph
-from ._neighbour_sampling import NeighbourSampler, fanout_values
-
-DEFAULT_FANOUT = 10
-"""Neighbours sampled per node at every hop when ``fanouts`` is None."""
-
-
-def check_fanouts(fanouts, hops):
-    """The per-hop fan-outs of a fit, from the ``fanouts`` parameter.
-
-    Parameters
-    ----------
-    fanouts : int, sequence of int or None
-        None: :data:`DEFAULT_FANOUT` at every hop; an int: that many at every hop; a
-        sequence: one entry per hop, each at least 1, or -1 for every neighbour.
-    hops : int
-        Steps of message passing of the network (``NetworkSpec.message_hops``).
-
-    Returns
-    -------
-    tuple of int
-
-    Raises
-    ------
-    ValueError
-        If a sequence has another length than ``hops``, or an entry that is not an int
-        at least 1 or -1.
-
-    Examples
-    --------
-    >>> from skgkedm.loader._node_batches import check_fanouts
-    >>> check_fanouts(None, 3), check_fanouts(5, 2), check_fanouts([25, -1], 2)
-    ((10, 10, 10), (5, 5), (25, -1))
-    """
-    if fanouts is None:
-        return (DEFAULT_FANOUT,) * hops
-    if isinstance(fanouts, Integral):
-        return (int(fanouts),) * hops
-    values = fanout_values(list(fanouts) if np.ndim(fanouts) == 1 else fanouts)
-    if len(values) != hops:
-        raise ValueError(
-            f"fanouts must be an int or one int per hop of message passing ({hops} for "
-            f"this network: its message-passing layers and GKEDM modules); got {fanouts!r}."
-        )
-    return values
+from ._neighbour_sampling import NeighbourSampler
 
 
 class NodeBatches:

@@ -176,7 +176,7 @@ def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
     from ._linear_first import PrecomputedGCNConv
 
     # Normalisation and self-loops are in the propagation matrix, built once per call.
-    return PrecomputedGCNConv(in_dim, out_dim, normalize=False, add_self_loops=False)
+    return PrecomputedGCNConv(in_dim, out_dim)
 
 
 def _sage_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
@@ -190,12 +190,7 @@ def _gat_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
 
     heads = 1 if is_output else gat_heads
     return PrecomputedGATConv(
-        in_dim,
-        out_dim // heads,
-        heads=heads,
-        concat=not is_output,
-        add_self_loops=False,
-        edge_dim=edge_dim or None,
+        in_dim, out_dim // heads, heads=heads, concat=not is_output, edge_dim=edge_dim or None
     )
 
 

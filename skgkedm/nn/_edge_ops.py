@@ -236,15 +236,38 @@ def _interleave(ptr, columns, edge_ids, heads, dtype):
     return block_ptr.to(dtype), block_columns, order, position.to(dtype)
 
 
+# torch warns once per process that sparse CSR support is "in beta" and (some versions,
+# even when told) that invariant checks are off; the layouts built here are valid by
+# construction. One narrow filter, set once: ``catch_warnings`` around every product
+# would not be thread-safe (it swaps the process-wide filter list) and would reset the
+# warning registries of every module on each training step.
+_SPARSE_WARNINGS = "Sparse (CSR tensor support|invariant checks)"
+warnings.filterwarnings("ignore", message=_SPARSE_WARNINGS, category=UserWarning,
+                        module=r"skgkedm\.")  # fmt: skip
+
+
 def csr_tensor(ptr, columns, values, size):
+    """A sparse CSR tensor from valid row pointers, columns and values (unchecked).
+
+    Touches no warning filter, so threads may call it at once (see ``_SPARSE_WARNINGS``).
+    """
+    return torch.sparse_csr_tensor(ptr, columns, values, size=size, check_invariants=False)
+
+
+def _warm_up():
+    """Let torch's once-per-process sparse warnings fire here, at import, and be ignored.
+
+    The module filter above covers later calls from skgkedm's modules, but filters can
+    be reset by the caller (``warnings.catch_warnings`` blocks, test runners); torch
+    does not warn twice.
+    """
     with warnings.catch_warnings():
-        # torch warns once per process that sparse CSR support is "in beta" and (some
-        # versions, even when told) that invariant checks are off; the layouts built
-        # here are valid by construction.
-        warnings.filterwarnings(
-            "ignore", message="Sparse (CSR tensor support|invariant checks)", category=UserWarning
-        )
-        return torch.sparse_csr_tensor(ptr, columns, values, size=size, check_invariants=False)
+        warnings.filterwarnings("ignore", message=_SPARSE_WARNINGS, category=UserWarning)
+        one = torch.ones(1)
+        csr_tensor(torch.tensor([0, 1]), torch.tensor([0]), one, (1, 1))
+
+
+_warm_up()
 
 
 def _block_product(blocks, edge_values, dense, transpose=False):

@@ -71,7 +71,11 @@ class GKEDM(nn.Module):
 
     Variants of the scores: ``scoring="cosine"`` uses
     :math:`s_{ij}^k = \beta \cos(h_i^k, h_j^k)` with one learned temperature
-    :math:`\beta` and no projections (as AGNN, Thekumparambil et al., 2018);
+    :math:`\beta` and no projections (as AGNN, Thekumparambil et al., 2018: with
+    ``update="replace"`` and ``values="identity"``, the defaults of
+    :class:`~skgkedm.GKEDMClassifier`, the module is multi-head AGNN with one
+    parameter, PyG's ``AGNNConv`` run on each head's slice of the channels with the
+    heads sharing :math:`\beta`; ``tests/test_gkedm_module.py`` checks the parity);
     ``scoring="additive"`` uses
     :math:`s_{ij}^k = {a^k}^\top \operatorname{LeakyReLU}(W_Q^k h_i + W_K^k h_j)`
     (as GATv2, Brody et al., 2022); ``scoring="uniform"`` gives every edge the same

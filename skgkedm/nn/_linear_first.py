@@ -5,7 +5,11 @@ GraphSAGE and GIN reordered. ``x`` is a dense tensor, or a ``SparseMatrix`` of s
 features paired with their transpose; ``propagation`` is the ``SparseMatrix`` that
 ``Backbone.propagation`` builds, whose row ``i`` lists the nodes sending to node ``i``.
 Sums over neighbours are :func:`sparse_product`, whose backward pass multiplies by the
-precomputed transpose. Each layer keeps its PyG class's parameters and state dict.
+precomputed transpose. Each layer keeps its PyG class's parameters and state dict
+(so saved weights load into it), but not its ``forward(x, edge_index)``: each takes
+only the options its own ``forward`` honours, and refuses the others by name instead
+of ignoring them (``cached``, ``improved``, ``normalize``, ``root_weight``,
+``edge_dim``, ``residual``, ...).
 
 Imported only when a network is built: it loads PyTorch Geometric.
 """
@@ -17,6 +21,17 @@ from ._edge_ops import csr_tensor
 from ._sparse_product import SparseMatrix, linear, sparse_product
 
 
+def refuse_options(layer, options):
+    """Raise TypeError naming options of the PyG base class that ``layer`` would ignore."""
+    if options:
+        base = type(layer).__mro__[1].__name__
+        raise TypeError(
+            f"{type(layer).__name__} runs forward(x, propagation) on a precomputed "
+            f"propagation matrix and does not honour {sorted(options)} of {base}; build "
+            f"torch_geometric.nn.{base} itself for them."
+        )
+
+
 class PrecomputedGCNConv(GCNConv):
     """GCN layer whose propagation matrix already holds the normalisation and self-loops.
 
@@ -24,6 +39,10 @@ class PrecomputedGCNConv(GCNConv):
     ``normalize=False, add_self_loops=False``): ``propagation`` is
     :math:`D^{-1/2} (A + I) D^{-1/2}`.
     """
+
+    def __init__(self, in_channels, out_channels, **options):
+        refuse_options(self, options)
+        super().__init__(in_channels, out_channels, normalize=False, add_self_loops=False)
 
     def forward(self, x, propagation):
         return sparse_product(propagation, linear(x, self.lin.weight)) + self.bias
@@ -38,6 +57,10 @@ class LinearFirstSAGEConv(SAGEConv):
     edge weighs 1 / the in-degree of its target), so its product takes the mean.
     """
 
+    def __init__(self, in_channels, out_channels, **options):
+        refuse_options(self, options)
+        super().__init__(in_channels, out_channels)
+
     def forward(self, x, propagation):
         projected = linear(x, self.lin_l.weight)
         out = sparse_product(propagation, projected) + self.lin_l.bias
@@ -51,6 +74,10 @@ class LinearFirstGINConv(GINConv):
     wide inputs, and lets sparse input features through. Same parameters as
     :class:`torch_geometric.nn.GINConv` (``nn`` must start with a ``torch.nn.Linear``).
     """
+
+    def __init__(self, nn, eps=0.0, train_eps=False, **options):
+        refuse_options(self, options)
+        super().__init__(nn, eps=eps, train_eps=train_eps)
 
     def forward(self, x, propagation):
         first, rest = self.nn[0], self.nn[1:]
@@ -112,12 +139,26 @@ class PrecomputedGATConv(GATConv):
     """GAT layer whose propagation matrix already holds the self-loops.
 
     Same parameters as :class:`torch_geometric.nn.GATConv`, built with
-    ``add_self_loops=False`` and without residual connection; with ``edge_dim``, the
-    layer takes edge attributes aligned with the entries of ``propagation`` (self-loops
-    included). The attention and its aggregation are PyG's, along the entries of
+    ``add_self_loops=False``, without attention dropout or residual connection; with
+    ``edge_dim``, the layer takes edge attributes aligned with the entries of
+    ``propagation`` (self-loops included). The attention and its aggregation are PyG's,
+    along the entries of
     ``propagation``; only the linear map is ours, so that sparse features keep their
     transpose.
     """
+
+    def __init__(self, in_channels, out_channels, heads=1, concat=True, negative_slope=0.2,
+                 edge_dim=None, **options):  # fmt: skip
+        refuse_options(self, options)
+        super().__init__(
+            in_channels,
+            out_channels,
+            heads=heads,
+            concat=concat,
+            negative_slope=negative_slope,
+            add_self_loops=False,
+            edge_dim=edge_dim,
+        )
 
     def forward(self, x, propagation, edge_attr=None):
         heads, width = self.heads, self.out_channels

@@ -4,8 +4,16 @@ torch runs its operators on an OpenMP pool as wide as the machine. On small grap
 operator lasts microseconds, and a second thread only adds synchronisation: on a busy
 machine a thread that waits for a descheduled partner at every operator made fits up to
 ten times slower than one thread. So a call uses one thread unless the graph is large,
-and on a large graph only as many threads as there are cores the rest of the machine
-leaves idle, re-checked every few seconds. The limit the caller set (``torch.set_num_threads``,
+and on a large graph only as many threads as there are idle cores among the process's
+own, re-checked every few seconds.
+
+The process's own cores are those it may run on (``os.sched_getaffinity``: a cgroup
+cpuset, a Slurm or ``taskset`` allocation), capped by a cgroup CPU quota (a
+container's ``--cpus``) where one is set. Only the load on those cores counts: other
+jobs busy on the rest of a shared node do not take threads from a job with dedicated
+cores. Where the operating system says neither which cores nor how busy they are
+(macOS, Windows: no affinity, no ``/proc/stat``), every core of ``os.cpu_count()``
+counts as the process's own and idle. The limit the caller set (``torch.set_num_threads``,
 ``OMP_NUM_THREADS``, threadpoolctl, joblib's worker limits) is never exceeded, and it is
 restored afterwards. torch's CPU kernels used here give bit-identical results whatever the
 thread count, so the choice changes speed, not the model.
@@ -29,33 +37,92 @@ _active_calls = 0
 _caller_threads = None
 
 
-def _cpu_times():
-    """(busy, total) CPU jiffies of the whole machine from /proc/stat, or None."""
+def _read_proc_stat():
+    """The text of /proc/stat, or None where there is none (macOS, Windows)."""
     try:
         with open("/proc/stat") as stat:
-            fields = [int(value) for value in stat.readline().split()[1:]]
-    except (OSError, ValueError):
+            return stat.read()
+    except OSError:
         return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields) - idle, sum(fields)
+
+
+def _cpu_times(cpus):
+    """(busy, total) CPU jiffies summed over the cores ``cpus`` (all if None), or None."""
+    text = _read_proc_stat()
+    if text is None:
+        return None
+    busy = total = 0
+    try:
+        for line in text.splitlines():
+            name, *values = line.split()
+            if not name.startswith("cpu") or (name == "cpu") != (cpus is None):
+                continue
+            if cpus is not None and int(name[3:]) not in cpus:
+                continue
+            fields = [int(value) for value in values]
+            idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+            busy, total = busy + sum(fields) - idle, total + sum(fields)
+    except (ValueError, IndexError):
+        return None
+    return (busy, total) if total else None
+
+
+def _cpu_quota():
+    """Cores' worth of CPU time the process's cgroup may use, or None if unlimited."""
+    for path, parse in (
+        ("/sys/fs/cgroup/cpu.max", lambda text: text.split()[:2]),  # cgroup v2
+        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", None),  # cgroup v1
+    ):
+        try:
+            with open(path) as file:
+                text = file.read()
+            if parse is None:
+                with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as file:
+                    quota, period = text.strip(), file.read().strip()
+            else:
+                quota, period = parse(text)
+            if quota in ("max", "-1"):
+                return None
+            return int(quota) / int(period)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def own_cores():
+    """The cores this process may run on (None: not known), and how many it may use.
+
+    The cores are the affinity set where the operating system gives one (Linux); their
+    number is capped by a cgroup CPU quota, rounded down (at least 1). Without an
+    affinity set (macOS, Windows) every core of ``os.cpu_count()`` counts.
+    """
+    cpus = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    usable = len(cpus) if cpus else (os.cpu_count() or 1)
+    quota = _cpu_quota()
+    if quota is not None:
+        usable = max(1, min(usable, int(quota)))
+    return cpus or None, usable
 
 
 class MachineLoad:
-    """Cores that other processes keep busy, measured between two calls of :meth:`idle_cores`.
+    """Idle cores among the process's own, measured between two calls of :meth:`idle_cores`.
 
-    Our own process's CPU time is subtracted, so the measure can run while we compute.
-    Where /proc/stat is missing (macOS, Windows) every core counts as idle.
+    Only the load on the cores the process may run on counts (see the module's
+    docstring), and our own process's CPU time is subtracted, so the measure can run
+    while we compute. Where /proc/stat is missing (macOS, Windows) every one of the
+    process's cores counts as idle.
     """
 
     def __init__(self):
-        self._usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        self._cpus, self._usable = own_cores()
         self._mark()
 
     def _mark(self):
-        self._machine, self._own, self._wall = _cpu_times(), time.process_time(), time.monotonic()
+        self._machine = _cpu_times(self._cpus)
+        self._own, self._wall = time.process_time(), time.monotonic()
 
     def idle_cores(self, minimum_wait=0.05):
-        """Usable cores left idle by other processes since the last call (or construction)."""
+        """The process's cores left idle by other processes since the last call."""
         wait = minimum_wait - (time.monotonic() - self._wall)
         if wait > 0:
             time.sleep(wait)
@@ -64,9 +131,10 @@ class MachineLoad:
         if before is None or self._machine is None or self._machine[1] <= before[1]:
             return float(self._usable)
         busy, total = (now - then for now, then in zip(self._machine, before, strict=True))
+        cores = len(self._cpus) if self._cpus else (os.cpu_count() or 1)
         own = (self._own - own_before) / max(self._wall - wall_before, 1e-9)
-        others = max(busy / total * (os.cpu_count() or 1) - own, 0.0)
-        return max(self._usable - others, 0.0)
+        others = max(busy / total * cores - own, 0.0)
+        return max(min(self._usable, cores - others), 0.0)
 
 
 class ThreadPolicy:

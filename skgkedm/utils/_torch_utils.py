@@ -1,9 +1,10 @@
 """Devices and random generators for torch, leaving the caller's global random state alone."""
 
 import threading
-import warnings
 
 import torch
+
+from ._warnings import warn_at_caller
 
 
 def resolve_device(device, warn=True):
@@ -24,10 +25,9 @@ def resolve_device(device, warn=True):
     if resolved.type == "cuda" and not torch.cuda.is_available():
         if not warn:
             return torch.device("cpu")
-        warnings.warn(
+        warn_at_caller(
             f"device={device!r} was requested but CUDA is not available; using the CPU.",
             RuntimeWarning,
-            stacklevel=3,
         )
         return torch.device("cpu")
     return resolved
@@ -40,13 +40,17 @@ _initialisation_lock = threading.Lock()
 
 
 def build_seeded(factory, seed):
-    """Call ``factory()`` with torch's global generator seeded; restore its state after.
+    """Call ``factory()`` with torch's global CPU generator seeded; restore its state after.
 
-    The caller's random state is left as it was, and concurrent calls from other threads
-    wait, so the same seed always gives the same initial weights.
+    ``factory`` must build its modules on the CPU (move them to a device afterwards):
+    only the CPU generator is seeded, saved and restored. ``torch.manual_seed`` would
+    also reseed every CUDA generator, which ``fork_rng(devices=[])`` does not restore, so
+    the caller's CUDA random state would be reset by each fit and predict; it is never
+    touched here. Concurrent calls from other threads wait, so the same seed always
+    gives the same initial weights.
     """
     with _initialisation_lock, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         return factory()
 
 

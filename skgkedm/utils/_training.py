@@ -2,7 +2,6 @@
 
 import copy
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from ._progress import EpochReporter
+from ._warnings import warn_at_caller
 
 # Why a phase stopped, as reported by TrainingHistory.stop_reason.
 MAX_EPOCHS = "max_epochs reached"
@@ -159,8 +159,8 @@ def train_network(
     use_gkedm : bool, default=True
         Run the network with its GKEDM module.
     extra_loss : callable, default=None
-        ``extra_loss(output, graph) -> Tensor`` added to the cross-entropy
-        (distillation).
+        ``extra_loss(output, batch) -> Tensor`` added to the cross-entropy
+        (distillation); ``batch`` is the Batch the network ran on.
     phase : str, default=""
         Name of the phase, shown in progress output and warnings.
 
@@ -252,22 +252,20 @@ def warn_once(histories, early_stopping):
     interrupted = [h for h in histories if h.stop_reason == INTERRUPTED]
     if interrupted:
         where = f" in {interrupted[0].phase}" if interrupted[0].phase else ""
-        warnings.warn(
+        warn_at_caller(
             f"Training interrupted by the user{where} after {epochs} epochs; the model "
             "keeps the best weights found so far.",
             UserWarning,
-            stacklevel=5,
         )
         return
     cut_short = [h for h in histories if h.stop_reason == MAX_EPOCHS]
     if early_stopping and cut_short:
         where = ", ".join(h.phase for h in cut_short if h.phase)
         where = f" (in {where})" if where else ""
-        warnings.warn(
+        warn_at_caller(
             f"Training reached max_epochs{where} while the validation score was still "
             "improving; consider raising max_epochs.",
             ConvergenceWarning,
-            stacklevel=5,
         )
 
 
@@ -280,7 +278,7 @@ def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_los
         output = network(batch.graph, use_gkedm=use_gkedm, generator=context.generator)
         loss = objective.loss(batch.outputs(output.logits), batch.targets)
         if extra_loss is not None:
-            loss = loss + extra_loss(output, batch.graph)
+            loss = loss + extra_loss(output, batch)
         if not torch.isfinite(loss):
             raise ValueError(
                 "The training loss became NaN or infinite; lower learning_rate, or check "
