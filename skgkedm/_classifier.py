@@ -474,8 +474,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
 
         One network of ``spec`` is trained on the ``split[0]`` positions of the
         labelled samples; with a two-phase schedule the backbone of phase 1 is the
-        plain network (scored after it), and GKEDM is scored after phase 2. A joint
-        schedule trains a plain network beside it. Both are scored on ``split[1]``.
+        plain network (scored after it), and GKEDM is scored after phase 2. A single
+        phase trains a plain network beside it. Both are scored on ``split[1]``.
         """
         fit_part, held_out = split
         batches, _ = _whole_graph_batches(graph, labelled, device, fit_part, fit_part[:0])
@@ -490,8 +490,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             accuracy = (logits[rows].argmax(dim=1) == targets).double().mean().item()
             scores["gkedm" if use_gkedm else "plain"] = accuracy
 
-        networks = [spec] if self.schedule != "joint" else [spec, replace(spec, gkedm=False)]
-        for network_spec in networks:
+        # A two-phase schedule scores the plain backbone after its first phase; a single
+        # phase (joint, or too few epochs for two) needs a plain network of its own.
+        for network_spec in (spec, replace(spec, gkedm=False)):
+            if "plain" in scores:
+                break
             network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
             self._train(
                 network, batches, [], context, verbose=0,

@@ -195,6 +195,7 @@ def test_two_phase_schedule_runs_max_epochs_in_all(small_graph, capsys, max_epoc
         hidden_dims=(8,),
         max_epochs=max_epochs,
         second_phase_fraction=fraction,
+        gkedm_check=False,
         random_state=0,
         verbose=1,
     ).fit(X[:200], y[:200])

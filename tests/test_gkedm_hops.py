@@ -126,6 +126,13 @@ def test_check_keeps_the_better_network_and_refits_it_as_the_reference_does(homo
     np.testing.assert_array_equal(model.predict_proba(X[250:]), reference.predict_proba(X[250:]))
 
 
+@pytest.mark.parametrize("params", [{"schedule": "joint"}, {"max_epochs": 1}])
+def test_check_of_a_single_phase_trains_a_plain_network_beside(params):
+    X, y = make_node_classification(300, n_classes=3, random_state=0)
+    model = GKEDMClassifier(**{**QUICK, **params}).fit(X[:250], y[:250])
+    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
+
+
 def test_check_runs_only_where_asked_and_possible():
     X, y = make_node_classification(300, n_classes=3, random_state=0)
     few = GKEDMClassifier(**QUICK).fit(X[:100], y[:100])  # "auto": too few labels
