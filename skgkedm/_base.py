@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from ._persistence import PortableStateMixin
-from .data._graph_nodes import GraphNodes
+from .data._graph_nodes import GraphNodes, edgeless_nodes
 from .data._knn_graph import KNNGraph
 from .data._validation import (
     UNLABELLED,
@@ -108,8 +108,8 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=np.float32, reset=True, y_numeric=False
             )
-            knn_graph = KNNGraph(self.n_neighbors)
-            nodes = knn_graph.fit(X)
+            knn_graph = None if self._fits_without_graph() else KNNGraph(self.n_neighbors)
+            nodes = edgeless_nodes(X) if knn_graph is None else knn_graph.fit(X)
             feature_names, symmetrize = getattr(self, "feature_names_in_", None), False
             labelled, classes, targets = split_labels(y, len(nodes), semi_supervised=False)
         graph = LabelledGraph(
@@ -132,6 +132,21 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         self._knn_graph = labelled.knn_graph
         self._symmetrize = labelled.symmetrize
 
+    def _fits_without_graph(self):
+        """Whether a fit on plain feature rows needs no k-nearest-neighbour graph.
+
+        Read at fit time, from the parameters: True for a model that uses no edge.
+        """
+        return False
+
+    def _predicts_without_graph(self):
+        """Whether the fitted model predicts from each sample's own features alone.
+
+        Read from fitted state. Then plain feature rows are not attached to the
+        training graph, and graph input contributes its selected nodes' features only.
+        """
+        return False
+
     def _graph_to_predict(self, X):
         """Validate X at predict time; return (GraphNodes, symmetrize)."""
         check_is_fitted(self)
@@ -140,6 +155,9 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
             check_graph_width(self, nodes.n_features)
             return nodes, self._symmetrize
         check_not_split_graph(X)
+        if self._predicts_without_graph():
+            X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
+            return edgeless_nodes(X), False
         if self._knn_graph is None:
             refuse_rows_after_graphs(self, "GraphNodes or a networkx graph")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
@@ -189,8 +207,9 @@ class GraphClassifierBase(EpochTrainedMixin, PortableStateMixin, ClassifierMixin
         y_pred : ndarray of shape (n_samples,)
             Predicted classes.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        # Unnormalised scores where the model has them: they rank classes as probabilities.
+        scores = self._class_scores(*self._graph_to_predict(X), log=None)
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y``.

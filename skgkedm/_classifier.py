@@ -15,9 +15,10 @@ from ._base import GraphClassifierBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from .data._validation import is_graph_input
 from .loader._batch import Batch
-from .loader._graph_tensors import graph_tensors
+from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._neighbour_sampling import check_fanouts
 from .loader._node_batches import NodeBatches
+from .nn._backbones import BACKBONES
 from .nn._network import GKEDMNetwork
 from .utils._sklearn_compat import Interval, Options, StrOptions, fit_context
 from .utils._threads import graph_entries, thread_policy
@@ -29,6 +30,9 @@ CHECK_MIN_LABELS = 200
 
 CHECK_FRACTION = 0.2
 """Share of the labelled training nodes that ``gkedm_check`` holds out."""
+
+FEATURE_CHUNK = 16_384
+"""Rows a graph-free network predicts at once (see ``GKEDMClassifier._feature_scores``)."""
 
 
 class AttentionWeights(NamedTuple):
@@ -75,9 +79,15 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
 
     Parameters
     ----------
-    backbone : {"gcn", "sage", "gat", "gin"}, default="gcn"
+    backbone : {"gcn", "sage", "gat", "gin", "mlp"}, default="gcn"
         Message-passing layers: graph convolution (Kipf & Welling), GraphSAGE with
-        mean aggregation, graph attention, or graph isomorphism network.
+        mean aggregation, graph attention, or graph isomorphism network; or ``"mlp"``,
+        linear layers on each node's own features that ignore the edges. With
+        ``gkedm=False`` an ``"mlp"`` model is *graph-free*: it predicts each sample from
+        its own features alone, builds no k-nearest-neighbour graph for plain feature
+        rows, and uses only the selected nodes' features of graph input (its edges are
+        accepted and ignored). It is the student of graph-free distillation
+        (:ref:`graph_free_students`).
     hidden_dims : int or sequence of int, default=(64,)
         Width of each hidden layer; an output layer to the classes follows.
     gkedm : bool, default=True
@@ -535,12 +545,42 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             graph = graph_tensors(nodes, symmetrize, self._architecture, device)
             return network(graph), graph
 
+    def _fits_without_graph(self):
+        return not self.gkedm and not BACKBONES[self.backbone].uses_graph
+
+    def _predicts_without_graph(self):
+        return self._architecture.graph_free
+
     def _class_scores(self, nodes, symmetrize, log=False):
-        """Class probabilities (or their logarithms) of the selected nodes of a graph."""
+        """Class probabilities (or their logarithms) of the selected nodes of a graph.
+
+        ``log=None`` gives the network's class scores unnormalised, which rank the
+        classes as the probabilities do: all ``predict`` needs.
+        """
+        if self._architecture.graph_free:
+            return self._feature_scores(nodes.features, nodes.indices, log)
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        normalise = torch.log_softmax if log else torch.softmax
-        return normalise(output.logits[rows].double(), dim=1).cpu().numpy()
+        return _normalised(output.logits[rows], log)
+
+    def _feature_scores(self, features, rows, log):
+        """Class probabilities (or logarithms) of a graph-free network, from features alone.
+
+        Only the ``rows`` of ``features`` are read, no edge: each row's scores are its
+        own, so the rows go through the network in chunks of ``FEATURE_CHUNK``, which
+        keeps memory bounded and reuses the same buffers from chunk to chunk.
+        """
+        device = resolve_device(self.device)
+        network = self._fitted_network(device)
+        scores = np.empty((len(rows), self._architecture.n_classes))
+        everything = np.array_equal(rows, np.arange(features.shape[0]))
+        with thread_policy(len(rows)), torch.no_grad():
+            for start in range(0, len(rows), FEATURE_CHUNK):
+                stop = start + FEATURE_CHUNK
+                chunk = features[start:stop] if everything else features[rows[start:stop]]
+                logits = network(feature_tensors(chunk, device)).logits
+                scores[start:stop] = _normalised(logits, log)
+        return scores
 
     def attention_weights(self, X):
         """GKEDM attention over the incoming edges of the selected nodes.
@@ -601,6 +641,14 @@ def _check_split(train, targets, random_state):
         train, test_size=CHECK_FRACTION, stratify=stratify, random_state=random_state
     )
     return np.sort(fit_part), np.sort(held_out)
+
+
+def _normalised(logits, log):
+    """Probabilities (``log=False``), log-probabilities (True) or the logits (None), in NumPy."""
+    if log is None:
+        return logits.cpu().numpy()
+    normalise = torch.log_softmax if log else torch.softmax
+    return normalise(logits.double(), dim=1).cpu().numpy()
 
 
 def _whole_graph_batches(graph, labelled, device, train, validation):

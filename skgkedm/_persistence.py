@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -88,7 +88,19 @@ def _from_format_3(state):
 
 
 def _from_format_4(state):
-    """Format 4 to 5 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``gkedm_hops``,
+    """Format 4 to 5 (both skgkedm 0.2.0.dev0): the ``"mlp"`` backbone (graph-free models)
+    and the distiller's ``attention_weight="auto"`` default.
+
+    Nothing to change: every model saved in format 4 has a message-passing backbone, and
+    a saved distiller keeps the ``attention_weight`` it was fitted with (then 1.0 by
+    default). The bump makes an older skgkedm refuse a model that may hold an ``"mlp"``
+    network with its "upgrade" message rather than fail on the unknown backbone.
+    """
+    return state
+
+
+def _from_format_5(state):
+    """Format 5 to 6 (both skgkedm 0.2.0.dev0): GKEDMClassifier gained ``gkedm_hops``,
     ``gkedm_alpha`` and ``gkedm_check``, NetworkSpec ``gkedm_hops`` and ``gkedm_alpha``,
     and a fitted classifier ``gkedm_check_scores_``.
 
@@ -113,6 +125,7 @@ _MIGRATIONS = (
     _from_format_2,
     _from_format_3,
     _from_format_4,
+    _from_format_5,
 )
 
 

@@ -2,6 +2,8 @@
 
 from dataclasses import MISSING, dataclass, fields
 
+from .nn._backbones import BACKBONES
+
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkSpec:
@@ -22,8 +24,8 @@ class NetworkSpec:
         Width of each hidden layer.
     n_classes : int
         Width of the output layer: classes, or regression targets.
-    backbone : {"gcn", "sage", "gat", "gin"}
-        Message-passing layers.
+    backbone : {"gcn", "sage", "gat", "gin", "mlp"}
+        Message-passing layers (``"mlp"``: linear layers on each node's own features).
     activation : str
         Activation after each hidden layer, a name torch_geometric's
         ``activation_resolver`` knows.
@@ -61,11 +63,11 @@ class NetworkSpec:
     gkedm_hops : int, default=1
         Propagation steps of each GKEDM module: 1 is one attention-weighted
         aggregation; more sum the steps with learned per-hop weights (see
-        :class:`~skgkedm.nn.GKEDM`). Added in saved format 5 (skgkedm 0.2.0); models
+        :class:`~skgkedm.nn.GKEDM`). Added in saved format 6 (skgkedm 0.2.0); models
         saved before it took one step.
     gkedm_alpha : float, default=0.1
         Teleport probability of the initial per-hop weights (personalised PageRank);
-        unused with one hop. Added in saved format 5.
+        unused with one hop. Added in saved format 6.
 
     Examples
     --------
@@ -97,6 +99,15 @@ class NetworkSpec:
     edge_dim: int = 0
     gkedm_hops: int = 1
     gkedm_alpha: float = 0.1
+
+    @property
+    def graph_free(self):
+        """Whether the network reads node features only: no layer, nor GKEDM, uses edges.
+
+        Such a network predicts each node from its own features, so nothing of a graph
+        is built to run it (the ``"mlp"`` backbone without GKEDM).
+        """
+        return not self.gkedm and not BACKBONES[self.backbone].uses_graph
 
     @property
     def message_hops(self):

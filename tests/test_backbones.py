@@ -155,6 +155,9 @@ def stock_layer(name, conv, graph, dense):
         reference = SAGEConv(N_FEATURES, 8)
     elif name == "gat":
         reference = GATConv(N_FEATURES, 8 // conv.heads, heads=conv.heads, concat=conv.concat)
+    elif name == "mlp":
+        # The graph-free layer: torch's own linear layer on the node's features.
+        reference, inputs = nn.Linear(N_FEATURES, 8), (dense,)
     else:
         reference = GINConv(copy.deepcopy(conv.nn))
     reference.load_state_dict(conv.state_dict())
@@ -235,6 +238,9 @@ def test_graph_built_without_gradients_skips_transposes_and_gives_the_same_outpu
         output(predicting)
 
 
+GRAPH_BACKBONES = [name for name, backbone in BACKBONES.items() if backbone.uses_graph]
+
+
 def expected_propagation(name, adjacency):
     """Dense propagation matrix from the adjacency, written out with NumPy."""
     backbone = BACKBONES[name]
@@ -248,7 +254,12 @@ def expected_propagation(name, adjacency):
     return (scale[:, None] * with_loops.T * scale[None, :]).astype(np.float32)
 
 
-@pytest.mark.parametrize("name", list(BACKBONES))
+def test_graph_free_backbone_builds_no_propagation_matrix(graph):
+    assert [name for name, backbone in BACKBONES.items() if not backbone.uses_graph] == ["mlp"]
+    assert BACKBONES["mlp"].propagation(graph[4]) is None
+
+
+@pytest.mark.parametrize("name", GRAPH_BACKBONES)
 def test_propagation_matrix_rows_are_receivers(name, graph):
     adjacency, messages = graph[3], graph[4]
     propagation = BACKBONES[name].propagation(messages)
@@ -264,7 +275,7 @@ def test_propagation_matrix_rows_are_receivers(name, graph):
     )
 
 
-@pytest.mark.parametrize("name", list(BACKBONES))
+@pytest.mark.parametrize("name", GRAPH_BACKBONES)
 def test_propagation_of_symmetric_graph_is_its_own_transpose(name):
     nodes = GraphNodes.from_networkx(nx.karate_club_graph())
     propagation = BACKBONES[name].propagation(MessageGraph.from_adjacency(nodes.adjacency, True))
@@ -276,7 +287,7 @@ def test_propagation_of_symmetric_graph_is_its_own_transpose(name):
 
 
 def test_registry_names_its_records():
-    assert list(BACKBONES) == ["gcn", "sage", "gat", "gin"]
+    assert list(BACKBONES) == ["gcn", "sage", "gat", "gin", "mlp"]
     assert all(backbone.name == name for name, backbone in BACKBONES.items())
 
 

@@ -27,10 +27,12 @@ SAVED_BEFORE = {
     "skgkedm-0.1.0.dev0-83ea708": "0.1.0.dev0",
     # The last commit of saved format 2, before mini-batches (batch_size, fanouts).
     "skgkedm-0.2.0.dev0-08fd314": "0.2.0.dev0",
-    # The last commit of saved format 3, before edge features.
-    "skgkedm-0.2.0.dev0-b8c9083": "0.2.0.dev0",
-    # The last commit of saved format 4, before multi-hop GKEDM and gkedm_check.
+    # The last commit of saved format 3, before edge features (edge_dim).
+    "skgkedm-0.2.0.dev0-6d5e4fa": "0.2.0.dev0",
+    # The last commit of saved format 4, before graph-free ("mlp") models.
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
+    # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
+    "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 

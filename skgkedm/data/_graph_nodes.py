@@ -339,6 +339,39 @@ class GraphNodes(SelectionMixin):
         )
 
 
+def edgeless_nodes(features):
+    """GraphNodes over feature rows with no edge at all: every row selected.
+
+    For models that use no edge (a graph-free ``"mlp"`` network): plain feature rows
+    become samples without the cost of a k-nearest-neighbour graph.
+
+    Parameters
+    ----------
+    features : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+        Already validated (float32, finite), as ``validate_data`` returns them; used
+        without a copy.
+
+    Returns
+    -------
+    GraphNodes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgkedm.data._graph_nodes import edgeless_nodes
+    >>> edgeless_nodes(np.zeros((4, 2), dtype=np.float32))
+    GraphNodes(n_selected=4, n_nodes=4, n_edges=0, n_features=2)
+    """
+    n_samples = features.shape[0]
+    if sp.issparse(features):
+        features = sp.csr_array(features)
+    adjacency = sp.csr_array((n_samples, n_samples), dtype=np.float32)
+    nodes = object.__new__(GraphNodes)
+    nodes._graph = _Graph(adjacency, features, None)
+    nodes._indices = read_only(np.arange(n_samples))
+    return nodes
+
+
 def validate_adjacency(adjacency):
     if sp.issparse(adjacency) or isinstance(adjacency, np.ndarray):
         shape = adjacency.shape

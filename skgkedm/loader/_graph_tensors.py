@@ -21,11 +21,12 @@ class GraphTensors(NamedTuple):
     ----------
     x : Tensor of shape (n_nodes, n_features)
         Node features, dense or sparse CSR.
-    propagation : SparseMatrix of shape (n_nodes, n_nodes)
+    propagation : SparseMatrix of shape (n_nodes, n_nodes) or None
         Sparse CSR matrix the backbone aggregates with, and its transpose; row ``i``
         lists the nodes that send messages to node ``i``, as
         ``Backbone.propagation`` builds it. Built under ``torch.no_grad()`` (to
-        predict), it has no transpose.
+        predict), it has no transpose. None for a backbone that does not use the
+        graph (``"mlp"``).
     attention_layout : EdgeLayout or None
         The edges GKEDM attends along: one self-loop per node, sorted by target. None
         for a network without GKEDM.
@@ -43,7 +44,7 @@ class GraphTensors(NamedTuple):
     """
 
     x: Tensor
-    propagation: SparseMatrix
+    propagation: SparseMatrix | None
     attention_layout: EdgeLayout | None
     x_transpose: TransposeLayout | None = None
     graph_index: Tensor | None = None
@@ -122,15 +123,41 @@ def build_graph_tensors(features, messages, backbone, device, attention, edge_at
             torch.from_numpy(looped.indices.astype(np.int64)),
             transpose,
         ).to(device)
+    graph = feature_tensors(features, device)
+    if propagation is not None:
+        graph = graph._replace(propagation=propagation.to(device))
+    if edge_attr is not None:
+        graph = graph._replace(edge_attr=backbone.edge_attributes(messages, edge_attr).to(device))
+    return graph._replace(attention_layout=attention_layout)
+
+
+def feature_tensors(features, device):
+    """Node features alone, for a network that uses no edge (``NetworkSpec.graph_free``).
+
+    Parameters
+    ----------
+    features : ndarray or scipy sparse matrix of shape (n_nodes, n_features)
+    device : torch.device
+
+    Returns
+    -------
+    GraphTensors
+        With no propagation matrix and no attention layout; sparse features have the
+        transpose layout of their backward pass unless built under ``torch.no_grad()``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skgkedm.loader._graph_tensors import feature_tensors
+    >>> graph = feature_tensors(np.ones((3, 2)), torch.device("cpu"))
+    >>> graph.x.shape, graph.propagation, graph.attention_layout
+    (torch.Size([3, 2]), None, None)
+    """
     x = features_tensor(features).to(device)
     x_transpose = None
-    if differentiable and x.layout == torch.sparse_csr:
+    if torch.is_grad_enabled() and x.layout == torch.sparse_csr:
         x_transpose = TransposeLayout.of(x)
-    if edge_attr is not None:
-        edge_attr = backbone.edge_attributes(messages, edge_attr).to(device)
-    return GraphTensors(
-        x, propagation.to(device), attention_layout, x_transpose, edge_attr=edge_attr
-    )
+    return GraphTensors(x, None, None, x_transpose)
 
 
 def graph_tensors(nodes, symmetrize, spec, device):
@@ -148,7 +175,11 @@ def graph_tensors(nodes, symmetrize, spec, device):
     Returns
     -------
     GraphTensors
+        For a graph-free network (``spec.graph_free``), the features of every node
+        alone: no edge is read.
     """
+    if spec.graph_free:
+        return feature_tensors(nodes.features, device)
     edge_dim = getattr(spec, "edge_dim", 0)
     messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize, track_edges=edge_dim > 0)
     edge_attr = None

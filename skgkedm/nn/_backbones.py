@@ -11,6 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._edge_ops import csr_tensor
+from ._sparse_product import SparseMatrix, linear
+
 
 @dataclass(frozen=True)
 class Backbone:
@@ -47,6 +50,10 @@ class Backbone:
         ``edge_dim`` and the layer is called as ``layer(x, propagation, edge_attr)``
         with ``edge_attr`` aligned with the entries of ``propagation`` (see
         :meth:`edge_attributes`).
+    uses_graph : bool, default=True
+        The layers aggregate along the edges. False for layers that read each node's
+        own features only (``"mlp"``): they take no propagation matrix, and a network
+        of them without GKEDM predicts from features alone, with no graph built.
 
     See Also
     --------
@@ -56,7 +63,7 @@ class Backbone:
     --------
     >>> from skgkedm.nn._backbones import BACKBONES
     >>> list(BACKBONES)
-    ['gcn', 'sage', 'gat', 'gin']
+    ['gcn', 'sage', 'gat', 'gin', 'mlp']
     >>> BACKBONES["gat"].check_widths((64, 32), gat_heads=8)
     >>> BACKBONES["gat"].check_widths((64, 36), gat_heads=8)
     Traceback (most recent call last):
@@ -71,6 +78,7 @@ class Backbone:
     mean_aggregation: bool = False
     heads_split_width: bool = False
     edge_features: bool = False
+    uses_graph: bool = True
 
     def check_widths(self, hidden_dims, gat_heads):
         """Raise ValueError if the hidden widths do not suit this backbone.
@@ -101,13 +109,13 @@ class Backbone:
 
         Returns
         -------
-        propagation : SparseMatrix of shape (n_nodes, n_nodes)
+        propagation : SparseMatrix of shape (n_nodes, n_nodes) or None
             Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
-            that send messages to node ``i``, with their weights.
+            that send messages to node ``i``, with their weights. None for a backbone
+            that does not use the graph.
         """
-        from ._edge_ops import csr_tensor
-        from ._sparse_product import SparseMatrix
-
+        if not self.uses_graph:
+            return None
         matrix = messages.looped if self.self_loops else messages.matrix
         ptr, columns = matrix.indptr, matrix.indices
         degree = np.diff(ptr)
@@ -206,6 +214,33 @@ def _gin_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
     return LinearFirstGINConv(mlp)
 
 
+class NodeLinear(nn.Linear):
+    """A linear layer on each node's own features, called as the backbones' layers are.
+
+    ``layer(x, propagation)`` ignores ``propagation``: the ``"mlp"`` backbone's layer,
+    so that a network of them is a multi-layer perceptron on node features, trained
+    and regularised (dropout, activation, GKEDM) like every other backbone. ``x`` is a
+    dense tensor or a ``SparseMatrix`` of sparse features with their transpose.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._backbones import NodeLinear
+    >>> layer = NodeLinear(3, 2)
+    >>> layer(torch.ones(4, 3), None).shape
+    torch.Size([4, 2])
+    """
+
+    def forward(self, x, propagation=None):
+        if isinstance(x, SparseMatrix):
+            return linear(x, self.weight) + self.bias
+        return super().forward(x)  # the bias fused into the product
+
+
+def _mlp_layer(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):
+    return NodeLinear(in_dim, out_dim)
+
+
 BACKBONES = {
     backbone.name: backbone
     for backbone in (
@@ -213,6 +248,7 @@ BACKBONES = {
         Backbone("sage", _sage_conv, mean_aggregation=True),
         Backbone("gat", _gat_conv, self_loops=True, heads_split_width=True, edge_features=True),
         Backbone("gin", _gin_conv, edge_features=True),
+        Backbone("mlp", _mlp_layer, uses_graph=False),
     )
 }
 """dict of str to Backbone: every backbone, by the name that selects it."""

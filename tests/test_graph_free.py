@@ -1,0 +1,195 @@
+"""Graph-free models: the "mlp" backbone without GKEDM, alone and as a distilled student."""
+
+import pickle
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm.data import _knn_graph
+from skgkedm.datasets import make_node_classification
+
+MLP = {"backbone": "mlp", "gkedm": False, "hidden_dims": (16,), "max_epochs": 30}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_node_classification(240, n_classes=3, n_features=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def distilled(graph):
+    X, y = graph
+    teacher = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, random_state=0)
+    return DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), random_state=0).fit(
+        X[:160], y[:160]
+    )
+
+
+def rewired(X):
+    """The same nodes and features over a different, random graph."""
+    rng = np.random.default_rng(1)
+    edges = rng.integers(0, X.n_nodes, size=(2, 4 * X.n_nodes))
+    adjacency = sp.csr_array((np.ones(edges.shape[1]), tuple(edges)), shape=(X.n_nodes,) * 2)
+    return GraphNodes(adjacency, X.features)[X.indices]
+
+
+def test_distilled_student_predicts_from_features_alone(graph, distilled):
+    X, _ = graph
+    test = X[160:]
+    proba = distilled.predict_proba(test)
+    # Plain feature rows (no graph), one row at a time, or the nodes over another graph.
+    features = X.features[test.indices]
+    np.testing.assert_allclose(distilled.predict_proba(features), proba, atol=1e-6)
+    np.testing.assert_allclose(distilled.predict_proba(features[:1]), proba[:1], atol=1e-6)
+    np.testing.assert_allclose(distilled.predict_proba(rewired(test)), proba, atol=1e-6)
+    np.testing.assert_array_equal(distilled.predict(features), distilled.student_.predict(test))
+    # The teacher does use the graph: the student's independence is not vacuous.
+    teacher = distilled.teacher_
+    assert not np.allclose(teacher.predict_proba(rewired(test)), teacher.predict_proba(test))
+
+
+def test_graph_free_model_builds_no_neighbour_graph(graph, monkeypatch):
+    X, y = graph
+    features = X.features
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a k-nearest-neighbour graph was built")
+
+    monkeypatch.setattr(_knn_graph.KNNGraph, "fit", refuse)
+    monkeypatch.setattr(_knn_graph.KNNGraph, "attach", refuse)
+    clf = GKEDMClassifier(**MLP, random_state=0).fit(features[:160], y[:160])
+    predicted = clf.predict(features[160:])
+    assert clf.score(features[160:], y[160:]) > 0.5
+    # Each row's prediction is its own, whatever other rows are predicted with it.
+    np.testing.assert_array_equal(clf.predict(features[200:]), predicted[40:])
+    # Fitted on graph input, the edges are ignored: another graph, the same model.
+    on_graph = GKEDMClassifier(**MLP, random_state=0).fit(X[:160], y[:160])
+    on_other = GKEDMClassifier(**MLP, random_state=0).fit(rewired(X)[:160], y[:160])
+    np.testing.assert_allclose(
+        on_graph.predict_proba(features[160:]), on_other.predict_proba(X[160:]), atol=1e-6
+    )
+
+
+def test_graph_free_models_in_a_pipeline(graph):
+    X, y = graph
+    features = X.features * 100 + 5  # badly scaled: the scaler matters
+    model = make_pipeline(StandardScaler(), GKEDMClassifier(**MLP, random_state=0))
+    scores = cross_val_score(model, features, y, cv=3)
+    assert scores.mean() > 0.5
+    teacher = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, random_state=0)
+    distiller = DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), random_state=0)
+    pipeline = make_pipeline(StandardScaler(), distiller).fit(features[:160], y[:160])
+    assert pipeline.score(features[160:], y[160:]) > 0.5
+    np.testing.assert_array_equal(
+        pipeline.predict(features[200:]), pipeline.predict(features[160:])[40:]
+    )
+
+
+def test_same_random_state_same_student(graph, distilled):
+    X, y = graph
+    again = clone(distilled).fit(X[:160], y[:160])
+    for name, weights in distilled.student_._weights.items():
+        np.testing.assert_array_equal(again.student_._weights[name], weights)
+    np.testing.assert_array_equal(
+        again.predict_proba(X.features[160:]), distilled.predict_proba(X.features[160:])
+    )
+
+
+def test_students_of_networkx_graphs_predict_from_node_features(graph, distilled):
+    X, _ = graph
+    G = nx.Graph()
+    for node in range(160, 200):
+        G.add_node(f"n{node}", x=X.features[node])
+    G.add_edges_from(("n160", f"n{node}") for node in range(161, 200))
+    np.testing.assert_allclose(
+        distilled.predict_proba(G), distilled.predict_proba(X.features[160:200]), atol=1e-6
+    )
+
+
+def test_distilled_student_round_trips_through_pickle(graph, distilled):
+    X, _ = graph
+    loaded = pickle.loads(pickle.dumps(distilled))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X.features[160:]), distilled.predict_proba(X.features[160:])
+    )
+    student = pickle.loads(pickle.dumps(distilled.student_))
+    np.testing.assert_array_equal(
+        student.predict_proba(X.features[160:]), distilled.predict_proba(X.features[160:])
+    )
+
+
+def test_attention_distillation_into_a_graph_free_student_is_refused(graph):
+    X, y = graph
+    teacher = GKEDMClassifier(hidden_dims=(16,), max_epochs=5)
+    with pytest.raises(ValueError, match=r"graph-free student .* no attention map"):
+        DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), attention_weight=0.5).fit(
+            X[:160], y[:160]
+        )
+    # The default, "auto", distils soft labels only; it still distils attention between
+    # two models that both attend.
+    auto = DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), random_state=0)
+    assert auto._attention_weight() == 0.0
+    assert DistilledGCNClassifier(teacher, GKEDMClassifier())._attention_weight() == 1.0
+
+
+def test_hostile_inputs_to_a_graph_free_model(graph, distilled):
+    X, y = graph
+    features = np.array(X.features[160:])
+    before = features.copy()
+    distilled.predict(features)
+    np.testing.assert_array_equal(features, before)
+    with pytest.raises(ValueError, match="8 features"):
+        distilled.predict(features[:, :5])
+    with pytest.raises(ValueError, match=r"5 features"):
+        distilled.predict(GraphNodes(sp.eye(3), np.ones((3, 5))))
+    with pytest.raises(ValueError, match="NaN"):
+        distilled.predict(np.full((2, 8), np.nan))
+    with pytest.raises(ValueError, match="gkedm=False"):
+        distilled.student_.attention_weights(X[:5])
+    train = np.array(X.features[:160])
+    copy = train.copy()
+    GKEDMClassifier(**MLP, random_state=0).fit(train, y[:160])
+    np.testing.assert_array_equal(train, copy)
+
+
+def test_mlp_backbone_with_gkedm_uses_the_graph(graph):
+    X, y = graph
+    clf = GKEDMClassifier(**{**MLP, "gkedm": True, "gkedm_heads": 2}, random_state=0)
+    clf.fit(X[:160], y[:160])
+    assert not np.allclose(clf.predict_proba(rewired(X[160:])), clf.predict_proba(X[160:]))
+
+
+def test_distilled_student_beats_the_mlp_alone_on_cora(cora):
+    X, y = cora.X, cora.y
+    labels = np.full(len(y), -1)
+    labels[cora.train_index] = y[cora.train_index]
+    test = cora.test_index
+    teacher = GKEDMClassifier(hidden_dims=(32,), max_epochs=100, random_state=0).fit(X, labels)
+    student = GKEDMClassifier(**{**MLP, "hidden_dims": (32,), "max_epochs": 100})
+    distilled = DistilledGCNClassifier(FrozenEstimator(teacher), student, random_state=0)
+    distilled.fit(X, labels)
+    alone = clone(student).set_params(random_state=distilled.student_.random_state)
+    alone.fit(X, labels)
+    gain = distilled.score(X.features[test], y[test]) - alone.score(X.features[test], y[test])
+    # These small, short-trained models gained 22 points when written (seed 0), and
+    # benchmarks/graph_free_students.py about 30 at full size; a gain of 10 points
+    # still separates distillation from noise (seeds move either model by 1-3).
+    assert gain > 0.10
+
+
+def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypatch):
+    X, _ = graph
+    nodes = X[np.random.default_rng(0).permutation(X.n_nodes)[:50]]  # unordered rows
+    features = X.features[nodes.indices]
+    expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
+    monkeypatch.setattr("skgkedm._classifier.FEATURE_CHUNK", 7)
+    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
+    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
