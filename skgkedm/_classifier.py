@@ -23,7 +23,7 @@ from .nn._network import GKEDMNetwork
 from .utils._sklearn_compat import Interval, Options, StrOptions, fit_context
 from .utils._threads import graph_entries, thread_policy
 from .utils._torch_utils import build_seeded, fit_generator, resolve_device
-from .utils._training import TrainingContext, warn_once
+from .utils._training import INTERRUPTED, TrainingContext, warn_once
 
 CHECK_MIN_LABELS = 200
 """With ``gkedm_check="auto"``, the fewest labelled training nodes that make a check."""
@@ -436,11 +436,11 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             if self.batch_size is None:
                 graph = graph_tensors(labelled.nodes, labelled.symmetrize, spec, device)
                 if checked:
-                    self.gkedm_check_scores_ = self._check_gkedm(
+                    scores, interrupted = self._check_gkedm(
                         spec, seed, graph, labelled, device, check_split, context
                     )
-                    scores = self.gkedm_check_scores_
-                    if scores["gkedm"] < scores["plain"]:
+                    self.gkedm_check_scores_ = scores
+                    if scores.get("gkedm", 1.0) < scores.get("plain", 0.0):
                         spec = replace(spec, gkedm=False)
                     context = TrainingContext(fit_generator(seed, device), context.threads)
                 batches, validation_batches = _whole_graph_batches(
@@ -450,10 +450,15 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
                 batches, validation_batches = self._sampled_batches(
                     labelled, spec, device, train, validation, fanouts, seed
                 )
-            network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
-            histories = self._train(
-                network, batches, validation_batches, context, extra_loss=extra_loss
-            )
+            if checked and interrupted is not None:
+                # Ctrl-C during the check: keep the network it was training, as a fit
+                # interrupted in its own training keeps its weights so far.
+                network, histories = interrupted
+            else:
+                network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
+                histories = self._train(
+                    network, batches, validation_batches, context, extra_loss=extra_loss
+                )
             # Mini-batch fits skip the whole-graph forward pass: it would set their
             # memory peak. ``predict`` on the training graph gives the same labels.
             self.__dict__.pop("transduction_", None)
@@ -486,6 +491,8 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
         labelled samples; with a two-phase schedule the backbone of phase 1 is the
         plain network (scored after it), and GKEDM is scored after phase 2. A single
         phase trains a plain network beside it. Both are scored on ``split[1]``.
+        Returns the scores and None, or, when the user interrupted the check, the
+        scores so far and ``(network, histories)`` of the interrupted network.
         """
         fit_part, held_out = split
         batches, _ = _whole_graph_batches(graph, labelled, device, fit_part, fit_part[:0])
@@ -506,10 +513,12 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
             if "plain" in scores:
                 break
             network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
-            self._train(
+            histories = self._train(
                 network, batches, [], context, verbose=0,
                 after_phase=lambda use_gkedm, network=network: score(network, use_gkedm),
             )  # fmt: skip
+            if histories[-1].stop_reason == INTERRUPTED:
+                return scores, (network, histories)
         if self.verbose:
             kept = "keeps GKEDM" if scores["gkedm"] >= scores["plain"] else "drops GKEDM"
             print(
@@ -517,7 +526,7 @@ class GKEDMClassifier(NetworkEstimatorMixin, GraphClassifierBase):
                 f"{scores['plain']:.3f} without: the model {kept}",
                 flush=True,
             )
-        return scores
+        return scores, None
 
     def _sampled_batches(self, labelled, spec, device, train, validation, fanouts, seed):
         """Mini-batches of ``batch_size`` labelled nodes with sampled neighbourhoods.
