@@ -38,9 +38,9 @@ from skgkedm.datasets import fetch_planetoid
 DEFAULT_WIDTH = GKEDMClassifier().hidden_dims
 BASE_ARMS = {
     "plain": {"gkedm": False},
-    "gkedm": {},
+    "gkedm": {"gkedm_scoring": "cosine", "gkedm_check": False},
     "matched": {"gkedm": False},
-    "joint": {"schedule": "joint"},
+    "joint": {"schedule": "joint", "gkedm_scoring": "cosine", "gkedm_check": False},
 }
 
 

@@ -63,11 +63,16 @@ from skgkedm.datasets import fetch_planetoid, make_node_classification
 
 ARMS = {
     "plain": {"gkedm": False},
-    "gkedm last": {},
-    "gkedm every": {"gkedm_layers": "every"},
-    "gkedm every residual": {"gkedm_layers": "every", "gkedm_update": "residual"},
-    "uniform last": {"gkedm_scoring": "uniform"},
-    "uniform every": {"gkedm_layers": "every", "gkedm_scoring": "uniform"},
+    "gkedm last": {"gkedm_scoring": "cosine", "gkedm_check": False},
+    "gkedm every": {"gkedm_layers": "every", "gkedm_scoring": "cosine", "gkedm_check": False},
+    "gkedm every residual": {
+        "gkedm_layers": "every",
+        "gkedm_update": "residual",
+        "gkedm_scoring": "cosine",
+        "gkedm_check": False,
+    },
+    "uniform last": {"gkedm_scoring": "uniform", "gkedm_check": False},
+    "uniform every": {"gkedm_layers": "every", "gkedm_scoring": "uniform", "gkedm_check": False},
 }
 LABEL_RATES = ("5 per class", "public", "60/20/20")
 HOMOPHILIES = (0.1, 0.3, 0.5, 0.7, 0.9)

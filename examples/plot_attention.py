@@ -36,11 +36,14 @@ y[labelled] = truth[labelled]
 # %%
 # Fit and predict
 # ---------------
-# By default GKEDM scores an edge by the cosine similarity of the two members'
-# representations times one learned temperature (see :ref:`method`). Weight decay
+# With ``gkedm_scoring="cosine"`` (the default gives every edge the same weight) GKEDM
+# scores an edge by the cosine similarity of the two members' representations times
+# one learned temperature (see :ref:`method`). Weight decay
 # pulls that temperature towards zero, which flattens the attention; with four labels
 # it is switched off here so that the attention can sharpen.
-clf = GKEDMClassifier(hidden_dims=(16,), weight_decay=0.0, random_state=0).fit(G, y)
+clf = GKEDMClassifier(
+    hidden_dims=(16,), gkedm_scoring="cosine", weight_decay=0.0, random_state=0
+).fit(G, y)
 X = GraphNodes.from_networkx(G)
 predicted = clf.predict(X)
 print(f"club predicted correctly for {np.mean(predicted == truth):.0%} of the members")

@@ -6,12 +6,15 @@ from .utils._sklearn_compat import fit_context
 
 
 class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
-    """Graph neural network node classifier with GKEDM attention.
+    """Graph neural network node classifier with the GKEDM module.
 
     A backbone of message-passing layers (GCN, GraphSAGE, GAT or GIN, from PyTorch
     Geometric) followed by GKEDM, the Graph Knowledge Enhancement and Distillation
-    Module: multi-head attention along each node's edges that re-weights and
-    aggregates neighbour representations and updates the node's own (Wu, 2024).
+    Module: aggregation along each node's edges, weighted by multi-head attention
+    (Wu, 2024) or, by default, equally (one more normalised propagation step), that
+    updates the node's representation. Where the labels allow, the fit checks the
+    module against the plain backbone on held-out nodes and keeps the better
+    (``gkedm_check``).
     Training is transductive: fitting on ``X[train]`` passes messages over the whole
     graph while only the selected nodes' labels enter the loss; full-batch by default,
     on neighbour-sampled mini-batches with ``batch_size``.
@@ -33,16 +36,19 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         Insert the GKEDM module after the last hidden layer.
     gkedm_heads : int, default=4
         Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
-    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
-        GKEDM's attention scores: the paper's scaled dot product of learned query and
-        key projections, cosine similarity with a learned temperature, additive
-        (GATv2-style) scoring, or equal weights on all edges (no attention: a control).
-        See :class:`skgkedm.nn.GKEDM`. The default was the best
-        measured on Cora and CiteSeer (``benchmarks/gkedm_effectiveness.py``); the
-        paper's module is ``gkedm_scoring="dot", gkedm_update="residual"`` trained
-        with ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
-        ``"uniform"`` has been as accurate as the default wherever both were measured,
-        and is cheaper (see :ref:`when_gkedm_helps`).
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="uniform"
+        GKEDM's scores: equal weights on all of a node's edges (no attention: the
+        module is then a normalised propagation step), the paper's scaled dot product
+        of learned query and key projections, cosine similarity with a learned
+        temperature, or additive (GATv2-style) scoring. See :class:`skgkedm.nn.GKEDM`.
+        The default is the equal-weight step because no attention measured better:
+        cosine attention, the default until 0.2.0.dev0, scored within 0.2 points of
+        it on Cora and CiteSeer and wherever else both were measured, and costs more
+        (see :ref:`when_gkedm_helps`). With it, :meth:`attention_weights` returns
+        uniform weights; distillation of attention maps needs an attention scoring
+        (the distiller's defaults use ``"cosine"``). The paper's module is
+        ``gkedm_scoring="dot", gkedm_update="residual"`` trained with
+        ``schedule="joint"``: ``GKEDMClassifier(**skgkedm.PAPER_GKEDM)``.
     gkedm_update : {"auto", "residual", "gated", "replace"}, default="auto"
         How GKEDM's aggregated neighbourhood updates a node: added with a learned
         scale (starting at 0), mixed in through a learned per-node gate, or replacing
@@ -63,6 +69,29 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         GCNs and GIN but breaks deep GraphSAGE and GAT, and an equal-weight step
         (``gkedm_scoring="uniform"``) does as well (see :ref:`performance`).
         ``attention_weights`` and distillation use the module after the last layer.
+    gkedm_hops : int, default=1
+        Propagation steps of GKEDM. 1: one attention-weighted aggregation step. More:
+        the sum over hops ``k = 0..K`` of ``gamma_k A^k h``, ``K`` steps along the same
+        attention weights ``A``, with learned per-hop weights ``gamma`` (which may reach
+        zero or below; ``gamma_0`` keeps the node's own representation),
+        initialised as personalised PageRank with teleport ``gkedm_alpha``: APPNP's
+        propagation, as GPR-GNN learns it (see :class:`skgkedm.nn.GKEDM`). Measured, ten
+        hops gain on strongly homophilous graphs with few labels and lose on CiteSeer
+        (see :ref:`when_gkedm_helps`). With ``batch_size``, the extra hops propagate
+        within each sampled neighbourhood.
+    gkedm_alpha : float, default=0.1
+        Teleport probability of the initial per-hop weights; unused with one hop.
+    gkedm_check : "auto" or bool, default="auto"
+        Check that GKEDM beats the plain backbone before keeping it: a fifth of the
+        labelled nodes (stratified) is held out, the network is trained on the rest and
+        scored on them with and without the module (with a two-phase schedule, the
+        first phase's backbone is the plain network), and the final model, trained on
+        every labelled node, keeps GKEDM only if it scored at least as well; otherwise
+        it is the plain backbone, exactly as ``gkedm=False`` fits it. The check costs
+        about one more fit. ``"auto"`` checks full-batch fits with at least 200
+        labelled nodes (with fewer, 40 held-out nodes cannot tell the two apart, and
+        few labels are where the module helps most); True always checks (full-batch
+        only); False never. The scores are kept in ``gkedm_check_scores_``.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
         output layer on top of the frozen hidden layers (it measured better than joint
@@ -167,6 +196,10 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         With ``early_stopping``, the validation accuracy of the weights kept: of the
         best epoch of the last phase (an earlier phase's best weights were trained
         further); else None.
+    gkedm_check_scores_ : dict or None
+        With a ``gkedm_check``: held-out accuracy of the network with (``"gkedm"``)
+        and without (``"plain"``) its module; the fitted network has GKEDM only if
+        ``"gkedm"`` is not the lower. None when no check ran.
 
     See Also
     --------

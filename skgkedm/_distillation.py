@@ -25,7 +25,7 @@ PAPER_GKEDM = MappingProxyType(
 """The paper's GKEDM module, as :class:`GKEDMClassifier` parameters.
 
 Learned scaled dot-product attention and a residual update (Wu, 2024), trained
-jointly with the backbone. :class:`GKEDMClassifier`'s defaults differ (cosine scores,
+jointly with the backbone. :class:`GKEDMClassifier`'s defaults differ (equal weights,
 the "replace" update, two-phase training) because they measured better on Cora and
 CiteSeer. The benchmarks' "paper's module" runs use these settings, and so does the
 paper's form of :class:`DistilledGCNClassifier` (see its ``teacher`` parameter). A
@@ -284,8 +284,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
     ----------
     teacher : GKEDMClassifier, GKEDMGraphClassifier, FrozenEstimator or None, default=None
         Unfitted template of the teacher, cloned and fitted on the same data in
-        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,))``: the default
-        model (cosine attention, two-phase training), four times wider. A
+        ``fit``. ``None`` uses ``GKEDMClassifier(hidden_dims=(256,),
+        gkedm_scoring="cosine")``: the default model four times wider, with cosine
+        attention (whose maps attention distillation transfers) instead of the
+        default's equal weights. A
         ``sklearn.frozen.FrozenEstimator`` wrapping a *fitted* GKEDMClassifier is used
         as is, without refitting: the cheap way to tune the student with
         ``GridSearchCV``. The paper's form of the distiller is
@@ -297,7 +299,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Unfitted template of the student, cloned and fitted in ``fit``. A
         :class:`GKEDMGraphClassifier` student (with a teacher of the same kind and
         backbone) distils graphs as samples; see Notes. ``None`` uses
-        ``GKEDMClassifier(hidden_dims=(16,), schedule="joint")``: trained jointly, so
+        ``GKEDMClassifier(hidden_dims=(16,), gkedm_scoring="cosine",
+        schedule="joint")``: cosine attention, trained jointly, so
         that both distillation terms reach the whole network from the first epoch.
         Pass a template to tune its parameters as ``student__<name>`` (for instance
         ``student__hidden_dims``). A graph-free student,
@@ -310,6 +313,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
         have GKEDM and 0 otherwise. A weight above 0 is refused when the teacher or the
         student has ``gkedm=False``: without the module there is no attention map to
         transfer (a graph-free student has none).
+        Above 0, a teacher that the distiller trains keeps its module
+        (``gkedm_check=False``), and a frozen teacher whose check dropped it is
+        refused. A student trained with a distillation loss is never checked.
     soft_label_weight : float, default=10.0
         Weight :math:`\beta \ge 0` of soft-label distillation. With
         ``temperature=2``, 10 gave the best validation accuracy on Cora and CiteSeer
@@ -528,7 +534,11 @@ class DistilledGCNClassifier(GraphClassifierBase):
             if isinstance(teacher, FrozenEstimator):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
             else:
-                self.teacher_ = self._member(teacher, teacher_seed)._fit_validated(labelled)
+                member = self._member(teacher, teacher_seed)
+                if self._attention_weight() > 0:
+                    # Attention maps to transfer need the module: no check may drop it.
+                    member.set_params(gkedm_check=False)
+                self.teacher_ = member._fit_validated(labelled)
             # A student on mini-batches meets the teacher on each batch, as graphs do;
             # the batches reach as far as the deeper of the two sees.
             per_batch = student.batch_size is not None
@@ -573,10 +583,10 @@ class DistilledGCNClassifier(GraphClassifierBase):
         """Return validated (teacher, student) templates, defaults filled in."""
         teacher = self.teacher
         if teacher is None:
-            teacher = GKEDMClassifier(hidden_dims=(256,))
+            teacher = GKEDMClassifier(hidden_dims=(256,), gkedm_scoring="cosine")
         student = self.student
         if student is None:
-            student = GKEDMClassifier(hidden_dims=(16,), schedule="joint")
+            student = GKEDMClassifier(hidden_dims=(16,), gkedm_scoring="cosine", schedule="joint")
         inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
         if not isinstance(student, (GKEDMClassifier, GKEDMGraphClassifier)):
             raise TypeError(
@@ -605,7 +615,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
             return float(self.attention_weight)
         teacher, student = self._templates()
         inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
-        return 1.0 if inner.gkedm and student.gkedm else 0.0
+        # A fitted teacher has a module only if its gkedm_check kept it.
+        has_module = getattr(inner, "_architecture", inner).gkedm
+        return 1.0 if has_module and student.gkedm else 0.0
 
     def _member(self, template, seed):
         """Clone a template to train on the distiller's validated input.
@@ -624,6 +636,13 @@ class DistilledGCNClassifier(GraphClassifierBase):
 
     def _check_frozen_teacher(self, teacher):
         check_is_fitted(teacher, msg="The frozen teacher must be a fitted estimator.")
+        if self._attention_weight() > 0 and not teacher._architecture.gkedm:
+            raise ValueError(
+                f"attention_weight={self.attention_weight} distils GKEDM attention maps, "
+                "but the frozen teacher has no GKEDM module (its gkedm_check found the "
+                "plain backbone better); set attention_weight=0, or refit the teacher "
+                "with gkedm_check=False."
+            )
         if teacher.n_features_in_ != self.n_features_in_ or not np.array_equal(
             teacher.classes_, self.classes_
         ):

@@ -95,20 +95,31 @@ class NetworkEstimatorMixin:
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(len(data.rows), data.stratify, random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(self._thread_entries(data, len(train))) as context.threads:
             batches, validation_batches, prepared = self._training_batches(
                 data, spec, device, train, validation, seed, sample_hops
             )
-            histories = self._train(
-                network,
-                batches,
-                validation_batches,
-                context,
-                objective=data.objective,
-                extra_loss=extra_loss,
-            )
+            # A checked module may give way to the plain backbone (distillation's extra
+            # loss needs the module, so it is never checked).
+            spec, interrupted = self._checked_spec(
+                spec, data, train, random_state, seed, prepared, context.threads,
+                checkable=extra_loss is None,
+            )  # fmt: skip
+            if interrupted is not None:
+                # Ctrl-C during the check: keep the network it was training, as a fit
+                # interrupted in its own training keeps its weights so far.
+                network, histories = interrupted
+            else:
+                network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
+                histories = self._train(
+                    network,
+                    batches,
+                    validation_batches,
+                    context,
+                    objective=data.objective,
+                    extra_loss=extra_loss,
+                )
             self._after_training(network, data, spec, device, prepared)
         warn_once(histories, self.early_stopping)
         self._store_network(spec, network, histories)
@@ -131,6 +142,18 @@ class NetworkEstimatorMixin:
     def _after_training(self, network, data, spec, device, prepared):
         """Hook: read the trained network before it is stored (``transduction_``)."""
 
+    def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
+        """Hook: the spec to train, and ``(network, histories)`` of an interrupted check.
+
+        Node estimators check GKEDM against the plain backbone here (``gkedm_check``);
+        by default the spec stands and nothing was interrupted.
+        """
+        return spec, None
+
+    def _propagation(self):
+        """GKEDM's propagation steps and initial teleport: ``(hops, alpha)``."""
+        return 1, 0.1
+
     def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, feature_rows=False):
         """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
 
@@ -138,6 +161,7 @@ class NetworkEstimatorMixin:
         k-nearest-neighbour graph, where it measured best), ``"replace"`` on graphs.
         """
         hidden_dims = check_hidden_dims(self.hidden_dims)
+        hops, alpha = self._propagation()
         update = self.gkedm_update
         if update == "auto":
             update = "residual" if feature_rows else "replace"
@@ -169,6 +193,8 @@ class NetworkEstimatorMixin:
             readout=readout,
             # Backbones whose layers take edge attributes use the graphs' (GINE, GAT's).
             edge_dim=int(edge_dim) if BACKBONES[self.backbone].edge_features else 0,
+            gkedm_hops=int(hops),
+            gkedm_alpha=float(alpha),
         )
 
     def _validation_split(self, n_samples, stratify, random_state):
@@ -198,13 +224,16 @@ class NetworkEstimatorMixin:
             ) from error
 
     def _train(self, network, batches, validation, context, *, objective=CLASSIFICATION,
-               extra_loss=None):  # fmt: skip
+               extra_loss=None, after_phase=None, verbose=None):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
+        ``after_phase(use_gkedm)``, when given, is called after each phase, with whether
+        the phase ran the network with its GKEDM module. ``verbose`` overrides the
+        estimator's.
         """
-        if self.schedule == "joint" or not self.gkedm or self.max_epochs < 2:
+        if self.schedule == "joint" or network.gkedm is None or self.max_epochs < 2:
             # Two phases need two epochs: one epoch trains everything at once, as "joint".
             phases = [("", self.max_epochs, None, True)]
         else:
@@ -225,7 +254,7 @@ class NetworkEstimatorMixin:
                 max_epochs=epochs,
                 n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
                 tol=self.tol,
-                verbose=self.verbose,
+                verbose=self.verbose if verbose is None else verbose,
             )
             history = train_network(
                 network,
@@ -242,6 +271,8 @@ class NetworkEstimatorMixin:
             histories.append(history)
             if history.stop_reason == INTERRUPTED:
                 break
+            if after_phase is not None:
+                after_phase(use_gkedm and network.gkedm is not None)
         return histories
 
     def _store_network(self, spec, network, histories):

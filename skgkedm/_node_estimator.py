@@ -1,10 +1,13 @@
 """GKEDM networks over the nodes of one graph: what node classifier and regressor share."""
 
-from numbers import Integral
+from dataclasses import replace
+from functools import partial
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import NodeEstimatorBase
@@ -15,9 +18,11 @@ from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._neighbour_sampling import check_fanouts
 from .loader._node_batches import NodeBatches
 from .nn._backbones import BACKBONES
-from .utils._sklearn_compat import Interval, Options
+from .nn._network import GKEDMNetwork
+from .utils._sklearn_compat import Interval, Options, StrOptions
 from .utils._threads import graph_entries, thread_policy
-from .utils._torch_utils import resolve_device
+from .utils._torch_utils import build_seeded, fit_generator, resolve_device
+from .utils._training import INTERRUPTED, TrainingContext
 
 NODE_PARAMETER_CONSTRAINTS = {
     **NETWORK_PARAMETER_CONSTRAINTS,
@@ -29,8 +34,17 @@ NODE_PARAMETER_CONSTRAINTS = {
         Options(Integral, {-1}),
         "array-like",
     ],
+    "gkedm_hops": [Interval(Integral, 1, None, closed="left")],
+    "gkedm_alpha": [Interval(Real, 0, 1, closed="both")],
+    "gkedm_check": [StrOptions({"auto"}), "boolean"],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
+
+CHECK_MIN_LABELS = 200
+"""With ``gkedm_check="auto"``, the fewest labelled training nodes that make a check."""
+
+CHECK_FRACTION = 0.2
+"""Share of the labelled training nodes that ``gkedm_check`` holds out."""
 
 FEATURE_CHUNK = 16_384
 """Rows a graph-free network predicts at once (see ``NodeNetworkMixin._feature_outputs``)."""
@@ -83,11 +97,14 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         *,
         gkedm=True,
         gkedm_heads=4,
-        gkedm_scoring="cosine",
+        gkedm_scoring="uniform",
         gkedm_update="auto",
         gkedm_values="identity",
         gkedm_dropout=0.0,
         gkedm_layers="last",
+        gkedm_hops=1,
+        gkedm_alpha=0.1,
+        gkedm_check="auto",
         schedule="two_phase",
         second_phase_fraction=0.25,
         activation="relu",
@@ -117,6 +134,9 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         self.gkedm_values = gkedm_values
         self.gkedm_dropout = gkedm_dropout
         self.gkedm_layers = gkedm_layers
+        self.gkedm_hops = gkedm_hops
+        self.gkedm_alpha = gkedm_alpha
+        self.gkedm_check = gkedm_check
         self.schedule = schedule
         self.second_phase_fraction = second_phase_fraction
         self.activation = activation
@@ -195,6 +215,85 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             with torch.no_grad():
                 outputs = network(prepared).logits
             self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
+
+    def _propagation(self):
+        return self.gkedm_hops, self.gkedm_alpha
+
+    def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
+        """Check GKEDM against the plain backbone on held-out nodes (``gkedm_check``).
+
+        Returns the spec to train (without GKEDM where the plain backbone scored
+        higher) and, when the user interrupted the check, ``(network, histories)`` of
+        the network it was training; sets ``gkedm_check_scores_``.
+        """
+        self.gkedm_check_scores_ = None
+        if not (checkable and self._checks_gkedm(spec, len(train))):
+            return spec, None
+        stratify = None if data.stratify is None else data.stratify[train]
+        split = _check_split(train, stratify, random_state)
+        context = TrainingContext(fit_generator(seed, prepared.x.device), threads)
+        scores, interrupted = self._check_gkedm(spec, seed, prepared, data, split, context)
+        self.gkedm_check_scores_ = scores
+        if interrupted is None and scores["gkedm"] < scores["plain"]:
+            spec = replace(spec, gkedm=False)
+        return spec, interrupted
+
+    def _checks_gkedm(self, spec, n_labelled):
+        """Whether this fit checks GKEDM against the plain backbone (``gkedm_check``)."""
+        if not spec.gkedm or self.gkedm_check is False:
+            return False
+        if self.gkedm_check == "auto":
+            return self.batch_size is None and n_labelled >= CHECK_MIN_LABELS
+        if self.batch_size is not None:
+            raise ValueError(
+                "gkedm_check=True needs full-batch training (batch_size=None); use "
+                "gkedm_check='auto' or False with mini-batches."
+            )
+        return True
+
+    def _check_gkedm(self, spec, seed, graph, data, split, context):
+        """Held-out scores of the network with and without its GKEDM module.
+
+        One network of ``spec`` is trained on the ``split[0]`` positions of the
+        labelled samples; with a two-phase schedule the backbone of phase 1 is the
+        plain network (scored after it), and GKEDM is scored after phase 2. A single
+        phase trains a plain network beside it. Both are scored on ``split[1]`` with
+        the fit's own score (accuracy, R²). Returns the scores and None, or, when the
+        user interrupted the check, the scores so far and ``(network, histories)``.
+        """
+        fit_part, held_out = split
+        device = graph.x.device
+        batches, _ = _whole_graph_batches(graph, data, device, fit_part, fit_part[:0])
+        held = _labelled_batch(graph, data, device, held_out)
+        scores = {}
+
+        def score(network, use_gkedm):
+            network.eval()
+            with torch.no_grad():
+                outputs = held.outputs(network(graph, use_gkedm=use_gkedm).logits)
+            value = data.objective.score(outputs, held.targets, held.weights)
+            scores["gkedm" if use_gkedm else "plain"] = float(value)
+
+        # A two-phase schedule scores the plain backbone after its first phase; a single
+        # phase (joint, or too few epochs for two) needs a plain network of its own.
+        for network_spec in (spec, replace(spec, gkedm=False)):
+            if "plain" in scores:
+                break
+            network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
+            histories = self._train(
+                network, batches, [], context, objective=data.objective, verbose=0,
+                after_phase=lambda use_gkedm, network=network: score(network, use_gkedm),
+            )  # fmt: skip
+            if histories[-1].stop_reason == INTERRUPTED:
+                return scores, (network, histories)
+        if self.verbose:
+            kept = "keeps GKEDM" if scores["gkedm"] >= scores["plain"] else "drops GKEDM"
+            print(
+                f"gkedm_check: held-out {data.objective.name} {scores['gkedm']:.3f} with "
+                f"GKEDM, {scores['plain']:.3f} without: the model {kept}",
+                flush=True,
+            )
+        return scores, None
 
     def _network_output(self, nodes, symmetrize, device=None):
         """Run the fitted network on a whole graph in evaluation mode.
@@ -289,18 +388,33 @@ def _take(values, positions):
     return None if values is None else values[positions]
 
 
+def _labelled_batch(graph, data, device, part):
+    """The whole graph's tensors with the labelled samples at positions ``part``."""
+    weights = _take(data.weights, part)
+    return Batch(
+        graph,
+        torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
+        torch.as_tensor(data.targets[part], device=device),
+        None if weights is None else torch.as_tensor(weights, device=device),
+    )
+
+
 def _whole_graph_batches(graph, data, device, train, validation):
     """Full-batch training: every epoch is one step on the whole graph's tensors."""
-
-    def labelled_rows(part):
-        weights = _take(data.weights, part)
-        return Batch(
-            graph,
-            torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
-            torch.as_tensor(data.targets[part], device=device),
-            None if weights is None else torch.as_tensor(weights, device=device),
-        )
-
-    whole_graph = labelled_rows(train)
-    validation_batches = [labelled_rows(validation)] if len(validation) else []
+    whole_graph = _labelled_batch(graph, data, device, train)
+    validation_batches = (
+        [_labelled_batch(graph, data, device, validation)] if len(validation) else []
+    )
     return (lambda generator: [whole_graph]), validation_batches
+
+
+def _check_split(train, stratify, random_state):
+    """Positions to fit on and to hold out (a fifth, stratified) for ``gkedm_check``."""
+    if stratify is not None:
+        counts = np.bincount(stratify)
+        if counts[counts > 0].min() < 2:
+            stratify = None
+    fit_part, held_out = train_test_split(
+        train, test_size=CHECK_FRACTION, stratify=stratify, random_state=random_state
+    )
+    return np.sort(fit_part), np.sort(held_out)

@@ -103,14 +103,29 @@ CLASSIFIERS = ("GKEDMClassifier", "GKEDMGraphClassifier", "DistilledGCNClassifie
 
 
 def _from_format_5(state, estimator_name):
-    """Format 5 to 6 (both skgkedm 0.2.0.dev0): the classifiers gained ``class_weight``
-    and multi-label ``y``; a fitted classifier remembers whether it is multi-label as
-    ``_multilabel``. Every model saved before was single-label and unweighted.
+    """Format 5 to 6 (both skgkedm 0.2.0.dev0).
+
+    - The classifiers gained ``class_weight`` and multi-label ``y``; a fitted
+      classifier remembers whether it is multi-label as ``_multilabel``. Every model
+      saved before was single-label and unweighted.
+    - GKEDMClassifier gained ``gkedm_hops``, ``gkedm_alpha`` and ``gkedm_check``,
+      NetworkSpec ``gkedm_hops`` and ``gkedm_alpha``, and a fitted classifier
+      ``gkedm_check_scores_``. Every model saved before took one attention step
+      (``gkedm_hops=1``: NetworkSpec's default, which unpickling an older NetworkSpec
+      already gives) and was never checked against its plain backbone: the parameters
+      say so, so a clone refits the same recipe (``gkedm_check=False``), and the
+      check's scores are None.
     """
     if estimator_name in CLASSIFIERS:
         state.setdefault("class_weight", None)
         if "classes_" in state:
             state.setdefault("_multilabel", False)
+    if "gkedm" in state and "readout" not in state:
+        state.setdefault("gkedm_hops", 1)
+        state.setdefault("gkedm_alpha", 0.1)
+        state.setdefault("gkedm_check", False)
+        if "n_iter_" in state:
+            state.setdefault("gkedm_check_scores_", None)
     return state
 
 

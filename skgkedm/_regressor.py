@@ -28,8 +28,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Insert the GKEDM module after the last hidden layer.
     gkedm_heads : int, default=4
         Attention heads of GKEDM; must divide ``hidden_dims[-1]``.
-    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="cosine"
-        GKEDM's attention scores, as in :class:`GKEDMClassifier`.
+    gkedm_scoring : {"dot", "cosine", "additive", "uniform"}, default="uniform"
+        GKEDM's scores, as in :class:`GKEDMClassifier`: by default equal weights (one
+        more normalised propagation step).
     gkedm_update : {"auto", "residual", "gated", "replace"}, default="auto"
         How GKEDM's aggregated neighbourhood updates a node; ``"auto"`` is
         ``"replace"`` on graph input and ``"residual"`` on feature rows, as in
@@ -41,6 +42,16 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Dropout on GKEDM's attention weights during training.
     gkedm_layers : {"last", "every"}, default="last"
         GKEDM after the last hidden layer only, or after every hidden layer.
+    gkedm_hops : int, default=1
+        Propagation steps of GKEDM, with learned per-hop weights, as in
+        :class:`GKEDMClassifier`.
+    gkedm_alpha : float, default=0.1
+        Teleport probability of the initial per-hop weights; unused with one hop.
+    gkedm_check : "auto" or bool, default="auto"
+        Check GKEDM against the plain backbone on a held-out fifth of the labelled
+        nodes (by R²) and keep it only if it scored at least as well, as in
+        :class:`GKEDMClassifier`: ``"auto"`` checks full-batch fits with at least 200
+        labelled nodes. The scores are kept in ``gkedm_check_scores_``.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         Training schedule, as in :class:`GKEDMClassifier`: the backbone first, then
         GKEDM and the output layer on top of it.
@@ -110,6 +121,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Validation R² at each epoch with ``early_stopping``, else None.
     best_validation_score_ : float or None
         With ``early_stopping``, the validation R² of the weights kept, else None.
+    gkedm_check_scores_ : dict or None
+        With a ``gkedm_check``: held-out R² of the network with (``"gkedm"``) and
+        without (``"plain"``) its module; the fitted network has GKEDM only if
+        ``"gkedm"`` is not the lower. None when no check ran.
 
     See Also
     --------

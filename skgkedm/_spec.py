@@ -60,6 +60,14 @@ class NetworkSpec:
         Edge attributes per edge the layers use (GINE for ``"gin"``, GAT's edge term
         for ``"gat"``); 0 for layers without edge attributes. Added in saved format 4
         (skgkedm 0.2.0); models saved before it used none.
+    gkedm_hops : int, default=1
+        Propagation steps of each GKEDM module: 1 is one attention-weighted
+        aggregation; more sum the steps with learned per-hop weights (see
+        :class:`~skgkedm.nn.GKEDM`). Added in saved format 6 (skgkedm 0.2.0); models
+        saved before it took one step.
+    gkedm_alpha : float, default=0.1
+        Teleport probability of the initial per-hop weights (personalised PageRank);
+        unused with one hop. Added in saved format 6.
 
     Examples
     --------
@@ -89,6 +97,8 @@ class NetworkSpec:
     gkedm_layers: str = "last"
     readout: str | None = None
     edge_dim: int = 0
+    gkedm_hops: int = 1
+    gkedm_alpha: float = 0.1
 
     @property
     def graph_free(self):

@@ -167,6 +167,7 @@ def test_two_phase_schedule_runs_both_phases(small_graph, capsys, gkedm_values):
         hidden_dims=(16,),
         max_epochs=12,
         second_phase_fraction=0.25,
+        gkedm_check=False,
         random_state=0,
         verbose=2,
     ).fit(X[:200], y[:200])
@@ -194,6 +195,7 @@ def test_two_phase_schedule_runs_max_epochs_in_all(small_graph, capsys, max_epoc
         hidden_dims=(8,),
         max_epochs=max_epochs,
         second_phase_fraction=fraction,
+        gkedm_check=False,
         random_state=0,
         verbose=1,
     ).fit(X[:200], y[:200])
@@ -222,9 +224,9 @@ def test_second_phase_freezes_or_fine_tunes_the_backbone(
 
     monkeypatch.setattr(_network_estimator, "train_network", recording_train_network)
     X, y = small_graph
-    GKEDMClassifier(schedule=schedule, hidden_dims=(16,), max_epochs=10, random_state=0).fit(
-        X[:200], y[:200]
-    )
+    GKEDMClassifier(
+        schedule=schedule, hidden_dims=(16,), max_epochs=10, gkedm_check=False, random_state=0
+    ).fit(X[:200], y[:200])
     after_phase_one, after_phase_two = first_layer_after_each_phase
     unchanged = all(
         torch.equal(a, b) for a, b in zip(after_phase_one, after_phase_two, strict=True)
@@ -417,7 +419,14 @@ def test_n_parameters_grows_with_width_and_gkedm(small_graph, backbone):
     X, y = small_graph
 
     def n_parameters(**params):
-        clf = GKEDMClassifier(backbone=backbone, gat_heads=4, max_epochs=1, random_state=0)
+        clf = GKEDMClassifier(
+            backbone=backbone,
+            gat_heads=4,
+            max_epochs=1,
+            gkedm_scoring="cosine",  # a module with parameters
+            gkedm_check=False,
+            random_state=0,
+        )
         return clf.set_params(**params).fit(X[:200], y[:200]).n_parameters_
 
     plain = [n_parameters(gkedm=False, hidden_dims=(width,)) for width in (8, 16, 32)]
@@ -561,7 +570,12 @@ def test_plain_matrix_with_more_neighbours_than_samples(fast):
 def test_verbose_2_prints_one_line_per_epoch_and_a_closing_line(small_graph, capsys):
     X, y = small_graph
     GKEDMClassifier(
-        schedule="joint", hidden_dims=(8,), max_epochs=7, random_state=0, verbose=2
+        schedule="joint",
+        hidden_dims=(8,),
+        max_epochs=7,
+        gkedm_check=False,
+        random_state=0,
+        verbose=2,
     ).fit(X, y)
     *lines, closing = capsys.readouterr().out.splitlines()
     assert len(lines) == 7
@@ -578,6 +592,7 @@ def test_verbose_with_early_stopping_shows_validation(small_graph, capsys):
         max_epochs=6,
         early_stopping=True,
         n_iter_no_change=100,
+        gkedm_check=False,
         random_state=0,
         verbose=2,
     )
@@ -796,7 +811,13 @@ def test_score_leaves_out_unlabelled_nodes_of_graph_input(small_graph, fast):
 
 def test_gkedm_after_every_hidden_layer(small_graph):
     X, y = small_graph
-    every = GKEDMClassifier(hidden_dims=(16, 16, 8), gkedm_layers="every", max_epochs=10)
+    every = GKEDMClassifier(
+        hidden_dims=(16, 16, 8),
+        gkedm_layers="every",
+        gkedm_scoring="cosine",  # modules with weights to find
+        max_epochs=10,
+        gkedm_check=False,
+    )
     every.fit(X[:200], y[:200])
     modules = {key.split(".")[0] for key in every._weights if "gkedm" in key}
     assert modules == {"gkedm", "hidden_gkedm"}
@@ -804,7 +825,8 @@ def test_gkedm_after_every_hidden_layer(small_graph):
         "0",
         "1",
     }
-    last = GKEDMClassifier(hidden_dims=(16, 16, 8), max_epochs=10).fit(X[:200], y[:200])
+    last = GKEDMClassifier(hidden_dims=(16, 16, 8), max_epochs=10, gkedm_check=False)
+    last.fit(X[:200], y[:200])
     assert not any(key.startswith("hidden_gkedm") for key in last._weights)
     assert every.predict(X[200:]).shape == (len(y) - 200,)
     # Each module attends along the same edges; attention_weights reads the last one.

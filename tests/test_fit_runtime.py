@@ -307,7 +307,7 @@ def test_cpu_fallback_warns_once_per_fit(graph, estimator):
 
 def test_verbose_1_shows_a_bar_per_phase_and_a_closing_line(graph, capsys):
     X, y = graph
-    GKEDMClassifier(**FAST, verbose=1).fit(X, y)
+    GKEDMClassifier(**FAST, gkedm_check=False, verbose=1).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
         "phase 1 (backbone): 15 epochs, stopped: max_epochs reached; best epoch 15",
@@ -320,7 +320,9 @@ def test_verbose_1_shows_a_bar_per_phase_and_a_closing_line(graph, capsys):
 def test_verbose_1_without_tqdm_prints_plain_lines(graph, capsys, monkeypatch):
     monkeypatch.setattr(_progress, "_tqdm", lambda: None)
     X, y = graph
-    GKEDMClassifier(**{**FAST, "max_epochs": 40}, schedule="joint", verbose=1).fit(X, y)
+    GKEDMClassifier(
+        **{**FAST, "max_epochs": 40}, schedule="joint", gkedm_check=False, verbose=1
+    ).fit(X, y)
     *lines, closing = capsys.readouterr().out.splitlines()
     assert [int(line.split("epoch")[1].split()[0]) for line in lines] == list(range(4, 41, 4))
     assert closing.startswith("training: 40 epochs, stopped: max_epochs reached")

@@ -30,10 +30,12 @@ def test_paper_gkedm_builds_the_papers_module(graph):
     plain = fitted_parameters(graph, gkedm=False)
     paper = fitted_parameters(graph, **PAPER_GKEDM)
     default = fitted_parameters(graph)
-    # Query and key projections (2 d^2) and the residual scale; the default's cosine
-    # scores learn one temperature.
+    cosine = fitted_parameters(graph, gkedm_scoring="cosine")
+    # Query and key projections (2 d^2) and the residual scale; cosine scores learn one
+    # temperature; the default's equal weights learn nothing.
     assert paper.n_parameters_ - plain.n_parameters_ == 2 * 8 * 8 + 1
-    assert default.n_parameters_ - plain.n_parameters_ == 1
+    assert cosine.n_parameters_ - plain.n_parameters_ == 1
+    assert default.n_parameters_ == plain.n_parameters_
     # Joint training: one phase of max_epochs epochs.
     assert paper.n_iter_ == len(paper.loss_curve_) == 4
 
@@ -45,11 +47,12 @@ def test_paper_gkedm_is_read_only_and_names_estimator_parameters():
     assert PAPER_GKEDM["schedule"] == "joint"
 
 
-def test_distiller_defaults_to_the_package_module():
+def test_distiller_defaults_to_the_package_module_with_cosine_attention():
     teacher, student = DistilledGCNClassifier()._templates()
     default = GKEDMClassifier()
     for template in (teacher, student):
-        assert template.gkedm_scoring == default.gkedm_scoring
+        # Attention maps to distil: cosine scores, not the default's equal weights.
+        assert template.gkedm_scoring == "cosine" != default.gkedm_scoring
         assert template.gkedm_update == default.gkedm_update
     assert (teacher.hidden_dims, student.hidden_dims) == ((256,), (16,))
 

@@ -31,6 +31,8 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-6d5e4fa": "0.2.0.dev0",
     # The last commit of saved format 4, before graph-free ("mlp") models.
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
+    # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
+    "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -313,6 +315,20 @@ def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
         loaded = pickle.loads(pickle.dumps(model))
         np.testing.assert_array_equal(loaded.predict(X[200:]), model.predict(X[200:]))
         assert loaded.get_params() == model.get_params()
+
+
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_before_hops_keep_one_unchecked_step(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "distilled_graph.pkl")
+    for classifier in (model.teacher_, model.student_):
+        assert (classifier._architecture.gkedm_hops, classifier.gkedm_hops) == (1, 1)
+        assert classifier.gkedm_check is False
+        assert classifier.gkedm_check_scores_ is None
+        # The rebuilt module has no per-hop weights: one step, as saved.
+        assert not any("hop_weights" in name for name in classifier._weights)
+    # A clone refits the saved recipe: one unchecked step.
+    assert clone(model.student_).get_params()["gkedm_check"] is False
 
 
 def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():

@@ -86,6 +86,22 @@ class GKEDM(nn.Module):
     :math:`g_i = \sigma(w^\top [h_i \Vert z_i] + b)`; ``update="replace"`` sets
     :math:`h_i' = z_i`.
 
+    Multi-hop aggregation (``hops`` :math:`= T > 1`, as GPR-GNN, Chien et al., 2021):
+    with :math:`\hat{A}^k` the row-stochastic matrix of head :math:`k`'s attention
+    weights, the aggregation is
+
+    .. math::
+        z = \sum_{t=0}^{T} \gamma_t \big(\hat{A}^k\big)^t v^k,
+
+    :math:`T` sparse products along the same weights (never a dense
+    :math:`n \times n` matrix), with learned per-hop weights :math:`\gamma`
+    initialised as personalised PageRank, :math:`\gamma_t = \alpha (1 - \alpha)^t`
+    and :math:`\gamma_T = (1 - \alpha)^T`: at initialisation, with uniform scores,
+    exactly APPNP's propagation (Gasteiger et al., 2019) over the mean-normalised
+    graph. :math:`\gamma_0` weighs the node's own representation: training may move
+    weight back to it, or give a hop a negative weight. Attention dropout draws a new
+    mask at every step. With ``hops=1`` there are no per-hop weights: one step.
+
     Parameters
     ----------
     channels : int
@@ -106,6 +122,11 @@ class GKEDM(nn.Module):
         backbone and learns how much attention to add.
     add_self_loops : bool, default=True
         Let every node attend to itself (existing self-loops are replaced).
+    hops : int, default=1
+        Propagation steps :math:`T` along the attention weights (see above).
+    alpha : float, default=0.1
+        Teleport probability :math:`\alpha` of the initial per-hop weights; unused
+        with one hop.
 
     Notes
     -----
@@ -137,6 +158,8 @@ class GKEDM(nn.Module):
         attention_dropout=0.0,
         residual_scale=0.0,
         add_self_loops=True,
+        hops=1,
+        alpha=0.1,
     ):
         super().__init__()
         if channels % heads:
@@ -148,6 +171,10 @@ class GKEDM(nn.Module):
         ):
             if value not in options:
                 raise ValueError(f"{name} must be one of {options}, got {value!r}.")
+        if isinstance(hops, bool) or not isinstance(hops, int) or hops < 1:
+            raise ValueError(f"hops must be an int of at least 1, got {hops!r}.")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha!r}.")
         self.channels = channels
         self.heads = heads
         self.scoring = scoring
@@ -156,6 +183,10 @@ class GKEDM(nn.Module):
         self.attention_dropout = attention_dropout
         self.initial_residual_scale = residual_scale
         self.add_self_loops = add_self_loops
+        self.hops = hops
+        self.alpha = alpha
+        if hops > 1:
+            self.hop_weights = nn.Parameter(torch.empty(hops + 1))
         if scoring == "cosine":
             self.temperature = nn.Parameter(torch.empty(()))
         elif scoring != "uniform":
@@ -182,6 +213,9 @@ class GKEDM(nn.Module):
             nn.init.xavier_uniform_(self.score_vector)
         if self.update == "residual":
             nn.init.constant_(self.residual_scale, self.initial_residual_scale)
+        if self.hops > 1:
+            with torch.no_grad():
+                self.hop_weights.copy_(ppr_hop_weights(self.hops, self.alpha))
 
     def forward(self, h: Tensor, edge_index, generator=None) -> GKEDMOutput:
         """Enhance node representations by attention along the edges.
@@ -217,12 +251,29 @@ class GKEDM(nn.Module):
         value = self.value(h) if self.values == "projected" else h
         value = value.view(n_nodes, self.heads, -1)
         attention = edge_softmax(self._scores(h, layout), layout)
-        weights = dropout(attention, self.attention_dropout, self.training, generator)
-        z = edge_aggregate(weights, value, layout).reshape(n_nodes, self.channels)
+        z = self._propagate(attention, value, layout, generator).reshape(n_nodes, self.channels)
         if self.values == "projected":
             z = self.output(z)
         edges = torch.stack([layout.source, layout.target])
         return GKEDMOutput(self._update(h, z), edges, attention)
+
+    def _propagate(self, attention, value, layout, generator):
+        """``sum_k gamma_k A^k value`` (one step, ``A value``, when ``hops == 1``).
+
+        Each step draws its own attention dropout mask, as APPNP's edge dropout does.
+        """
+
+        def step(x):
+            weights = dropout(attention, self.attention_dropout, self.training, generator)
+            return edge_aggregate(weights, x, layout)
+
+        if self.hops == 1:
+            return step(value)
+        z = self.hop_weights[0] * value
+        for hop in range(1, self.hops + 1):
+            value = step(value)
+            z = z + self.hop_weights[hop] * value
+        return z
 
     def _scores(self, h, layout):
         """Attention logits of every edge, shape (n_edges, heads)."""
@@ -248,7 +299,37 @@ class GKEDM(nn.Module):
         return z
 
     def __repr__(self):
+        hops = f", hops={self.hops}, alpha={self.alpha}" if self.hops > 1 else ""
         return (
             f"{type(self).__name__}({self.channels}, heads={self.heads}, "
-            f"scoring={self.scoring!r}, update={self.update!r}, values={self.values!r})"
+            f"scoring={self.scoring!r}, update={self.update!r}, values={self.values!r}{hops})"
         )
+
+
+def ppr_hop_weights(hops, alpha):
+    r"""Personalised PageRank weights of hops 0 to ``hops``: APPNP's propagation.
+
+    :math:`\gamma_k = \alpha (1 - \alpha)^k` for :math:`k < K` and
+    :math:`\gamma_K = (1 - \alpha)^K`: ``K`` steps of APPNP's recurrence
+    :math:`z \leftarrow (1 - \alpha) \hat{A} z + \alpha h` from :math:`z = h` sum to
+    :math:`\sum_k \gamma_k \hat{A}^k h`. The weights sum to 1.
+
+    Parameters
+    ----------
+    hops : int
+    alpha : float
+        Teleport probability.
+
+    Returns
+    -------
+    Tensor of shape (hops + 1,)
+
+    Examples
+    --------
+    >>> from skgkedm.nn._gkedm import ppr_hop_weights
+    >>> [round(w, 3) for w in ppr_hop_weights(2, 0.5).tolist()]
+    [0.5, 0.25, 0.25]
+    """
+    weights = alpha * (1 - alpha) ** torch.arange(hops + 1, dtype=torch.float64)
+    weights[-1] = (1 - alpha) ** hops
+    return weights.float()

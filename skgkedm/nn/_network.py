@@ -118,6 +118,8 @@ class GKEDMNetwork(nn.Module):
                     values=spec.gkedm_values,
                     attention_dropout=spec.gkedm_dropout,
                     add_self_loops=False,
+                    hops=spec.gkedm_hops,
+                    alpha=spec.gkedm_alpha,
                 )
                 for width in widths
             )
