@@ -34,7 +34,7 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     gkedm_update : {"auto", "residual", "gated", "replace"}, default="auto"
         How GKEDM's aggregated neighbourhood updates a node; ``"auto"`` is
         ``"replace"`` on graph input and ``"residual"`` on feature rows, as in
-        :class:`GKEDMClassifier`. On heterophilous graphs ``"residual"`` measured far
+        :class:`GKEDMClassifier`. On heterophilous graphs ``"residual"`` measured
         better for regression (see Notes).
     gkedm_values : {"identity", "projected"}, default="identity"
         GKEDM aggregates the node representations, or learned projections of them.
@@ -146,10 +146,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     (:class:`~sklearn.compose.TransformedTargetRegressor`).
 
     On the heterophilous Wikipedia graphs chameleon and squirrel (``log1p`` traffic,
-    ``benchmarks/node_tasks.py``) the default scored R² 0.33 and 0.02, below a ridge
-    regression on the features; ``gkedm_update="residual"`` scored 0.67 and 0.43, and
-    ``backbone="sage", gkedm_update="residual", schedule="joint"`` 0.71 and 0.49, the
-    best of the models compared (see :ref:`performance`).
+    ``benchmarks/node_tasks.py``) the default scored R² 0.66 and 0.42, above a ridge
+    regression on the features (0.59, 0.41); ``gkedm_update="residual"`` scored 0.67
+    and 0.43, and ``backbone="sage", gkedm_update="residual", schedule="joint"`` 0.70
+    and 0.49, the best of the models compared (see :ref:`performance`).
 
     Examples
     --------
