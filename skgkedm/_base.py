@@ -425,8 +425,12 @@ class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimator
         else:
             y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"))
             check_consistent_length(predicted, y)
-            numeric = np.issubdtype(y.dtype, np.number)
-            scored = scored_rows(X, y, lambda y: (y == UNLABELLED) & numeric)
+            # Only numeric labels can mark unlabelled nodes; comparing strings with -1
+            # gives one scalar on older NumPy, not a mask.
+            if np.issubdtype(y.dtype, np.number):
+                scored = scored_rows(X, y, lambda y: y == UNLABELLED)
+            else:
+                scored = np.ones(len(y), dtype=bool)
         return accuracy_score(
             y[scored], predicted[scored], sample_weight=_weights_of(sample_weight, scored)
         )

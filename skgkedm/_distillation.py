@@ -440,12 +440,15 @@ class DistilledGCNClassifier(GraphClassifierBase):
     >>> dist.compression_ratio_ > 5
     True
 
-    A fitted teacher is reused without refitting when wrapped in ``FrozenEstimator``:
+    A fitted teacher is reused without refitting when wrapped in ``FrozenEstimator``.
+    To transfer attention maps it needs attention, kept whatever a check would say:
 
     >>> from sklearn.frozen import FrozenEstimator
     >>> from sklearn.model_selection import GridSearchCV
-    >>> teacher = GKEDMClassifier(hidden_dims=(64,), max_epochs=30, random_state=0)
-    >>> teacher = teacher.fit(X[:200], y[:200])
+    >>> teacher = GKEDMClassifier(
+    ...     hidden_dims=(64,), gkedm_scoring="cosine", gkedm_check=False, max_epochs=30,
+    ...     random_state=0,
+    ... ).fit(X[:200], y[:200])
     >>> search = GridSearchCV(
     ...     DistilledGCNClassifier(FrozenEstimator(teacher), GKEDMClassifier(max_epochs=30)),
     ...     {"student__hidden_dims": [(4,), (8,)], "attention_weight": [0.0, 1.0]},
