@@ -33,28 +33,21 @@ writes them to ``benchmarks/results/edge_features_<backbones>.json``.
 
 import argparse
 import json
-import platform
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
-import torch_geometric
+from _pyg_gin import fit_reference_gin, score
+from _record import versions
 from sklearn.model_selection import train_test_split
-from torch import nn
-from torch.nn import functional as F
 from torch_geometric.data import Data
-from torch_geometric.loader import DataLoader
-from torch_geometric.nn import GINConv, GINEConv, global_add_pool
 
 from skgkedm import GKEDMGraphClassifier, GKEDMGraphRegressor, GraphList
 from skgkedm.datasets import load_freesolv, load_solubility
 
 RESULTS = Path(__file__).parent / "results"
 TASKS = {"solubility-classes": "accuracy", "freesolv": "RMSE"}
-HIDDEN, LAYERS, BATCH_SIZE, LEARNING_RATE = 64, 3, 64, 0.005
 
 
 def pyg_graphs(graphs):
@@ -65,76 +58,14 @@ def pyg_graphs(graphs):
     return out
 
 
-class ReferenceGIN(nn.Module):
-    """skgkedm's default graph network without GKEDM, written the PyG way (GINE with edges)."""
-
-    def __init__(self, in_dim, n_outputs, edge_dim=None):
-        super().__init__()
-        widths = [in_dim] + [HIDDEN] * LAYERS
-        self.edge_dim = edge_dim
-        self.convs = nn.ModuleList()
-        for a, b in pairwise(widths):
-            mlp = nn.Sequential(nn.Linear(a, b), nn.ReLU(), nn.Linear(b, b))
-            self.convs.append(
-                GINConv(mlp) if edge_dim is None else GINEConv(mlp, edge_dim=edge_dim)
-            )
-        self.head = nn.Sequential(
-            nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_outputs)
-        )
-
-    def forward(self, batch):
-        x = batch.x
-        for conv in self.convs:
-            if self.edge_dim is None:
-                x = conv(x, batch.edge_index).relu()
-            else:
-                x = conv(x, batch.edge_index, batch.edge_attr).relu()
-        return self.head(global_add_pool(x, batch.batch))
-
-
-def standardiser(y):
-    mean, scale = y.mean(), y.std()
-    return (y - mean) / scale, lambda z: z * scale + mean
-
-
 def fit_pyg(graphs, train, test, y, classification, seed, epochs, bonds):
     caller = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        started = time.perf_counter()
-        torch.manual_seed(seed)
-        if classification:
-            classes, codes = np.unique(y, return_inverse=True)
-            targets, n_outputs, loss_function = (
-                torch.as_tensor(codes),
-                len(classes),
-                F.cross_entropy,
-            )
-        else:
-            scaled, back = standardiser(y)
-            targets, n_outputs = torch.as_tensor(scaled, dtype=torch.float32)[:, None], 1
-            loss_function = F.mse_loss
-        dataset = []
-        for k, i in enumerate(train):
-            data = graphs[i].clone()
-            data.y = targets[k : k + 1]
-            dataset.append(data)
-        model = ReferenceGIN(graphs[0].x.shape[1], n_outputs, edge_dim=30 if bonds else None)
-        optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-        loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
-        model.train()
-        for _ in range(epochs):
-            for batch in loader:
-                optimizer.zero_grad()
-                loss_function(model(batch), batch.y).backward()
-                optimizer.step()
-        seconds = time.perf_counter() - started
-        model.eval()
-        with torch.no_grad():
-            loader = DataLoader([graphs[i] for i in test], batch_size=1024)
-            outputs = torch.cat([model(batch) for batch in loader]).numpy()
-        predicted = classes[outputs.argmax(axis=1)] if classification else back(outputs[:, 0])
-        return predicted, seconds
+        predicted, fit_seconds, _ = fit_reference_gin(
+            graphs, train, test, y, classification, seed, epochs, edge_dim=30 if bonds else None
+        )
+        return predicted, fit_seconds
     finally:
         torch.set_num_threads(caller)
 
@@ -147,12 +78,6 @@ def fit_skgkedm(graphs, train, test, y, classification, seed, backbone, epochs):
     model.fit(graphs[train], y)
     seconds = time.perf_counter() - started
     return model.predict(graphs[test]), seconds
-
-
-def score(metric, y_true, predicted):
-    if metric == "accuracy":
-        return float(np.mean(y_true == predicted))
-    return float(np.sqrt(np.mean((y_true - predicted) ** 2)))
 
 
 def main():
@@ -168,12 +93,7 @@ def main():
         "command": "python benchmarks/edge_features.py "
         f"--seeds {args.seeds} --epochs {args.epochs} --tasks {' '.join(args.tasks)} "
         f"--backbones {' '.join(args.backbones)}" + (" --no-pyg" if args.no_pyg else ""),
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "torch_geometric": torch_geometric.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+        "versions": versions(),
         "tasks": {},
     }
     for task in args.tasks:

@@ -43,8 +43,6 @@ fit (CPU, one torch thread; the machine may be shared).
 """
 
 import argparse
-import json
-import platform
 import shlex
 import sys
 import time
@@ -52,13 +50,11 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
-import torch_geometric
+from _record import machine, versions, write_record
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
-import skgkedm
 from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_musae, fetch_planetoid, make_node_classification
 
@@ -190,14 +186,8 @@ def main():
     arms = ["plain", *(arm for arm in args.arms if arm != "plain")]
     record = {
         "command": "python " + shlex.join(sys.argv),
-        "versions": {
-            "python": platform.python_version(),
-            "skgkedm": skgkedm.__version__,
-            "torch": torch.__version__,
-            "torch_geometric": torch_geometric.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "versions": versions(),
+        "machine": machine(),
         "suite": args.suite,
         "seeds": args.seeds,
         "groups": [],
@@ -224,9 +214,7 @@ def main():
                 f"{100 * (scores - plain).mean():+.1f} | {np.mean(seconds):.1f} | {kept_text} |",
                 flush=True,
             )
-        if args.output is not None:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(json.dumps(record, indent=1) + "\n")
+        write_record(args.output, record)
 
 
 if __name__ == "__main__":

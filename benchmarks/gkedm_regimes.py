@@ -43,8 +43,6 @@ page are drawn from the files in ``benchmarks/results/gkedm_regimes/``.
 """
 
 import argparse
-import json
-import platform
 import shlex
 import sys
 import time
@@ -52,12 +50,9 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
-import torch_geometric
+from _record import machine, versions, write_record
 from joblib import Parallel, delayed
 
-import skgkedm
 from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid, make_node_classification
 
@@ -164,14 +159,8 @@ def main():
     arms = ["plain", *(arm for arm in args.arms if arm != "plain")]
     record = {
         "command": "python " + shlex.join(sys.argv),
-        "versions": {
-            "python": platform.python_version(),
-            "skgkedm": skgkedm.__version__,
-            "torch": torch.__version__,
-            "torch_geometric": torch_geometric.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+        "versions": versions(),
+        "machine": machine(),
         "regime": args.regime,
         "schedule": args.schedule,
         "seeds": args.seeds,
@@ -223,9 +212,7 @@ def main():
                     f"{100 * (accuracy.mean() - plain):+.1f} | {seconds:.1f} | {weights} |",
                     flush=True,
                 )
-            if args.output is not None:
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-                args.output.write_text(json.dumps(record, indent=1) + "\n")
+            write_record(args.output, record)
 
 
 if __name__ == "__main__":

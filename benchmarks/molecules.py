@@ -49,9 +49,7 @@ default thread count (OMP_NUM_THREADS is left alone). Writes everything to
 
 import argparse
 import json
-import platform
 import time
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -59,14 +57,13 @@ import rdkit
 import sklearn
 import torch
 import torch_geometric
+from _pyg_gin import fit_reference_gin, score, standardiser
+from _record import versions
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC, SVR
-from torch import nn
 from torch.nn import functional as F
 from torch_geometric.data import Data
-from torch_geometric.loader import DataLoader
-from torch_geometric.nn import GINConv, global_add_pool
 from torch_geometric.utils import from_smiles
 from torch_geometric.utils.smiles import x_map
 
@@ -90,8 +87,6 @@ TASKS = {
 }
 BACKBONES = ("gcn", "sage", "gat", "gin")
 DEFAULT_BACKBONE = GKEDMGraphClassifier().backbone
-PYG_BATCH_SIZE, PYG_HIDDEN, PYG_LAYERS, PYG_LEARNING_RATE = 64, 64, 3, 0.005
-PREDICT_BATCH = 1024
 
 
 # --- graph representations, each built once per dataset --------------------------------
@@ -172,11 +167,6 @@ def check_same_features(graph_list, pyg_graphs):
 # --- methods: each returns (predictions, fit seconds, predict seconds, epochs or None) -----
 
 
-def standardiser(y):
-    mean, scale = y.mean(), y.std()
-    return (y - mean) / scale, lambda z: z * scale + mean
-
-
 def fit_wl(reps, train, test, y, classification, seed):
     graphs = reps["GraKeL graphs"]
     started = time.perf_counter()
@@ -207,74 +197,18 @@ def fit_forest(reps, train, test, y, classification, seed):
     return predicted, fitted - started, time.perf_counter() - fitted, None
 
 
-class ReferenceGIN(nn.Module):
-    """skgkedm's default graph network without GKEDM, written the PyG way."""
-
-    def __init__(self, in_dim, n_outputs):
-        super().__init__()
-        widths = [in_dim] + [PYG_HIDDEN] * PYG_LAYERS
-        self.convs = nn.ModuleList(
-            GINConv(
-                nn.Sequential(nn.Linear(a, b), nn.ReLU(), nn.Linear(b, b)),
-            )
-            for a, b in pairwise(widths)
-        )
-        self.head = nn.Sequential(
-            nn.Linear(PYG_HIDDEN, PYG_HIDDEN), nn.ReLU(), nn.Linear(PYG_HIDDEN, n_outputs)
-        )
-
-    def forward(self, x, edge_index, batch):
-        for conv in self.convs:
-            x = conv(x, edge_index).relu()
-        return self.head(global_add_pool(x, batch))
-
-
 def fit_pyg(reps, train, test, y, classification, seed, epochs, threads=None):
     """The PyG loop, with ``threads`` torch threads (None: leave torch's setting)."""
     caller = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _fit_pyg(reps["PyG Data list"], train, test, y, classification, seed, epochs)
+        predicted, fit_seconds, predict_seconds = fit_reference_gin(
+            reps["PyG Data list"], train, test, y, classification, seed, epochs
+        )
+        return predicted, fit_seconds, predict_seconds, epochs
     finally:
         torch.set_num_threads(caller)
-
-
-def _fit_pyg(graphs, train, test, y, classification, seed, epochs):
-    started = time.perf_counter()
-    torch.manual_seed(seed)
-    if classification:
-        classes, codes = np.unique(y, return_inverse=True)
-        targets, n_outputs, loss_function = torch.as_tensor(codes), len(classes), F.cross_entropy
-    else:
-        scaled, back = standardiser(y)
-        targets, n_outputs = torch.as_tensor(scaled, dtype=torch.float32)[:, None], 1
-        loss_function = F.mse_loss
-    dataset = [
-        Data(x=graphs[i].x, edge_index=graphs[i].edge_index, y=targets[k : k + 1])
-        for k, i in enumerate(train)
-    ]
-    model = ReferenceGIN(graphs[0].x.shape[1], n_outputs)
-    optimizer = torch.optim.Adam(model.parameters(), lr=PYG_LEARNING_RATE)
-    loader = DataLoader(dataset, batch_size=PYG_BATCH_SIZE, shuffle=True)
-    model.train()
-    for _ in range(epochs):
-        for batch in loader:
-            optimizer.zero_grad()
-            loss = loss_function(model(batch.x, batch.edge_index, batch.batch), batch.y)
-            loss.backward()
-            optimizer.step()
-    fitted = time.perf_counter()
-    model.eval()
-    with torch.no_grad():
-        outputs = torch.cat(
-            [
-                model(batch.x, batch.edge_index, batch.batch)
-                for batch in DataLoader([graphs[i] for i in test], batch_size=PREDICT_BATCH)
-            ]
-        ).numpy()
-    predicted = classes[outputs.argmax(axis=1)] if classification else back(outputs[:, 0])
-    return predicted, fitted - started, time.perf_counter() - fitted, epochs
 
 
 def fit_skgkedm(reps, train, test, y, classification, seed, params):
@@ -315,12 +249,6 @@ def split(task, data, seed):
     if "train_index" in data:
         return data.train_index, data.test_index
     return train_test_split(np.arange(len(data.smiles)), test_size=0.2, random_state=seed)
-
-
-def score(metric, y_true, y_pred):
-    if metric == "accuracy":
-        return float(np.mean(y_true == y_pred))
-    return float(np.sqrt(np.mean((np.asarray(y_true, float) - y_pred) ** 2)))
 
 
 def mean_std(values, digits=3):
@@ -522,14 +450,10 @@ def main():
                 + f"--seeds {args.seeds}"
                 + (" --quick" if args.quick else "")
                 + (f" --pyg-threads {args.pyg_threads}" if args.pyg_threads != 1 else ""),
-                "versions": {
-                    "python": platform.python_version(),
-                    "torch": torch.__version__,
-                    "torch_geometric": torch_geometric.__version__,
-                    "scikit-learn": sklearn.__version__,
-                    "rdkit": rdkit.__version__,
-                    "grakel": None if GRAKEL_MISSING else grakel.__version__,
-                },
+                "versions": versions(
+                    rdkit=rdkit.__version__,
+                    grakel=None if GRAKEL_MISSING else grakel.__version__,
+                ),
                 "torch_threads": torch.get_num_threads(),
                 "seeds": args.seeds,
                 "gnn_epochs": args.epochs,

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils import Bunch
 
 from ..data._graph_nodes import GraphNodes
+from ._edges import undirected_adjacency
 from ._files import get_data_home, require_files
 
 MUSAE_URL = "https://github.com/benedekrozemberczki/MUSAE"
@@ -296,17 +297,7 @@ def _read_targets(path):
 def _read_adjacency(path, n_nodes):
     pairs = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     source, target = pairs[:, 0], pairs[:, 1]
-    keep = source != target
-    source, target = source[keep], target[keep]
-    adjacency = sp.coo_array(
-        (
-            np.ones(2 * len(source), dtype=np.float32),
-            (np.concatenate((source, target)), np.concatenate((target, source))),
-        ),
-        shape=(n_nodes, n_nodes),
-    ).tocsr()
-    adjacency.data[:] = 1.0
-    return adjacency
+    return undirected_adjacency(source, target, n_nodes)
 
 
 def _read_features(path, n_nodes):

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 
 from ..data._graph_nodes import GraphNodes
+from ._edges import undirected_adjacency
 
 # A Gaussian feature above this value counts as a present "word" when features are sparse.
 _SPARSE_THRESHOLD = 1.0
@@ -131,17 +132,7 @@ def _sample_adjacency(y, n_classes, average_degree, homophily, rng):
     target_class = np.where(other, (target_class + shift) % n_classes, target_class)
     target = members[starts[target_class] + rng.randint(0, sizes[target_class])]
 
-    keep = source != target
-    source, target = source[keep], target[keep]
-    adjacency = sp.coo_array(
-        (
-            np.ones(2 * len(source), dtype=np.float32),
-            (np.concatenate((source, target)), np.concatenate((target, source))),
-        ),
-        shape=(n_nodes, n_nodes),
-    ).tocsr()
-    adjacency.data[:] = 1.0
-    return adjacency
+    return undirected_adjacency(source, target, n_nodes)
 
 
 def _sample_features(y, n_classes, n_features, class_sep, rng):
