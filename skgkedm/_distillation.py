@@ -166,7 +166,15 @@ class _DistillationLoss:
         if self.attention_weight > 0:
             target = graph.attention_layout.target
             n_nodes = graph.x.shape[0]
-            kl = attention_kl(teacher.attention, output.attention, target, n_nodes, seeds)
+            teacher_attention, student_attention = teacher.attention, output.attention
+            if seeds is not None:
+                # Trimmed networks attend along a prefix of the edges (those into the
+                # nodes of the first hops, the seeds' first): compare the common one.
+                n_edges = min(teacher_attention.shape[0], student_attention.shape[0])
+                teacher_attention = teacher_attention[:n_edges]
+                student_attention = student_attention[:n_edges]
+                target = target[:n_edges]
+            kl = attention_kl(teacher_attention, student_attention, target, n_nodes, seeds)
             loss = loss + self.attention_weight * kl
         if self.soft_label_weight > 0:
             teacher_logits, student_logits = teacher.logits, output.logits

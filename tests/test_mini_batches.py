@@ -204,9 +204,12 @@ def test_batch_distillation_terms_average_over_the_batch_targets(graph, monkeypa
         random_state=0,
     ).fit(X[:300], y[:300])  # fmt: skip
     for _, batch, output, teacher_output, value in steps:
-        target = batch.graph.attention_layout.target.numpy()
         teacher = teacher_output.attention.mean(dim=1).double().numpy()
         student = output.attention.detach().mean(dim=1).double().numpy()
+        # Trimmed, both attend along the edges into the seeds and their first hop: a
+        # prefix of the subgraph's attention edges.
+        assert len(teacher) == len(student) < batch.graph.attention_layout.target.numel()
+        target = batch.graph.attention_layout.target.numpy()[: len(student)]
         seeds = np.unique(batch.rows.numpy())
         per_seed = [
             np.sum(teacher[target == i] * np.log(teacher[target == i] / student[target == i]))
@@ -261,3 +264,82 @@ def test_meta_estimators_and_process_workers_take_a_mini_batch_model(graph):
     serial = cross_val_score(GKEDMClassifier(**FAST), X[:300], y[:300], cv=3)
     in_processes = cross_val_score(GKEDMClassifier(**FAST), X[:300], y[:300], cv=3, n_jobs=2)
     np.testing.assert_array_equal(serial, in_processes)
+
+
+TRIMMED_NETWORKS = [
+    {"gkedm": False},
+    {"gkedm_scoring": "dot", "gkedm_update": "gated"},
+    {"gkedm_scoring": "cosine", "gkedm_values": "projected"},
+    {"hidden_dims": (16, 8), "gkedm_layers": "every", "gkedm_scoring": "additive"},
+    {"gkedm_hops": 2},
+]
+
+
+@pytest.mark.parametrize("backbone", ["gcn", "sage", "gat", "gin", "mlp"])
+@pytest.mark.parametrize("options", TRIMMED_NETWORKS)
+def test_trimmed_batches_give_the_untrimmed_outputs_and_gradients(graph, backbone, options):
+    from skgkedm.nn._network import GKEDMNetwork
+
+    if backbone == "mlp" and not options.get("gkedm", True):
+        pytest.skip("a plain MLP reads no graph: it is never sampled")
+    X, _ = graph
+    # Without dropout: trimmed layers draw masks for fewer rows.
+    params = {"hidden_dims": (16,), "gat_heads": 2, "dropout": 0.0, "gkedm_dropout": 0.0}
+    params.update(options)
+    spec = GKEDMClassifier(backbone, **params)._network_spec(X.n_features, 3)
+    # Small enough that the last hop still reaches new nodes.
+    fanouts = check_fanouts(2 if spec.message_hops > 3 else 4, spec.message_hops)
+    batches = NodeBatches(X, True, spec, torch.device("cpu"), fanouts, seed=0)
+    targets = np.arange(0, 600, 9 if spec.message_hops <= 3 else 30)
+    trimmed, rows = batches.graph(targets)
+    assert trimmed.hops is not None
+    torch.manual_seed(0)
+    network = GKEDMNetwork(spec)
+    results = {}
+    for name, tensors in (("trimmed", trimmed), ("whole", trimmed._replace(hops=None))):
+        rows_out = []
+
+        def record(module, inputs, output, rows_out=rows_out):
+            rows_out.append(output.shape[0])
+
+        hooks = [conv.register_forward_hook(record) for conv in network.convs]
+        network.zero_grad()
+        network.train()
+        output = network(tensors, generator=torch.Generator().manual_seed(0))
+        output.logits[rows].square().sum().backward()
+        for hook in hooks:
+            hook.remove()
+        grads = {
+            key: p.grad.clone() for key, p in network.named_parameters() if p.grad is not None
+        }
+        results[name] = (output.logits[rows].detach(), grads, rows_out)
+    (trimmed_logits, trimmed_grads, trimmed_rows), (logits, grads, whole_rows) = results.values()
+    np.testing.assert_allclose(trimmed_logits.numpy(), logits.numpy(), rtol=1e-5, atol=1e-5)
+    assert trimmed_grads.keys() == grads.keys()
+    for key, value in grads.items():
+        np.testing.assert_allclose(trimmed_grads[key].numpy(), value.numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=key)  # fmt: skip
+    n_sampled, n_seeds = trimmed.x.shape[0], len(np.unique(targets))
+    assert whole_rows == [n_sampled] * len(network.convs)
+    # Trimmed, each layer computes fewer rows, down to the seeds alone; a multi-hop
+    # GKEDM module needs every node, so only the output layer after it is trimmed.
+    assert trimmed_rows[-1] == n_seeds
+    if options.get("gkedm_hops", 1) == 1:
+        assert trimmed_rows == sorted(trimmed_rows, reverse=True)
+        assert trimmed_rows[0] < n_sampled
+    else:
+        assert trimmed_rows[:-1] == [n_sampled] * (len(network.convs) - 1)
+
+
+def test_trimming_leaves_the_fitted_model_as_it_was_without_dropout(cora, monkeypatch):
+    # Dropout draws masks for the rows a layer computes: trimmed, for fewer of them.
+    params = {"batch_size": 70, "max_epochs": 4, "dropout": 0.0, "gkedm_dropout": 0.0,
+              "hidden_dims": (16,), "random_state": 0}  # fmt: skip
+    train, test = cora.train_index, cora.test_index
+    trimmed = GKEDMClassifier(**params).fit(cora.X[train], cora.y[train])
+    monkeypatch.setattr(NodeBatches, "trim", False)
+    whole = GKEDMClassifier(**params).fit(cora.X[train], cora.y[train])
+    np.testing.assert_allclose(trimmed.loss_curve_, whole.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(
+        trimmed.predict_proba(cora.X[test]), whole.predict_proba(cora.X[test]), atol=1e-4
+    )

@@ -41,6 +41,10 @@ class GraphTensors(NamedTuple):
     edge_attr : Tensor of shape (propagation.matrix nnz, edge_dim) or None, default=None
         Edge attributes aligned with the entries of ``propagation`` (self-loops
         included), for a network whose layers use them; None otherwise.
+    hops : tuple of HopGraph or None, default=None
+        For a neighbour-sampled subgraph, the matrices of each hop trimmed to the
+        nodes later layers still need (``skgkedm.nn._network.hop_graphs``); None:
+        every layer runs on the whole graph.
     """
 
     x: Tensor
@@ -50,6 +54,7 @@ class GraphTensors(NamedTuple):
     graph_index: Tensor | None = None
     n_graphs: int = 1
     edge_attr: Tensor | None = None
+    hops: tuple | None = None
 
     def with_transpose(self, x):
         """Pair features with the transpose the first layer's backward pass needs.

@@ -40,12 +40,18 @@ class SampledSubgraph(NamedTuple):
         weights or other edge attributes.
     n_seeds : int
         Number of seeds: ``nodes[:n_seeds]`` are the seeds.
+    nodes_per_hop : tuple of int
+        Nodes first reached at each hop, the seeds first (PyG's
+        ``num_sampled_nodes``); shorter than ``len(fanouts) + 1`` when a hop reached no
+        new node. The edges into the nodes of hops ``0 .. j`` all come from those of
+        hops ``0 .. j + 1``: a network trims its layers by these counts.
     """
 
     nodes: Tensor
     edge_index: Tensor
     edge_ids: Tensor
     n_seeds: int
+    nodes_per_hop: tuple = ()
 
 
 class NeighbourSampler:
@@ -196,6 +202,7 @@ class NeighbourSampler:
             edge_index=torch.stack([torch.cat([empty, *sources]), torch.cat([empty, *targets])]),
             edge_ids=torch.cat([empty, *edge_ids]),
             n_seeds=n_seeds,
+            nodes_per_hop=tuple(part.numel() for part in nodes),
         )
 
     def _sample_hop(self, frontier, fanout, generator):

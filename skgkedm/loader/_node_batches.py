@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from ..nn._backbones import BACKBONES
+from ..nn._network import hop_graphs
 from ._batch import Batch
 from ._graph_tensors import build_graph_tensors
 from ._message_graph import MessageGraph
@@ -18,7 +19,9 @@ class NodeBatches:
     nodes it reaches; the network runs on that subgraph, and only the targets' outputs
     enter the loss, as with PyTorch Geometric's ``NeighborLoader``. Sampling runs on
     the CPU from its own generator, so the same seed gives the same batches on any
-    device.
+    device. Each batch carries its matrices trimmed hop by hop (``GraphTensors.hops``,
+    as PyG's ``trim_to_layer``): a layer computes only the nodes the layers after it
+    still read, with the same outputs as on the whole subgraph.
 
     Parameters
     ----------
@@ -35,6 +38,10 @@ class NodeBatches:
         Seed of the sampling generator.
     """
 
+    trim = True
+    """Trim each batch's layers (:func:`~skgkedm.nn._network.hop_graphs`); False runs
+    every layer on the whole sampled subgraph (same outputs, to compare)."""
+
     def __init__(self, nodes, symmetrize, spec, device, fanouts, seed):
         self.messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
         matrix = self.messages.matrix
@@ -48,6 +55,7 @@ class NodeBatches:
         self.attention = spec.gkedm
         self.device = device
         self.generator = torch.Generator().manual_seed(seed)
+        self.n_hops = len(fanouts)
 
     def graph(self, targets):
         """The tensors of the neighbourhood sampled around ``targets``.
@@ -73,6 +81,8 @@ class NodeBatches:
         graph = build_graph_tensors(
             self.features[nodes], messages, self.backbone, self.device, self.attention
         )
+        if self.trim:
+            graph = graph._replace(hops=hop_graphs(graph, sampled.nodes_per_hop, self.n_hops))
         return graph, torch.from_numpy(rows.astype(np.int64)).to(self.device)
 
     def shuffled(self, rows, targets, batch_size, weights=None):

@@ -156,6 +156,48 @@ class EdgeLayout(NamedTuple):
         """Move every tensor to ``device``."""
         return EdgeLayout(*(None if tensor is None else tensor.to(device) for tensor in self))
 
+    def trimmed(self, n_targets, n_sources):
+        """The edges into the first ``n_targets`` nodes, from the first ``n_sources``.
+
+        For a neighbour-sampled subgraph whose nodes come hop by hop, the edges a layer
+        still needs (as PyG's ``trim_to_layer``): the edges into the nodes of the
+        first hops all come from the nodes of one more hop, so they are a prefix of
+        the target-sorted edges, with their attention weights in the same order.
+
+        Parameters
+        ----------
+        n_targets : int
+            Rows kept: nodes ``0 .. n_targets - 1``.
+        n_sources : int
+            Source nodes of the trimmed layout; every edge into a kept row must come
+            from one of them (not checked).
+
+        Returns
+        -------
+        EdgeLayout
+            With ``n_targets`` rows; its transposed fields (when this layout has them)
+            have ``n_sources`` rows and point at positions of the trimmed edges.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skgkedm.nn import EdgeLayout
+        >>> edge_index = torch.tensor([[0, 1, 1, 2, 2], [0, 0, 1, 1, 2]])
+        >>> layout = EdgeLayout.from_edge_index(edge_index, n_nodes=3).trimmed(1, 2)
+        >>> layout.source.tolist(), layout.ptr.tolist(), layout.transpose_ptr.tolist()
+        ([0, 1], [0, 2], [0, 1, 2])
+        """
+        end = int(self.ptr[n_targets])
+        source, target, ptr = self.source[:end], self.target[:end], self.ptr[: n_targets + 1]
+        if self.transpose_ptr is None:
+            return EdgeLayout(source, target, ptr, None, None, None)
+        transpose_ptr, kept = csr_prefix(
+            self.transpose_ptr, self.transpose_target, n_sources, n_targets
+        )
+        transpose_target = self.transpose_target[: kept.numel()][kept]
+        transpose_order = self.transpose_order[: kept.numel()][kept]
+        return EdgeLayout(source, target, ptr, transpose_ptr, transpose_target, transpose_order)
+
     def head_blocks(self, heads, transpose=True):
         """The block sparse matrices of ``heads`` heads, built once per layout.
 
@@ -206,6 +248,38 @@ class EdgeLayout(NamedTuple):
                 )[:3]
             blocks = cached[heads] = HeadBlocks(*forward, *transposed)
         return blocks
+
+
+def csr_prefix(ptr, columns, n_rows, n_columns):
+    """The first ``n_rows`` rows of a CSR pattern, keeping the columns below ``n_columns``.
+
+    Parameters
+    ----------
+    ptr : Tensor of shape (n_all_rows + 1,)
+        Row pointers.
+    columns : Tensor of shape (n_stored,)
+        Column of each stored entry.
+    n_rows, n_columns : int
+
+    Returns
+    -------
+    ptr : Tensor of shape (n_rows + 1,)
+        Row pointers of the kept entries.
+    kept : Tensor of shape (ptr[n_rows],), dtype bool
+        Which of the first ``ptr[n_rows]`` stored entries are kept, in order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._edge_ops import csr_prefix
+    >>> ptr, kept = csr_prefix(torch.tensor([0, 2, 3, 5]), torch.tensor([0, 2, 1, 0, 1]), 2, 2)
+    >>> ptr.tolist(), kept.tolist()
+    ([0, 1, 2], [True, False, True])
+    """
+    end = int(ptr[n_rows])
+    kept = columns[:end] < n_columns
+    counts = torch.cat([ptr.new_zeros(1), torch.cumsum(kept, 0, dtype=ptr.dtype)])
+    return counts.index_select(0, ptr[: n_rows + 1]), kept
 
 
 def row_pointers(sorted_rows, n_nodes):

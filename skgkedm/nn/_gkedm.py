@@ -248,14 +248,23 @@ class GKEDM(nn.Module):
                 edge_index, _ = remove_self_loops(edge_index)
                 edge_index, _ = add_self_loops(edge_index, num_nodes=n_nodes)
             layout = EdgeLayout.from_edge_index(edge_index, n_nodes)
+        # A trimmed layout (EdgeLayout.trimmed) updates its first rows' nodes only.
+        n_targets = layout.ptr.numel() - 1
+        if n_targets != n_nodes and self.hops > 1:
+            raise ValueError(
+                f"A module of {self.hops} hops needs a square layout: it propagates from "
+                f"every node to every node, but the layout has {n_targets} target rows for "
+                f"{n_nodes} nodes."
+            )
+        targets = h if n_targets == n_nodes else h[:n_targets]
         value = self.value(h) if self.values == "projected" else h
         value = value.view(n_nodes, self.heads, -1)
-        attention = edge_softmax(self._scores(h, layout), layout)
-        z = self._propagate(attention, value, layout, generator).reshape(n_nodes, self.channels)
+        attention = edge_softmax(self._scores(h, targets, layout), layout)
+        z = self._propagate(attention, value, layout, generator).reshape(n_targets, self.channels)
         if self.values == "projected":
             z = self.output(z)
         edges = torch.stack([layout.source, layout.target])
-        return GKEDMOutput(self._update(h, z), edges, attention)
+        return GKEDMOutput(self._update(targets, z), edges, attention)
 
     def _propagate(self, attention, value, layout, generator):
         """``sum_k gamma_k A^k value`` (one step, ``A value``, when ``hops == 1``).
@@ -275,15 +284,18 @@ class GKEDM(nn.Module):
             z = z + self.hop_weights[hop] * value
         return z
 
-    def _scores(self, h, layout):
-        """Attention logits of every edge, shape (n_edges, heads)."""
+    def _scores(self, h, targets, layout):
+        """Attention logits of every edge, shape (n_edges, heads).
+
+        ``targets`` are the first rows of ``h``: the nodes the layout's rows update.
+        """
         n_nodes, head_width = h.size(0), self.channels // self.heads
         if self.scoring == "uniform":
             return h.new_zeros(layout.source.numel(), self.heads)
         if self.scoring == "cosine":
             unit = F.normalize(h.view(n_nodes, self.heads, head_width), dim=-1)
-            return self.temperature * edge_scores(unit, unit, layout)
-        query = self.query(h).view(n_nodes, self.heads, head_width)
+            return self.temperature * edge_scores(unit[: targets.size(0)], unit, layout)
+        query = self.query(targets).view(targets.size(0), self.heads, head_width)
         key = self.key(h).view(n_nodes, self.heads, head_width)
         if self.scoring == "dot":
             return edge_scores(query, key, layout) / math.sqrt(head_width)

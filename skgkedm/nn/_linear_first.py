@@ -4,6 +4,9 @@ Every layer projects its input before it aggregates: GCN and GAT as PyG writes t
 GraphSAGE and GIN reordered. ``x`` is a dense tensor, or a ``SparseMatrix`` of sparse
 features paired with their transpose; ``propagation`` is the ``SparseMatrix`` that
 ``Backbone.propagation`` builds, whose row ``i`` lists the nodes sending to node ``i``.
+On a neighbour-sampled subgraph the matrix may be trimmed (``SparseMatrix.trimmed``):
+its rows are the first nodes of ``x`` only, and its columns the first nodes that send
+to them; each layer then returns the rows of the matrix alone.
 Sums over neighbours are :func:`sparse_product`, whose backward pass multiplies by the
 precomputed transpose. Each layer keeps its PyG class's parameters and state dict
 (so saved weights load into it), but not its ``forward(x, edge_index)``: each takes
@@ -45,7 +48,8 @@ class PrecomputedGCNConv(GCNConv):
         super().__init__(in_channels, out_channels, normalize=False, add_self_loops=False)
 
     def forward(self, x, propagation):
-        return sparse_product(propagation, linear(x, self.lin.weight)) + self.bias
+        projected = sources(linear(x, self.lin.weight), propagation)
+        return sparse_product(propagation, projected) + self.bias
 
 
 class LinearFirstSAGEConv(SAGEConv):
@@ -62,9 +66,11 @@ class LinearFirstSAGEConv(SAGEConv):
         super().__init__(in_channels, out_channels)
 
     def forward(self, x, propagation):
-        projected = linear(x, self.lin_l.weight)
+        projected = sources(linear(x, self.lin_l.weight), propagation)
         out = sparse_product(propagation, projected) + self.lin_l.bias
-        return out + linear(x, self.lin_r.weight)
+        if isinstance(x, SparseMatrix):  # sparse features: project, then keep the rows
+            return out + targets(linear(x, self.lin_r.weight), propagation)
+        return out + linear(targets(x, propagation), self.lin_r.weight)
 
 
 class LinearFirstGINConv(GINConv):
@@ -82,8 +88,8 @@ class LinearFirstGINConv(GINConv):
     def forward(self, x, propagation):
         first, rest = self.nn[0], self.nn[1:]
         projected = linear(x, first.weight)
-        out = sparse_product(propagation, projected)
-        out = out + (1 + self.eps) * projected + first.bias
+        out = sparse_product(propagation, sources(projected, propagation))
+        out = out + (1 + self.eps) * targets(projected, propagation) + first.bias
         return rest(out)
 
 
@@ -106,6 +112,18 @@ class EdgeGINEConv(GINEConv):
         messages = sparse_product(gather, x) + self.lin(edge_attr)
         out = sparse_product(scatter, messages.relu())
         return self.nn(out + (1 + self.eps) * x)
+
+
+def sources(x, propagation):
+    """The rows of ``x`` that ``propagation`` reads: as many as it has columns."""
+    n_columns = propagation.matrix.size(1)
+    return x if x.size(0) == n_columns else x[:n_columns]
+
+
+def targets(x, propagation):
+    """The rows of ``x`` that ``propagation`` writes: as many as it has rows."""
+    n_rows = propagation.matrix.size(0)
+    return x if x.size(0) == n_rows else x[:n_rows]
 
 
 def _incidence(propagation):
@@ -165,7 +183,9 @@ class PrecomputedGATConv(GATConv):
         projected = linear(x, self.lin.weight).view(-1, heads, width)
         scores = ((projected * self.att_src).sum(dim=-1), (projected * self.att_dst).sum(dim=-1))
         edges = propagation.matrix
+        scores = (sources(scores[0], propagation), targets(scores[1], propagation))
         alpha = self.edge_updater(edges, alpha=scores, edge_attr=edge_attr, size=None)
-        out = self.propagate(edges, x=(projected, projected), alpha=alpha, size=None)
+        pair = (sources(projected, propagation), targets(projected, propagation))
+        out = self.propagate(edges, x=pair, alpha=alpha, size=None)
         out = out.view(-1, heads * width) if self.concat else out.mean(dim=1)
         return out + self.bias

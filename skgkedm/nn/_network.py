@@ -28,6 +28,107 @@ class NetworkOutput(NamedTuple):
     attention: Tensor | None
 
 
+class HopGraph(NamedTuple):
+    """The matrices of one hop of a neighbour-sampled subgraph, trimmed to what it needs.
+
+    The nodes of a sampled subgraph come hop by hop (the seeds, then the nodes each hop
+    reached first), so the step of message passing that still has ``j`` steps after it
+    only updates the nodes of the first ``j`` hops, from those of one hop more: the
+    first ``n_rows`` nodes from the first ``n_columns`` (PyG's ``trim_to_layer``).
+
+    Attributes
+    ----------
+    n_rows : int
+        Nodes the step updates.
+    n_columns : int
+        Nodes it reads.
+    propagation : SparseMatrix of shape (n_rows, n_columns) or None
+        The rows of the subgraph's propagation matrix (its values unchanged).
+    attention_layout : EdgeLayout or None
+        The edges into those rows that GKEDM attends along.
+    """
+
+    n_rows: int
+    n_columns: int
+    propagation: SparseMatrix | None
+    attention_layout: object | None
+
+
+def hop_graphs(graph, nodes_per_hop, n_hops):
+    """The trimmed matrices of each hop of a neighbour-sampled subgraph.
+
+    Parameters
+    ----------
+    graph : GraphTensors
+        Of the whole sampled subgraph, its nodes ordered hop by hop.
+    nodes_per_hop : sequence of int
+        Nodes first reached at each hop, the seeds first (``SampledSubgraph``); a
+        sampling that stopped early (no new node) may list fewer than ``n_hops + 1``.
+    n_hops : int
+        Hops sampled.
+
+    Returns
+    -------
+    tuple of HopGraph
+        Entry ``j`` updates the nodes of hops ``0 .. j`` from those of hops
+        ``0 .. j + 1``.
+    """
+    counts = torch.tensor(list(nodes_per_hop) + [0] * (n_hops + 1 - len(nodes_per_hop)))
+    ends = torch.cumsum(counts, 0).tolist()
+    trimmed = []
+    for hop in range(n_hops):
+        n_rows, n_columns = ends[hop], ends[hop + 1]
+        propagation = graph.propagation
+        if propagation is not None:
+            propagation = propagation.trimmed(n_rows, n_columns)
+        layout = graph.attention_layout
+        if layout is not None:
+            layout = layout.trimmed(n_rows, n_columns)
+        trimmed.append(HopGraph(n_rows, n_columns, propagation, layout))
+    return tuple(trimmed)
+
+
+class _Steps:
+    """The matrices each step of message passing of one forward pass uses, in turn.
+
+    On a subgraph with :func:`hop_graphs` (``graph.hops``), step ``k`` of ``n_steps``
+    runs on ``graph.hops[n_steps - k]``: it computes only the nodes later steps still
+    need. The first ``whole`` steps run on the whole subgraph instead: a GKEDM module
+    of several hops propagates between every pair of nodes it reaches, so trimming
+    before it would change its outputs. Elsewhere every step runs on the whole graph.
+    """
+
+    def __init__(self, graph, n_steps, whole):
+        hops = getattr(graph, "hops", None)
+        usable = hops is not None and len(hops) >= n_steps and graph.edge_attr is None
+        self.graph, self.hops = graph, hops if usable else None
+        self.remaining, self.whole = n_steps, n_steps - whole
+
+    def next(self):
+        """``(HopGraph or None, propagation, attention layout)`` of the next step."""
+        self.remaining -= 1
+        if self.hops is None or self.remaining >= self.whole:
+            return None, self.graph.propagation, self.graph.attention_layout
+        hop = self.hops[self.remaining]
+        return hop, hop.propagation, hop.attention_layout
+
+    def conv(self, layer, h, edges):
+        """One message-passing layer, on the rows the later steps need."""
+        hop, propagation, _ = self.next()
+        if hop is not None and propagation is None and isinstance(h, Tensor):
+            h = h[: hop.n_rows]  # a layer of each node's own features ("mlp")
+        out = layer(h, propagation, *edges)
+        return out if hop is None or out.size(0) == hop.n_rows else out[: hop.n_rows]
+
+    def attend(self, module, h, generator):
+        """One GKEDM module; returns its output and attention."""
+        hop, _, layout = self.next()
+        if hop is not None and h.size(0) != hop.n_columns:
+            h = h[: hop.n_columns]
+        h, _, attention = module(h, layout, generator=generator)
+        return h, attention
+
+
 READOUTS = {"mean": "global_mean_pool", "sum": "global_add_pool", "max": "global_max_pool"}
 """Readouts from node to graph representations, each pooling as the PyG function named."""
 
@@ -144,22 +245,25 @@ class GKEDMNetwork(nn.Module):
         first, *hidden = self.convs
         if self.head is None:
             *hidden, output = hidden
+        attend = self.gkedm is not None and use_gkedm
+        n_modules = 1 + len(self.hidden_gkedm) if attend else 0
+        # A sampled subgraph's steps are trimmed, but not before a multi-hop GKEDM module.
+        whole = len(self.convs) + n_modules - 1 if attend and self.spec.gkedm_hops > 1 else 0
+        steps = _Steps(graph, len(self.convs) + n_modules, whole)
         x = dropout(graph.x, p, self.training, generator)
         # Layers that use edge attributes (spec.edge_dim > 0) take them as a third argument.
         edges = (graph.edge_attr,) if self.spec.edge_dim else ()
-        h = self.activation(first(graph.with_transpose(x), graph.propagation, *edges))
-        attend = self.gkedm is not None and use_gkedm
+        h = self.activation(steps.conv(first, graph.with_transpose(x), edges))
         for position, conv in enumerate(hidden):
             if attend and position < len(self.hidden_gkedm):
-                module = self.hidden_gkedm[position]
-                h, _, _ = module(h, graph.attention_layout, generator=generator)
+                h, _ = steps.attend(self.hidden_gkedm[position], h, generator)
             h = dropout(h, p, self.training, generator)
-            h = self.activation(conv(h, graph.propagation, *edges))
+            h = self.activation(steps.conv(conv, h, edges))
         attention = None
         if attend:
-            h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
+            h, attention = steps.attend(self.gkedm, h, generator)
         if self.head is None:
-            logits = output(dropout(h, p, self.training, generator), graph.propagation, *edges)
+            logits = steps.conv(output, dropout(h, p, self.training, generator), edges)
             return NetworkOutput(logits, attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ._edge_ops import csr_tensor, row_pointers
+from ._edge_ops import csr_prefix, csr_tensor, row_pointers
 
 
 class TransposeLayout(NamedTuple):
@@ -110,6 +110,54 @@ class SparseMatrix(NamedTuple):
         if self.transpose is self.matrix:
             return SparseMatrix(matrix, matrix)
         return SparseMatrix(matrix, None if self.transpose is None else self.transpose.to(device))
+
+    def trimmed(self, n_rows, n_columns):
+        """The first ``n_rows`` rows, as a matrix of ``n_columns`` columns, with its transpose.
+
+        For a neighbour-sampled subgraph whose nodes come hop by hop: the rows of the
+        nodes of the first hops only hold columns of one more hop, so they are a
+        prefix of the CSR matrix (as PyG's ``trim_to_layer`` keeps them), with the
+        values of the whole subgraph's matrix (its normalisation).
+
+        Parameters
+        ----------
+        n_rows : int
+        n_columns : int
+            Every stored column of the kept rows must be below it (not checked).
+
+        Returns
+        -------
+        SparseMatrix of shape (n_rows, n_columns)
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skgkedm.nn._sparse_product import SparseMatrix
+        >>> matrix = torch.tensor([[1.0, 2.0, 0.0], [3.0, 0.0, 4.0], [0.0, 5.0, 6.0]])
+        >>> sparse = matrix.to_sparse_csr()
+        >>> trimmed = SparseMatrix(sparse, sparse.t().to_sparse_csr()).trimmed(1, 2)
+        >>> trimmed.matrix.to_dense().tolist(), trimmed.transpose.to_dense().tolist()
+        ([[1.0, 2.0]], [[1.0], [2.0]])
+        """
+        matrix = self.matrix
+        ptr = matrix.crow_indices()
+        end = int(ptr[n_rows])
+        trimmed = csr_tensor(
+            ptr[: n_rows + 1],
+            matrix.col_indices()[:end],
+            matrix.values()[:end],
+            (n_rows, n_columns),
+        )
+        if self.transpose is None:
+            return SparseMatrix(trimmed, None)
+        transpose = self.transpose
+        columns = transpose.col_indices()
+        transpose_ptr, kept = csr_prefix(transpose.crow_indices(), columns, n_columns, n_rows)
+        values = transpose.values()[: kept.numel()][kept]
+        return SparseMatrix(
+            trimmed,
+            csr_tensor(transpose_ptr, columns[: kept.numel()][kept], values, (n_columns, n_rows)),
+        )
 
 
 def _product(matrix, dense):
