@@ -1,20 +1,31 @@
-"""Neighbour-sampled mini-batches: accuracy against full batch, and a graph past memory.
+"""Neighbour-sampled mini-batches: accuracy against full batch, trimming, a graph past memory.
 
 ``accuracy``: default ``GKEDMClassifier`` (GCN + GKEDM) on the public splits of Cora and
 CiteSeer, full batch against ``batch_size`` (default fanouts: 10 per hop), same seeds;
 mean ± std of test accuracy and seconds per fit.
 
+``trim``: seconds per epoch with each layer trimmed to the nodes the next layers need
+(as PyG's ``trim_to_layer``; the default) against every layer on the whole sampled
+subgraph, side by side in one process, on a generated graph; then PyG's
+``NeighborLoader`` on the same graph and fan-outs where it runs (it needs ``pyg-lib``
+or ``torch-sparse``: the reason is printed where it does not).
+
 ``large``: one fit and one predict on a generated graph (``make_node_classification``,
-average degree 10, 100 dense features) with mini-batches, in a fresh subprocess so the
-peak memory (max RSS) is the run's own; a fraction of the nodes is labelled.
+average degree 10, 100 dense float32 features) with mini-batches, in a fresh subprocess;
+a fraction of the nodes is labelled. Peak memory is the process's high-water mark
+(VmHWM), reset once the graph is generated, so the generator's own temporaries do not
+count: it holds the graph, then the fit, then the predict.
 
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/mini_batches.py accuracy \
         [--datasets cora citeseer] [--seeds 10] [--batch-size 32]
+    python benchmarks/mini_batches.py trim [--nodes 200000] [--labelled 0.02] \
+        [--epochs 2] [--batch-size 1024] [--fanouts 10 5 5] [--repeats 2]
     python benchmarks/mini_batches.py large [--nodes 5000000] [--labelled 0.01] \
-        [--epochs 1] [--batch-size 1024] [--fanouts 10 5 5] [--no-gkedm]
+        [--epochs 1] [--batch-size 1024] [--fanouts 10 5 5] [--no-gkedm] [--untrimmed]
 """
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -25,7 +36,34 @@ import numpy as np
 
 
 def peak_rss_gb():
+    """The process's peak resident memory since the last :func:`reset_peak` (GB)."""
+    return _status_gb("VmHWM")
+
+
+def rss_gb():
+    return _status_gb("VmRSS")
+
+
+def _status_gb(field):
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def reset_peak():
+    """Reset the peak (Linux: VmHWM via clear_refs); False where it cannot be reset."""
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def accuracy(args):
@@ -55,18 +93,113 @@ def accuracy(args):
         )
 
 
-def large_one(args):
-    from skgkedm import GKEDMClassifier
+def generated_graph(n_nodes):
     from skgkedm.datasets import make_node_classification
 
-    started = time.perf_counter()
-    X, y = make_node_classification(
-        args.nodes, n_classes=5, n_features=100, average_degree=10, random_state=0
+    return make_node_classification(
+        n_nodes, n_classes=5, n_features=100, average_degree=10, random_state=0
     )
+
+
+def labelled_nodes(n_nodes, fraction):
+    return np.flatnonzero(np.random.default_rng(0).random(n_nodes) < fraction)
+
+
+def trim(args):
+    import torch
+
+    from skgkedm import GKEDMClassifier
+    from skgkedm.loader._node_batches import NodeBatches
+
+    torch.set_num_threads(args.threads)
+    X, y = generated_graph(args.nodes)
+    labelled = labelled_nodes(args.nodes, args.labelled)
+    n_batches = -(-len(labelled) // args.batch_size)
+    print(
+        f"{args.nodes:,} nodes, {X.adjacency.nnz:,} stored edges, {len(labelled):,} labelled "
+        f"({n_batches} batches of {args.batch_size}), fanouts {args.fanouts}, GCN + GKEDM "
+        f"(joint), {args.threads} torch thread(s); seconds per epoch = (fit of "
+        f"{1 + args.epochs} epochs - fit of 1) / {args.epochs}, median of {args.repeats}\n"
+    )
+    seconds = {True: [], False: []}
+    warm_up = GKEDMClassifier(batch_size=args.batch_size, fanouts=args.fanouts, max_epochs=1)
+    warm_up.fit(X[labelled[: args.batch_size]], y[labelled[: args.batch_size]])
+    for _ in range(args.repeats):
+        for trimmed in (True, False):
+            NodeBatches.trim = trimmed
+            times = []
+            for epochs in (1, 1 + args.epochs):
+                model = GKEDMClassifier(
+                    batch_size=args.batch_size,
+                    fanouts=args.fanouts,
+                    max_epochs=epochs,
+                    schedule="joint",
+                    random_state=0,
+                )
+                started = time.perf_counter()
+                model.fit(X[labelled], y[labelled])
+                times.append(time.perf_counter() - started)
+            seconds[trimmed].append((times[1] - times[0]) / args.epochs)
+    NodeBatches.trim = True
+    trimmed, whole = (float(np.median(seconds[key])) for key in (True, False))
+    print("| layers run on | s per epoch | s per step |")
+    print("|---|---|---|")
+    print(f"| the whole sampled subgraph | {whole:.2f} | {whole / n_batches:.3f} |")
+    print(f"| trimmed per layer (default) | {trimmed:.2f} | {trimmed / n_batches:.3f} |")
+    print(f"\ntrimmed / whole: {trimmed / whole:.2f}")
+    print(f"\nPyG NeighborLoader: {pyg_neighbour_loader(X, y, labelled, args)}")
+
+
+def pyg_neighbour_loader(X, y, labelled, args):
+    """Seconds per epoch of PyG's GCN on its NeighborLoader's batches, or why it did not run."""
+    import torch
+
+    try:
+        from torch_geometric.data import Data
+        from torch_geometric.loader import NeighborLoader
+        from torch_geometric.nn import GCNConv
+
+        coo = X.adjacency.tocoo()
+        edge_index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+        data = Data(x=torch.from_numpy(np.asarray(X.features)), edge_index=edge_index,
+                    y=torch.from_numpy(y))  # fmt: skip
+        loader = NeighborLoader(data, num_neighbors=list(args.fanouts), shuffle=True,
+                                batch_size=args.batch_size,
+                                input_nodes=torch.from_numpy(labelled))  # fmt: skip
+        next(iter(loader))
+    except Exception as error:  # ImportError without pyg-lib / torch-sparse
+        return f"not run: {type(error).__name__}: {error}".splitlines()[0]
+    convs = torch.nn.ModuleList([GCNConv(100, 64), GCNConv(64, 64), GCNConv(64, 5)])
+    optimiser = torch.optim.Adam(convs.parameters(), lr=0.01)
+    started = time.perf_counter()
+    for batch in loader:
+        h = batch.x
+        for position, conv in enumerate(convs):
+            h = conv(h, batch.edge_index)
+            h = h.relu() if position < len(convs) - 1 else h
+        loss = torch.nn.functional.cross_entropy(
+            h[: batch.batch_size], batch.y[: batch.batch_size]
+        )
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return f"{time.perf_counter() - started:.2f} s per epoch (3 GCNConv layers, untrimmed)"
+
+
+def large_one(args):
+    from skgkedm import GKEDMClassifier
+    from skgkedm.loader._node_batches import NodeBatches
+
+    NodeBatches.trim = not args.untrimmed
+    started = time.perf_counter()
+    X, y = generated_graph(args.nodes)
     result = {"nodes": args.nodes, "edges": int(X.adjacency.nnz)}
     result["build_s"] = time.perf_counter() - started
-    result["graph_gb"] = peak_rss_gb()
-    labelled = np.flatnonzero(np.random.default_rng(0).random(args.nodes) < args.labelled)
+    result["generate_peak_gb"] = peak_rss_gb()
+    labelled = labelled_nodes(args.nodes, args.labelled)
+    test = np.setdiff1d(np.arange(args.nodes), labelled)[:100_000]
+    result["peak_reset"] = reset_peak()
+    result["graph_gb"] = rss_gb()
     model = GKEDMClassifier(
         gkedm=not args.no_gkedm,
         batch_size=args.batch_size,
@@ -80,8 +213,8 @@ def large_one(args):
     result["fit_s"] = time.perf_counter() - started
     result["fit_peak_gb"] = peak_rss_gb()
     result["labelled"] = len(labelled)
+    reset_peak()
     started = time.perf_counter()
-    test = np.setdiff1d(np.arange(args.nodes), labelled)[:100_000]
     result["accuracy"] = model.score(X[test], y[test])
     result["predict_s"] = time.perf_counter() - started
     result["predict_peak_gb"] = peak_rss_gb()
@@ -99,14 +232,17 @@ def large(args):
     print(
         f"{r['nodes']:,} nodes, {r['edges']:,} stored edges, {r['labelled']:,} labelled; "
         f"GKEDM {'off' if args.no_gkedm else 'on'}, batch_size {args.batch_size}, "
-        f"fanouts {args.fanouts}, {args.epochs} epoch(s)\n"
+        f"fanouts {args.fanouts}, {args.epochs} epoch(s), "
+        f"{'untrimmed' if args.untrimmed else 'trimmed'} layers\n"
     )
-    print("| step | seconds | peak RSS after it (GB) |")
+    reset = "" if r["peak_reset"] else " (peak not resettable here: max RSS since start)"
+    print(f"| step | seconds | peak memory during it (GB){reset} |")
     print("|---|---|---|")
-    print(f"| generate the graph | {r['build_s']:.1f} | {r['graph_gb']:.1f} |")
+    print(f"| generate the graph | {r['build_s']:.1f} | {r['generate_peak_gb']:.1f} |")
+    print(f"| graph held in memory | | {r['graph_gb']:.1f} |")
     print(f"| fit (mini-batches) | {r['fit_s']:.1f} | {r['fit_peak_gb']:.1f} |")
     predicted = f"{r['predict_s']:.1f} | {r['predict_peak_gb']:.1f}"
-    print(f"| predict 100,000 nodes (whole graph) | {predicted} |")
+    print(f"| predict 100,000 nodes | {predicted} |")
     print(f"\naccuracy on 100,000 unlabelled nodes: {r['accuracy']:.3f}")
 
 
@@ -117,6 +253,14 @@ def main():
     acc.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
     acc.add_argument("--seeds", type=int, default=10)
     acc.add_argument("--batch-size", type=int, default=32)
+    trimming = commands.add_parser("trim")
+    trimming.add_argument("--nodes", type=int, default=200_000)
+    trimming.add_argument("--labelled", type=float, default=0.02)
+    trimming.add_argument("--epochs", type=int, default=2)
+    trimming.add_argument("--batch-size", type=int, default=1024)
+    trimming.add_argument("--fanouts", type=int, nargs="+", default=[10, 5, 5])
+    trimming.add_argument("--repeats", type=int, default=2)
+    trimming.add_argument("--threads", type=int, default=2)
     for name in ("large", "large-one"):
         big = commands.add_parser(name)
         big.add_argument("--nodes", type=int, default=5_000_000)
@@ -125,8 +269,11 @@ def main():
         big.add_argument("--batch-size", type=int, default=1024)
         big.add_argument("--fanouts", type=int, nargs="+", default=[10, 5, 5])
         big.add_argument("--no-gkedm", action="store_true")
+        big.add_argument("--untrimmed", action="store_true")
     args = parser.parse_args()
-    {"accuracy": accuracy, "large": large, "large-one": large_one}[args.command](args)
+    {"accuracy": accuracy, "trim": trim, "large": large, "large-one": large_one}[args.command](
+        args
+    )
 
 
 if __name__ == "__main__":
