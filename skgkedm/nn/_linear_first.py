@@ -68,7 +68,7 @@ class LinearFirstSAGEConv(SAGEConv):
     def forward(self, x, propagation):
         projected = sources(linear(x, self.lin_l.weight), propagation)
         out = sparse_product(propagation, projected) + self.lin_l.bias
-        if isinstance(x, SparseMatrix):  # sparse features: project, then keep the rows
+        if isinstance(x, SparseMatrix) or x.layout != torch.strided:  # sparse features
             return out + targets(linear(x, self.lin_r.weight), propagation)
         return out + linear(targets(x, propagation), self.lin_r.weight)
 

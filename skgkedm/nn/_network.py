@@ -88,6 +88,10 @@ def hop_graphs(graph, nodes_per_hop, n_hops):
     return tuple(trimmed)
 
 
+def _is_dense(x):
+    return isinstance(x, Tensor) and x.layout == torch.strided
+
+
 class _Steps:
     """The matrices each step of message passing of one forward pass uses, in turn.
 
@@ -115,7 +119,7 @@ class _Steps:
     def conv(self, layer, h, edges):
         """One message-passing layer, on the rows the later steps need."""
         hop, propagation, _ = self.next()
-        if hop is not None and propagation is None and isinstance(h, Tensor):
+        if hop is not None and propagation is None and _is_dense(h):
             h = h[: hop.n_rows]  # a layer of each node's own features ("mlp")
         out = layer(h, propagation, *edges)
         return out if hop is None or out.size(0) == hop.n_rows else out[: hop.n_rows]
@@ -235,6 +239,36 @@ class GKEDMNetwork(nn.Module):
         """Parameters after GKEDM: the output layer, or the readout's head."""
         return list((self.head if self.head is not None else self.convs[-1]).parameters())
 
+    def message_steps(self, use_gkedm=True):
+        """The steps of message passing, in order, each ``(kind, module)``.
+
+        ``kind`` is ``"conv"`` for a hidden layer (dropout before it, the activation
+        after it), ``"output"`` for the layer that gives the class scores (dropout
+        before it) and ``"attend"`` for a GKEDM module; a network with a readout has no
+        ``"output"`` step (its head follows the pooling).
+
+        Parameters
+        ----------
+        use_gkedm : bool, default=True
+            Include the GKEDM modules.
+
+        Returns
+        -------
+        list of (str, torch.nn.Module)
+        """
+        attend = self.gkedm is not None and use_gkedm
+        hidden = list(self.convs if self.head is not None else self.convs[:-1])
+        steps = [("conv", hidden[0])]
+        for position, conv in enumerate(hidden[1:]):
+            if attend and position < len(self.hidden_gkedm):
+                steps.append(("attend", self.hidden_gkedm[position]))
+            steps.append(("conv", conv))
+        if attend:
+            steps.append(("attend", self.gkedm))
+        if self.head is None:
+            steps.append(("output", self.convs[-1]))
+        return steps
+
     def forward(self, graph, use_gkedm=True, generator=None):
         """Compute the outputs for every node, or every graph, of ``graph`` (``GraphTensors``).
 
@@ -242,29 +276,25 @@ class GKEDMNetwork(nn.Module):
         generator when None).
         """
         p = self.spec.dropout
-        first, *hidden = self.convs
-        if self.head is None:
-            *hidden, output = hidden
-        attend = self.gkedm is not None and use_gkedm
-        n_modules = 1 + len(self.hidden_gkedm) if attend else 0
+        steps = self.message_steps(use_gkedm)
         # A sampled subgraph's steps are trimmed, but not before a multi-hop GKEDM module.
-        whole = len(self.convs) + n_modules - 1 if attend and self.spec.gkedm_hops > 1 else 0
-        steps = _Steps(graph, len(self.convs) + n_modules, whole)
-        x = dropout(graph.x, p, self.training, generator)
+        multi_hop = self.spec.gkedm_hops > 1 and any(kind == "attend" for kind, _ in steps)
+        walk = _Steps(graph, len(steps), len(steps) - 1 if multi_hop else 0)
         # Layers that use edge attributes (spec.edge_dim > 0) take them as a third argument.
         edges = (graph.edge_attr,) if self.spec.edge_dim else ()
-        h = self.activation(steps.conv(first, graph.with_transpose(x), edges))
-        for position, conv in enumerate(hidden):
-            if attend and position < len(self.hidden_gkedm):
-                h, _ = steps.attend(self.hidden_gkedm[position], h, generator)
+        h, attention = graph.x, None
+        for position, (kind, module) in enumerate(steps):
+            if kind == "attend":
+                h, attention = walk.attend(module, h, generator)
+                continue
             h = dropout(h, p, self.training, generator)
-            h = self.activation(steps.conv(conv, h, edges))
-        attention = None
-        if attend:
-            h, attention = steps.attend(self.gkedm, h, generator)
+            if position == 0:
+                h = graph.with_transpose(h)
+            h = walk.conv(module, h, edges)
+            if kind == "conv":
+                h = self.activation(h)
         if self.head is None:
-            logits = steps.conv(output, dropout(h, p, self.training, generator), edges)
-            return NetworkOutput(logits, attention)
+            return NetworkOutput(h, attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
         h = self.activation(hidden_layer(pooled))
