@@ -15,6 +15,7 @@ from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorM
 from .data._validation import is_graph_input
 from .loader._batch import Batch
 from .loader._graph_tensors import feature_tensors, graph_tensors
+from .loader._layerwise import layerwise_outputs, supports_layerwise
 from .loader._neighbour_sampling import check_fanouts
 from .loader._node_batches import NodeBatches
 from .nn._backbones import BACKBONES
@@ -204,12 +205,14 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         )
 
     def _after_training(self, network, data, spec, device, prepared):
-        """Set ``transduction_``, the prediction for every node, after a full-batch fit.
+        """Set ``transduction_``, the prediction for every node, after a full-batch fit,
+        and ``_prediction_batch_size``, the batches a mini-batch fit predicts in.
 
         Mini-batch fits skip the whole-graph forward pass: it would set their memory
         peak. ``predict`` on the training graph gives the same predictions.
         """
         self.__dict__.pop("transduction_", None)
+        self._prediction_batch_size = self.batch_size
         if prepared is not None:
             network.eval()
             with torch.no_grad():
@@ -317,6 +320,16 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """The fitted network's outputs (float64, CPU) on the selected nodes of a graph."""
         if self._architecture.graph_free:
             return self._feature_outputs(nodes.features, nodes.indices)
+        batch_size = self._prediction_batch_size
+        if batch_size is not None and supports_layerwise(self._architecture):
+            # Fitted on mini-batches: predict layer by layer in batches of nodes, in
+            # bounded memory; the same outputs as the whole-graph pass (float rounding).
+            device = resolve_device(self.device)
+            network = self._fitted_network(device)
+            rows, inverse = np.unique(nodes.indices, return_inverse=True)
+            with thread_policy(graph_entries(nodes)), torch.no_grad():
+                outputs = layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device)
+            return outputs.double().cpu()[torch.from_numpy(inverse.reshape(-1))]
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
         return output.logits[rows].double().cpu()

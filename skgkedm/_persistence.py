@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -129,6 +129,17 @@ def _from_format_5(state, estimator_name):
     return state
 
 
+def _from_format_6(state, estimator_name):
+    """Format 6 to 7 (both skgkedm 0.2.0.dev0): a fitted node estimator remembers the
+    batches it predicts in, ``_prediction_batch_size`` (its ``batch_size`` at fit time,
+    None after a full-batch fit). Every model saved before predicted with one
+    whole-graph pass, and still does: None.
+    """
+    if "gkedm" in state and "readout" not in state and "n_iter_" in state:
+        state.setdefault("_prediction_batch_size", None)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1, given the
 # estimator's class name.
 _MIGRATIONS = (
@@ -138,6 +149,7 @@ _MIGRATIONS = (
     _from_format_3,
     _from_format_4,
     _from_format_5,
+    _from_format_6,
 )
 
 

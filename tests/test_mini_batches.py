@@ -9,7 +9,7 @@ import torch
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GKEDMRegressor, GraphNodes
 from skgkedm.datasets import make_node_classification
 from skgkedm.loader._neighbour_sampling import check_fanouts
 from skgkedm.loader._node_batches import NodeBatches
@@ -343,3 +343,57 @@ def test_trimming_leaves_the_fitted_model_as_it_was_without_dropout(cora, monkey
     np.testing.assert_allclose(
         trimmed.predict_proba(cora.X[test]), whole.predict_proba(cora.X[test]), atol=1e-4
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"backbone": "gcn"},
+        {"backbone": "sage", "gkedm_scoring": "dot", "gkedm_update": "gated"},
+        {"backbone": "gat", "gat_heads": 2, "hidden_dims": (8, 8), "gkedm_layers": "every"},
+        {"backbone": "gin", "gkedm": False},
+        {"backbone": "mlp", "gkedm_scoring": "additive", "gkedm_values": "projected"},
+    ],
+)
+def test_a_mini_batch_model_predicts_in_batches_what_the_whole_graph_gives(graph, params):
+    import copy
+
+    X, y = graph
+    model = GKEDMClassifier(**{**FAST, "max_epochs": 3, **params}).fit(X[:300], y[:300])
+    whole = copy.deepcopy(model)
+    whole._prediction_batch_size = None  # as after a full-batch fit: one whole-graph pass
+    # Rows in any order, one repeated (a bootstrap), batches that split the graph.
+    rows = np.r_[599, np.arange(0, 600, 3), 5]
+    np.testing.assert_allclose(
+        model.predict_proba(X[rows]), whole.predict_proba(X[rows]), rtol=1e-5, atol=1e-6
+    )
+    regressor = GKEDMRegressor(**{**FAST, "max_epochs": 2, **params}).fit(X[:300], y[:300])
+    whole = copy.deepcopy(regressor)
+    whole._prediction_batch_size = None
+    np.testing.assert_allclose(regressor.predict(X), whole.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_batched_predictions_never_build_the_whole_graph_tensors(cora, monkeypatch):
+    from skgkedm import _node_estimator
+    from skgkedm.loader import _layerwise
+
+    train, test = cora.train_index, cora.test_index
+    model = GKEDMClassifier(batch_size=64, max_epochs=5, hidden_dims=(16,), random_state=0)
+    model.fit(cora.X[train], cora.y[train])
+    sizes = []
+    original = _layerwise._step
+
+    def step(network, kind, module, neighbourhoods, batch, *args):
+        sizes.append(batch.numel())
+        return original(network, kind, module, neighbourhoods, batch, *args)
+
+    monkeypatch.setattr(_layerwise, "_step", step)
+    monkeypatch.setattr(_node_estimator, "graph_tensors", None)  # the whole-graph pass
+    proba = model.predict_proba(cora.X[test])  # sparse bag-of-words features
+    # Three steps (layer, GKEDM, output layer): two over every node, one over the test
+    # nodes, each in batches of 64.
+    n_nodes = cora.X.adjacency.shape[0]
+    assert sum(sizes) == 2 * n_nodes + len(test) and max(sizes) == 64
+    monkeypatch.undo()
+    model._prediction_batch_size = None
+    np.testing.assert_allclose(proba, model.predict_proba(cora.X[test]), rtol=1e-5, atol=1e-6)

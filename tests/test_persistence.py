@@ -33,7 +33,11 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
     # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
     "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
+    # The last commit of saved format 6, before predictions in batches.
+    "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
 }
+# Fixtures saved before multi-hop GKEDM and gkedm_check (formats up to 5).
+SAVED_BEFORE_HOPS = sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-49f817b"})
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
 
@@ -317,7 +321,7 @@ def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
         assert loaded.get_params() == model.get_params()
 
 
-@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+@pytest.mark.parametrize("folder", SAVED_BEFORE_HOPS)
 def test_models_saved_before_hops_keep_one_unchecked_step(folder):
     with loading(folder):
         model = joblib.load(DATA / folder / "distilled_graph.pkl")
@@ -345,3 +349,19 @@ def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():
     loaded.__setstate__(state)
     assert loaded._symmetrize is False
     np.testing.assert_array_equal(loaded.predict_proba(graphs), model.predict_proba(graphs))
+
+
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_before_batched_predictions_predict_with_one_whole_graph_pass(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "distilled_graph.pkl")
+    for classifier in (model.teacher_, model.student_):
+        assert classifier._prediction_batch_size is None
+
+
+def test_a_mini_batch_model_round_trips_with_its_prediction_batches(small_graph, fast):
+    X, y = small_graph
+    model = GKEDMClassifier(**fast, batch_size=50).fit(X[:200], y[:200])
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded._prediction_batch_size == 50
+    np.testing.assert_array_equal(loaded.predict_proba(X[200:]), model.predict_proba(X[200:]))
