@@ -124,9 +124,13 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         it counts graphs). None trains full-batch: each epoch is one step on the whole
         graph. An int trains on mini-batches of that many labelled nodes, each with a neighbourhood
         sampled around it (``fanouts``), as PyTorch Geometric's ``NeighborLoader``
-        does: for graphs whose full-batch training does not fit in memory. Predictions
-        always use every edge (exact inference, without gradients). See
-        :ref:`mini_batches`.
+        does, each layer computing only the nodes the next layers read (as PyG's
+        ``trim_to_layer``): for graphs whose full-batch training does not fit in
+        memory. Predictions always use every edge (exact inference, without
+        gradients); a model fitted with ``batch_size`` predicts layer by layer in
+        batches of that many nodes (the same outputs as one whole-graph pass up to
+        float rounding, in bounded memory; one whole-graph pass with
+        ``gkedm_hops > 1``). See :ref:`mini_batches`.
     fanouts : int, sequence of int or None, default=None
         With ``batch_size``: neighbours sampled per node at each hop of message
         passing, one entry per message-passing layer and GKEDM module

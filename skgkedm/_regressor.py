@@ -71,7 +71,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Number of epochs, over all phases, unless early stopping ends sooner.
     batch_size : int or None, default=None
         None trains full-batch; an int trains on mini-batches of that many labelled
-        nodes with sampled neighbourhoods (see :ref:`mini_batches`).
+        nodes with sampled neighbourhoods, and the fitted model predicts layer by
+        layer in batches of that many nodes, as :class:`GKEDMClassifier` does (see
+        :ref:`mini_batches`).
     fanouts : int, sequence of int or None, default=None
         With ``batch_size``: neighbours sampled per node at each hop, as in
         :class:`GKEDMClassifier`.

@@ -43,13 +43,15 @@ class NodeBatches:
     every layer on the whole sampled subgraph (same outputs, to compare)."""
 
     def __init__(self, nodes, symmetrize, spec, device, fanouts, seed):
-        self.messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
-        matrix = self.messages.matrix
+        matrix = MessageGraph.from_adjacency(nodes.adjacency, symmetrize).matrix
         self.sampler = NeighbourSampler(
             torch.from_numpy(matrix.indptr.astype(np.int64)),
             torch.from_numpy(matrix.indices.astype(np.int64)),
             fanouts,
         )
+        # Only the weights are read again: the message graph's other arrays (its CSR
+        # pattern, the sampler holds it; the reverse of each edge) go with it.
+        self.weights = matrix.data
         self.features = nodes.features
         self.backbone = BACKBONES[spec.backbone]
         self.attention = spec.gkedm
@@ -75,7 +77,7 @@ class NodeBatches:
         seeds, rows = np.unique(targets, return_inverse=True)
         sampled = self.sampler.sample(torch.from_numpy(seeds.astype(np.int64)), self.generator)
         source, target = sampled.edge_index.numpy()
-        weight = self.messages.matrix.data[sampled.edge_ids.numpy()]
+        weight = self.weights[sampled.edge_ids.numpy()]
         nodes = sampled.nodes.numpy()
         messages = MessageGraph.from_edges(source, target, weight, len(nodes))
         graph = build_graph_tensors(
