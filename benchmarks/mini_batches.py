@@ -19,9 +19,10 @@ count: it holds the graph, then the fit, then the predict.
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/mini_batches.py accuracy \
         [--datasets cora citeseer] [--seeds 10] [--batch-size 32]
     python benchmarks/mini_batches.py trim [--nodes 200000] [--labelled 0.02] \
-        [--epochs 2] [--batch-size 1024] [--fanouts 10 5 5] [--repeats 2]
+        [--epochs 2] [--batch-size 1024] [--fanouts 10 5 5] [--repeats 2] [--output PATH]
     python benchmarks/mini_batches.py large [--nodes 5000000] [--labelled 0.01] \
-        [--epochs 1] [--batch-size 1024] [--fanouts 10 5 5] [--no-gkedm] [--untrimmed]
+        [--epochs 1] [--batch-size 1024] [--fanouts 10 5 5] [--no-gkedm] [--untrimmed] \
+        [--output PATH]
 """
 
 import argparse
@@ -31,8 +32,10 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+from _record import machine, versions, write_record
 
 
 def peak_rss_gb():
@@ -147,7 +150,11 @@ def trim(args):
     print(f"| the whole sampled subgraph | {whole:.2f} | {whole / n_batches:.3f} |")
     print(f"| trimmed per layer (default) | {trimmed:.2f} | {trimmed / n_batches:.3f} |")
     print(f"\ntrimmed / whole: {trimmed / whole:.2f}")
-    print(f"\nPyG NeighborLoader: {pyg_neighbour_loader(X, y, labelled, args)}")
+    pyg = pyg_neighbour_loader(X, y, labelled, args)
+    print(f"\nPyG NeighborLoader: {pyg}")
+    record = {"command": " ".join(sys.argv), "machine": machine(), "versions": versions()}
+    record.update(seconds_per_epoch={"trimmed": seconds[True], "whole": seconds[False]})
+    write_record(args.output, {**record, "batches": n_batches, "pyg_neighbor_loader": pyg})
 
 
 def pyg_neighbour_loader(X, y, labelled, args):
@@ -244,6 +251,8 @@ def large(args):
     predicted = f"{r['predict_s']:.1f} | {r['predict_peak_gb']:.1f}"
     print(f"| predict 100,000 nodes | {predicted} |")
     print(f"\naccuracy on 100,000 unlabelled nodes: {r['accuracy']:.3f}")
+    record = {"command": " ".join(sys.argv), "machine": machine(), "versions": versions()}
+    write_record(args.output, {**record, **r})
 
 
 def main():
@@ -261,6 +270,7 @@ def main():
     trimming.add_argument("--fanouts", type=int, nargs="+", default=[10, 5, 5])
     trimming.add_argument("--repeats", type=int, default=2)
     trimming.add_argument("--threads", type=int, default=2)
+    trimming.add_argument("--output", type=Path, help="write the JSON record there")
     for name in ("large", "large-one"):
         big = commands.add_parser(name)
         big.add_argument("--nodes", type=int, default=5_000_000)
@@ -270,6 +280,7 @@ def main():
         big.add_argument("--fanouts", type=int, nargs="+", default=[10, 5, 5])
         big.add_argument("--no-gkedm", action="store_true")
         big.add_argument("--untrimmed", action="store_true")
+        big.add_argument("--output", type=Path, help="write the JSON record there")
     args = parser.parse_args()
     {"accuracy": accuracy, "trim": trim, "large": large, "large-one": large_one}[args.command](
         args
