@@ -126,29 +126,32 @@ def layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device):
 
 
 def _step(network, kind, module, neighbourhoods, batch, h, nodes, device):
-    """One step of message passing for the nodes of ``batch`` (global ids, CPU)."""
+    """One step of message passing for the nodes of ``batch`` (global ids).
+
+    ``h`` holds the previous step's outputs of every node (None: the first step reads
+    the features).
+    """
+    source = None
     if kind == "attend" or "conv" in neighbourhoods:
-        needed, ptr, source, values = neighbourhoods["attend" if kind == "attend" else "conv"].of(
-            batch
-        )
+        reach = neighbourhoods["attend" if kind == "attend" else "conv"]
+        needed, ptr, source, values = reach.of(batch)
     else:  # layers of each node's own features ("mlp"): no neighbour
         needed = batch
     if h is None:
-        x = features_tensor(nodes.features[needed.numpy()]).to(device)
+        x = features_tensor(nodes.features[needed.cpu().numpy()]).to(device)
     else:
         x = h.index_select(0, needed.to(device))
+    n_rows = batch.numel()
     if kind == "attend":
-        layout = EdgeLayout(source, None, ptr, None, None, None)
         target = torch.repeat_interleave(
-            torch.arange(batch.numel()), ptr.diff(), output_size=source.numel()
+            torch.arange(n_rows, device=ptr.device), ptr.diff(), output_size=source.numel()
         )
-        layout = layout._replace(target=target).to(device)
-        return module(x, layout).h
+        return module(x, EdgeLayout(source, target, ptr, None, None, None).to(device)).h
     sparse = None
-    if "conv" in neighbourhoods:
-        shape = (batch.numel(), needed.numel())
-        sparse = SparseMatrix(csr_tensor(ptr, source, values, shape).to(device), None)
+    if source is not None:
+        matrix = csr_tensor(ptr, source, values, (n_rows, needed.numel()))
+        sparse = SparseMatrix(matrix.to(device), None)
     out = module(x, sparse)
-    if out.size(0) != batch.numel():
-        out = out[: batch.numel()]
+    if out.size(0) != n_rows:
+        out = out[:n_rows]
     return network.activation(out) if kind == "conv" else out
