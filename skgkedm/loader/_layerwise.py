@@ -17,7 +17,7 @@ from ..nn import EdgeLayout
 from ..nn._backbones import BACKBONES
 from ..nn._edge_ops import csr_tensor, row_pointers
 from ..nn._sparse_product import SparseMatrix
-from ._graph_tensors import features_tensor
+from ._graph_tensors import build_graph_tensors, features_tensor
 from ._message_graph import MessageGraph
 from ._neighbour_sampling import NeighbourSampler
 
@@ -87,28 +87,27 @@ def layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device):
     Tensor of shape (n_rows, n_outputs)
         On ``device``, in the order of ``rows``.
     """
-    spec = network.spec
-    backbone = BACKBONES[spec.backbone]
-    messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
+    backbone = BACKBONES[network.spec.backbone]
     steps = network.message_steps()
+    attends = any(kind == "attend" for kind, _ in steps)
+    # GCN's and GAT's propagation pattern has GKEDM's self-loops already: one pattern.
+    separate_layout = attends and not (backbone.uses_graph and backbone.self_loops)
+    messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
+    # The whole graph's matrices without its features (no row is read here).
+    whole = build_graph_tensors(nodes.features[:0], messages, backbone, device, separate_layout)
+    del messages
     neighbourhoods = {}
-    propagation = backbone.propagation(messages, transpose=False)
-    if propagation is not None:
-        matrix = propagation.matrix
+    if whole.propagation is not None:
+        matrix = whole.propagation.matrix
         neighbourhoods["conv"] = _Neighbourhoods(
             matrix.crow_indices(), matrix.col_indices(), matrix.values()
         )
-    if any(kind == "attend" for kind, _ in steps):
-        if propagation is not None and backbone.self_loops:
-            neighbourhoods["attend"] = neighbourhoods["conv"]  # the same looped pattern
-        else:
-            looped = messages.looped
-            neighbourhoods["attend"] = _Neighbourhoods(
-                torch.from_numpy(looped.indptr.astype(np.int64)),
-                torch.from_numpy(looped.indices.astype(np.int64)),
-                None,
-            )
-    del messages, propagation
+    if separate_layout:
+        layout = whole.attention_layout
+        neighbourhoods["attend"] = _Neighbourhoods(layout.ptr, layout.source, None)
+    elif attends:
+        neighbourhoods["attend"] = neighbourhoods["conv"]
+    del whole
     all_nodes = torch.arange(nodes.adjacency.shape[0])
     wanted = torch.from_numpy(np.asarray(rows, dtype=np.int64))
     h = None
