@@ -4,9 +4,10 @@
 CiteSeer, full batch against ``batch_size`` (default fanouts: 10 per hop), same seeds;
 mean ± std of test accuracy and seconds per fit.
 
-``trim``: seconds per epoch with each layer trimmed to the nodes the next layers need
-(as PyG's ``trim_to_layer``; the default) against every layer on the whole sampled
-subgraph, side by side in one process, on a generated graph; then PyG's
+``trim``: seconds per training step (forward and backward of the default network)
+with each layer trimmed to the nodes the next layers need (as PyG's
+``trim_to_layer``; the default) against every layer on the whole sampled subgraph, on
+the same sampled batches, alternately, on a generated graph; then PyG's
 ``NeighborLoader`` on the same graph and fan-outs where it runs (it needs ``pyg-lib``
 or ``torch-sparse``: the reason is printed where it does not).
 
@@ -19,7 +20,7 @@ count: it holds the graph, then the fit, then the predict.
     SKGKEDM_DATA=/abs/path/to/data python benchmarks/mini_batches.py accuracy \
         [--datasets cora citeseer] [--seeds 10] [--batch-size 32]
     python benchmarks/mini_batches.py trim [--nodes 200000] [--labelled 0.02] \
-        [--epochs 2] [--batch-size 1024] [--fanouts 10 5 5] [--repeats 2] [--output PATH]
+        [--steps 4] [--batch-size 1024] [--fanouts 10 5 5] [--repeats 3] [--output PATH]
     python benchmarks/mini_batches.py large [--nodes 5000000] [--labelled 0.01] \
         [--epochs 1] [--batch-size 1024] [--fanouts 10 5 5] [--no-gkedm] [--untrimmed] \
         [--output PATH]
@@ -113,48 +114,71 @@ def trim(args):
 
     from skgkedm import GKEDMClassifier
     from skgkedm.loader._node_batches import NodeBatches
+    from skgkedm.nn._network import GKEDMNetwork, hop_graphs
 
     torch.set_num_threads(args.threads)
     X, y = generated_graph(args.nodes)
     labelled = labelled_nodes(args.nodes, args.labelled)
-    n_batches = -(-len(labelled) // args.batch_size)
+    model = GKEDMClassifier(batch_size=args.batch_size, fanouts=args.fanouts, schedule="joint")
+    spec = model._network_spec(X.n_features, 5)
+    batches = NodeBatches(X, True, spec, torch.device("cpu"), tuple(args.fanouts), seed=0)
+    torch.manual_seed(0)
+    network = GKEDMNetwork(spec).train()
+    rng = np.random.default_rng(0)
     print(
-        f"{args.nodes:,} nodes, {X.adjacency.nnz:,} stored edges, {len(labelled):,} labelled "
-        f"({n_batches} batches of {args.batch_size}), fanouts {args.fanouts}, GCN + GKEDM "
-        f"(joint), {args.threads} torch thread(s); seconds per epoch = (fit of "
-        f"{1 + args.epochs} epochs - fit of 1) / {args.epochs}, median of {args.repeats}\n"
+        f"{args.nodes:,} nodes, {X.adjacency.nnz:,} stored edges; {args.steps} batches of "
+        f"{args.batch_size} labelled nodes, fanouts {args.fanouts}, GCN + GKEDM, "
+        f"{args.threads} torch thread(s); per step: forward and backward on the same "
+        f"sampled subgraph, trimmed and whole alternately, {args.repeats} times each\n"
     )
-    seconds = {True: [], False: []}
-    warm_up = GKEDMClassifier(batch_size=args.batch_size, fanouts=args.fanouts, max_epochs=1)
-    warm_up.fit(X[labelled[: args.batch_size]], y[labelled[: args.batch_size]])
-    for _ in range(args.repeats):
-        for trimmed in (True, False):
-            NodeBatches.trim = trimmed
-            times = []
-            for epochs in (1, 1 + args.epochs):
-                model = GKEDMClassifier(
-                    batch_size=args.batch_size,
-                    fanouts=args.fanouts,
-                    max_epochs=epochs,
-                    schedule="joint",
-                    random_state=0,
-                )
+    seconds = {"trimmed": [], "whole": [], "sample": [], "hops": []}
+    rows_per_layer = {"trimmed": None, "whole": None}
+    for step in range(-1, args.steps):  # step -1 warms up (first calls), not counted
+        if step == 0:
+            seconds = {key: [] for key in seconds}
+        targets = rng.choice(labelled, args.batch_size, replace=False)
+        started = time.perf_counter()
+        graph, rows = batches.graph(targets)
+        seconds["sample"].append(time.perf_counter() - started)
+        # Of the batch's build, the trimmed matrices of its hops (timed again alone).
+        ends = [hop.n_rows for hop in graph.hops] + [graph.hops[-1].n_columns]
+        started = time.perf_counter()
+        hop_graphs(graph, np.diff([0, *ends]).tolist(), len(graph.hops))
+        seconds["hops"].append(time.perf_counter() - started)
+        variants = {"trimmed": graph, "whole": graph._replace(hops=None)}
+        for _ in range(args.repeats):
+            for name, tensors in variants.items():
+                sizes = []
+                hooks = [conv.register_forward_hook(lambda m, i, o, s=sizes: s.append(len(o)))
+                         for conv in network.convs]  # fmt: skip
                 started = time.perf_counter()
-                model.fit(X[labelled], y[labelled])
-                times.append(time.perf_counter() - started)
-            seconds[trimmed].append((times[1] - times[0]) / args.epochs)
-    NodeBatches.trim = True
-    trimmed, whole = (float(np.median(seconds[key])) for key in (True, False))
-    print("| layers run on | s per epoch | s per step |")
+                logits = network(tensors).logits
+                loss = torch.nn.functional.cross_entropy(logits[rows], torch.zeros_like(rows))
+                loss.backward()
+                seconds[name].append(time.perf_counter() - started)
+                network.zero_grad()
+                for hook in hooks:
+                    hook.remove()
+                rows_per_layer[name] = sizes
+    trimmed, whole = (float(np.median(seconds[key])) for key in ("trimmed", "whole"))
+    print("| layers run on | rows per layer (last batch) | s per step, median (min) |")
     print("|---|---|---|")
-    print(f"| the whole sampled subgraph | {whole:.2f} | {whole / n_batches:.3f} |")
-    print(f"| trimmed per layer (default) | {trimmed:.2f} | {trimmed / n_batches:.3f} |")
+    for name, label in (("whole", "the whole sampled subgraph"), ("trimmed", "trimmed")):
+        rows = ", ".join(f"{n:,}" for n in rows_per_layer[name])
+        value = f"{np.median(seconds[name]):.3f} ({min(seconds[name]):.3f})"
+        print(f"| {label} | {rows} | {value} |")
     print(f"\ntrimmed / whole: {trimmed / whole:.2f}")
+    build, hops = (float(np.median(seconds[key])) for key in ("sample", "hops"))
+    print(
+        f"sampling and building a batch: {build:.3f} s (median), of which the trimmed "
+        f"hops' matrices {hops:.3f} s; a whole step (build, forward, backward): "
+        f"{build - hops + whole:.3f} s untrimmed, {build + trimmed:.3f} s trimmed"
+    )
     pyg = pyg_neighbour_loader(X, y, labelled, args)
     print(f"\nPyG NeighborLoader: {pyg}")
     record = {"command": " ".join(sys.argv), "machine": machine(), "versions": versions()}
-    record.update(seconds_per_epoch={"trimmed": seconds[True], "whole": seconds[False]})
-    write_record(args.output, {**record, "batches": n_batches, "pyg_neighbor_loader": pyg})
+    write_record(args.output, {**record, "seconds": seconds, "rows": rows_per_layer,
+                               "pyg_neighbor_loader": pyg})  # fmt: skip
 
 
 def pyg_neighbour_loader(X, y, labelled, args):
@@ -265,10 +289,10 @@ def main():
     trimming = commands.add_parser("trim")
     trimming.add_argument("--nodes", type=int, default=200_000)
     trimming.add_argument("--labelled", type=float, default=0.02)
-    trimming.add_argument("--epochs", type=int, default=2)
+    trimming.add_argument("--steps", type=int, default=4)
     trimming.add_argument("--batch-size", type=int, default=1024)
     trimming.add_argument("--fanouts", type=int, nargs="+", default=[10, 5, 5])
-    trimming.add_argument("--repeats", type=int, default=2)
+    trimming.add_argument("--repeats", type=int, default=3)
     trimming.add_argument("--threads", type=int, default=2)
     trimming.add_argument("--output", type=Path, help="write the JSON record there")
     for name in ("large", "large-one"):

@@ -106,12 +106,13 @@ class _Steps:
         hops = getattr(graph, "hops", None)
         usable = hops is not None and len(hops) >= n_steps and graph.edge_attr is None
         self.graph, self.hops = graph, hops if usable else None
-        self.remaining, self.whole = n_steps, n_steps - whole
+        # Steps still to come after the current one; trimmed once fewer than this.
+        self.remaining, self.trimmed_below = n_steps, n_steps - whole
 
     def next(self):
         """``(HopGraph or None, propagation, attention layout)`` of the next step."""
         self.remaining -= 1
-        if self.hops is None or self.remaining >= self.whole:
+        if self.hops is None or self.remaining >= self.trimmed_below:
             return None, self.graph.propagation, self.graph.attention_layout
         hop = self.hops[self.remaining]
         return hop, hop.propagation, hop.attention_layout
