@@ -189,9 +189,10 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     transduction_ : ndarray of shape (n_graph_nodes,) or (n_graph_nodes, n_labels)
         Predicted class (or labels) of every node of the training graph, labelled or not, as
         :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
-        every training row). Full-batch fits only: with ``batch_size`` it would take a
-        whole-graph forward pass, the memory peak mini-batches avoid; call ``predict``
-        on the whole training graph instead.
+        every training row). With ``batch_size``, computed layer by layer in batches
+        of nodes, as ``predict`` is (in bounded memory); not set with ``batch_size``
+        and ``gkedm_hops > 1``, where it would take a whole-graph pass: call
+        ``predict`` on the whole training graph instead.
     loss_curve_ : list of float
         Training loss at each epoch.
     validation_scores_ : list of float or None

@@ -367,7 +367,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         Epochs the student trained for.
     transduction_ : ndarray of shape (n_graph_nodes,)
         The student's predicted class of every node of the training graph (node
-        classifiers trained full-batch only, as the student's).
+        classifiers only, where the student sets it).
 
     See Also
     --------

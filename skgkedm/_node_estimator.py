@@ -205,18 +205,28 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         )
 
     def _after_training(self, network, data, spec, device, prepared):
-        """Set ``transduction_``, the prediction for every node, after a full-batch fit,
-        and ``_prediction_batch_size``, the batches a mini-batch fit predicts in.
+        """Set ``transduction_``, the prediction for every node, and
+        ``_prediction_batch_size``, the batches a mini-batch fit predicts in.
 
-        Mini-batch fits skip the whole-graph forward pass: it would set their memory
-        peak. ``predict`` on the training graph gives the same predictions.
+        A full-batch fit runs the whole graph it trained on; a mini-batch fit runs it
+        layer by layer in batches of nodes (as its ``predict`` does), in bounded
+        memory, and sets no ``transduction_`` where that takes a whole-graph pass
+        (``gkedm_hops > 1``).
         """
         self.__dict__.pop("transduction_", None)
         self._prediction_batch_size = self.batch_size
-        if prepared is not None:
-            network.eval()
-            with torch.no_grad():
+        outputs = None
+        network.eval()
+        with torch.no_grad():
+            if prepared is not None:
                 outputs = network(prepared).logits
+            elif self.batch_size is not None and supports_layerwise(spec):
+                nodes, symmetrize = data.inputs, data.input_state["_symmetrize"]
+                every = np.arange(nodes.adjacency.shape[0])
+                outputs = layerwise_outputs(
+                    network, nodes, symmetrize, every, self.batch_size, device
+                )
+        if outputs is not None:
             self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
 
     def _propagation(self):

@@ -115,8 +115,8 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Epochs run, over all phases.
     transduction_ : ndarray of shape (n_graph_nodes,) or (n_graph_nodes, n_outputs)
         Predicted target(s) of every node of the training graph, labelled or not (for
-        feature rows: of every training row). Full-batch fits only, as in
-        :class:`GKEDMClassifier`.
+        feature rows: of every training row); with ``batch_size``, computed in batches
+        of nodes, as in :class:`GKEDMClassifier`.
     loss_curve_ : list of float
         Training loss (squared error of the standardised targets) at each epoch.
     validation_scores_ : list of float or None

@@ -100,9 +100,9 @@ def test_predictions_use_the_whole_graph_whatever_the_batch_size(graph):
     np.testing.assert_array_equal(model.predict_proba(X), before)
 
 
-def test_a_mini_batch_fit_never_runs_the_whole_graph(graph, monkeypatch):
+def test_a_mini_batch_fit_never_runs_the_whole_graph_at_once(graph, monkeypatch):
     # transduction_ took a whole-graph forward pass at the end of every mini-batch fit:
-    # its memory peak, and the graph prepared a second time.
+    # its memory peak. It now comes layer by layer in batches, as predict does.
     from skgkedm import _node_estimator
 
     X, y = graph
@@ -113,14 +113,16 @@ def test_a_mini_batch_fit_never_runs_the_whole_graph(graph, monkeypatch):
     )
     model = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
     assert whole_graphs == []
-    assert not hasattr(model, "transduction_")
+    everything = GraphNodes(X.adjacency, X.features)
+    np.testing.assert_array_equal(model.transduction_, model.predict(everything))
     dist = DistilledGCNClassifier(
         GKEDMClassifier(hidden_dims=(32,), max_epochs=5), GKEDMClassifier(**FAST)
     ).fit(X[:300], y[:300])
-    assert not hasattr(dist, "transduction_")
-    # Refitted full-batch, the model labels the whole graph again.
-    model.set_params(batch_size=None).fit(X[:300], y[:300])
-    assert model.transduction_.shape == (600,)
+    np.testing.assert_array_equal(dist.transduction_, dist.predict(everything))
+    assert whole_graphs == [1]  # the full-batch teacher's own fit
+    # A multi-hop module would need the whole graph at once: no transduction_ then.
+    hops = GKEDMClassifier(**FAST, gkedm_hops=2).fit(X[:300], y[:300])
+    assert not hasattr(hops, "transduction_")
 
 
 def test_early_stopping_scores_the_same_sampled_validation_batches(graph):
