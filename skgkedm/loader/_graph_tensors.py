@@ -11,7 +11,7 @@ from ..nn import EdgeLayout
 from ..nn._backbones import BACKBONES
 from ..nn._edge_ops import csr_tensor
 from ..nn._sparse_product import SparseMatrix, TransposeLayout
-from ._message_graph import MessageGraph
+from ._message_graph import MessageGraph, host_tensor
 
 
 class GraphTensors(NamedTuple):
@@ -94,15 +94,16 @@ def build_graph_tensors(features, messages, backbone, device, attention, edge_at
     ----------
     features : ndarray or scipy sparse matrix of shape (n_nodes, n_features)
     messages : MessageGraph
-        The edges messages travel along, without self-loops.
+        The edges messages travel along, without self-loops; moved to ``device`` (once)
+        if built elsewhere.
     backbone : Backbone
         The record of the network's backbone (``BACKBONES[name]``): it builds the
         propagation matrix.
     device : torch.device
     attention : bool
         Also build the edge layout GKEDM attends along.
-    edge_attr : ndarray of shape (messages.matrix.nnz, edge_dim) or None, default=None
-        Attributes of the message edges, in the order of ``messages.matrix``, for a
+    edge_attr : ndarray or Tensor of shape (messages.nnz, edge_dim) or None, default=None
+        Attributes of the message edges, in the order of the messages' entries, for a
         network whose layers use them (``backbone.edge_features``).
 
     Returns
@@ -111,6 +112,8 @@ def build_graph_tensors(features, messages, backbone, device, attention, edge_at
         Under ``torch.no_grad()`` (to predict), without the transposes that only
         backward passes need.
     """
+    # Everything is built on the device from the messages' tensors, uploaded once.
+    messages = messages.to(device)
     # Transposes serve only backward passes: a predict call, under no_grad, skips them.
     differentiable = torch.is_grad_enabled()
     propagation = backbone.propagation(messages, differentiable)
@@ -118,16 +121,12 @@ def build_graph_tensors(features, messages, backbone, device, attention, edge_at
     if attention:
         looped = messages.looped
         transpose = messages.transpose_layout(looped=True) if differentiable else None
-        attention_layout = EdgeLayout.from_csr(
-            torch.from_numpy(looped.indptr.astype(np.int64)),
-            torch.from_numpy(looped.indices.astype(np.int64)),
-            transpose,
-        ).to(device)
+        attention_layout = EdgeLayout.from_csr(looped.ptr, looped.columns, transpose)
     graph = feature_tensors(features, device)
     if propagation is not None:
-        graph = graph._replace(propagation=propagation.to(device))
+        graph = graph._replace(propagation=propagation)
     if edge_attr is not None:
-        graph = graph._replace(edge_attr=backbone.edge_attributes(messages, edge_attr).to(device))
+        graph = graph._replace(edge_attr=backbone.edge_attributes(messages, edge_attr))
     return graph._replace(attention_layout=attention_layout)
 
 
@@ -181,11 +180,14 @@ def graph_tensors(nodes, symmetrize, spec, device):
     if spec.graph_free:
         return feature_tensors(nodes.features, device)
     edge_dim = getattr(spec, "edge_dim", 0)
-    messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize, track_edges=edge_dim > 0)
+    messages = MessageGraph.from_adjacency(
+        nodes.adjacency, symmetrize, track_edges=edge_dim > 0, device=device
+    )
     edge_attr = None
     if edge_dim:
         check_edge_attr(nodes.edge_attr, edge_dim)
-        edge_attr = nodes.edge_attr[messages.edge_positions]
+        edge_attr = host_tensor(nodes.edge_attr).to(device, torch.float32)
+        edge_attr = edge_attr.index_select(0, messages.edge_positions)
     return build_graph_tensors(
         nodes.features,
         messages,

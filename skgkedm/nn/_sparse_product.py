@@ -58,16 +58,33 @@ class TransposeLayout(NamedTuple):
         TransposeLayout
             Valid for every matrix with the same sparsity pattern.
         """
-        ptr, columns = matrix.crow_indices(), matrix.col_indices()
+        return cls.from_pattern(matrix.crow_indices(), matrix.col_indices(), matrix.size(1))
+
+    @classmethod
+    def from_pattern(cls, ptr, columns, n_columns):
+        """Lay out the transpose of the CSR pattern ``(ptr, columns)``, on its device.
+
+        Parameters
+        ----------
+        ptr : Tensor of shape (n_rows + 1,)
+            Row pointers.
+        columns : Tensor of shape (n_stored,)
+            Column of each stored entry, sorted within each row.
+        n_columns : int
+
+        Returns
+        -------
+        TransposeLayout
+        """
         rows = torch.repeat_interleave(
-            torch.arange(matrix.size(0), device=ptr.device, dtype=ptr.dtype),
+            torch.arange(ptr.numel() - 1, device=ptr.device, dtype=ptr.dtype),
             ptr.diff(),
             output_size=columns.numel(),
         )
         # Stable: entries of one column keep their row order, so each row of the
         # transpose has sorted column indices.
         order = torch.sort(columns, stable=True).indices
-        return cls(row_pointers(columns, matrix.size(1)), rows[order], order)
+        return cls(row_pointers(columns, n_columns), rows[order], order)
 
     def transpose(self, matrix):
         """The transpose of ``matrix`` (sparse CSR with this layout's pattern), as CSR."""
