@@ -98,7 +98,13 @@ class MessageGraph:
             return self
         moved = [
             None if tensor is None else tensor.to(device)
-            for tensor in (self.ptr, self.columns, self.weights, self._reverse, self.edge_positions)
+            for tensor in (
+                self.ptr,
+                self.columns,
+                self.weights,
+                self._reverse,
+                self.edge_positions,
+            )
         ]
         return MessageGraph(*moved[:3], self.symmetric, moved[3], moved[4])
 
@@ -155,7 +161,9 @@ class MessageGraph:
         rows = entry_rows(ptr, columns.numel())
         off_diagonal = rows != columns
         if not bool(off_diagonal.all()):
-            rows, columns, weights = rows[off_diagonal], columns[off_diagonal], weights[off_diagonal]
+            rows, columns, weights = (
+                values.masked_select(off_diagonal) for values in (rows, columns, weights)
+            )
             ptr = row_pointers(rows, n_nodes)
         # One transposition: it gives the transpose and, when the graph is symmetric (the
         # usual case), where each edge's reverse is stored.
@@ -232,8 +240,7 @@ class MessageGraph:
             # Each earlier row gained one entry, and a row's loop sits before its larger
             # columns: after the entries of its row with smaller columns.
             shifted = torch.arange(self.nnz, device=self.device) + rows + (~below)
-            smaller = torch.zeros(self.n_nodes, dtype=torch.int64, device=self.device)
-            smaller.index_add_(0, rows, below.long())
+            smaller = torch.bincount(rows.masked_select(below), minlength=self.n_nodes)
             nodes = torch.arange(self.n_nodes, device=self.device)
             self._loops = shifted, self.ptr[:-1] + nodes + smaller
         return self._loops
@@ -246,11 +253,10 @@ class MessageGraph:
             shifted, diagonal = self.loop_positions()
             total = self.nnz + self.n_nodes
             columns = self.columns.new_empty(total)
-            columns[shifted] = self.columns
-            columns[diagonal] = torch.arange(self.n_nodes, device=self.device)
+            columns.index_copy_(0, shifted, self.columns)
+            columns.index_copy_(0, diagonal, torch.arange(self.n_nodes, device=self.device))
             weights = self.weights.new_empty(total)
-            weights[shifted] = self.weights
-            weights[diagonal] = 1
+            weights.index_copy_(0, shifted, self.weights).index_fill_(0, diagonal, 1)
             ptr = self.ptr + torch.arange(self.n_nodes + 1, device=self.device)
             self._looped = MessageGraph(ptr, columns, weights, self.symmetric)
         return self._looped
@@ -272,13 +278,15 @@ class MessageGraph:
         if not self.symmetric:
             return TransposeLayout.from_pattern(graph.ptr, graph.columns, self.n_nodes)
         if self._reverse is None:
-            self._reverse = TransposeLayout.from_pattern(self.ptr, self.columns, self.n_nodes).order
+            self._reverse = TransposeLayout.from_pattern(
+                self.ptr, self.columns, self.n_nodes
+            ).order
         order = self._reverse
         if looped:
             shifted, _ = self.loop_positions()
             # A loop is its own reverse; every other entry's reverse moved as it did.
             looped_order = torch.arange(graph.nnz, device=self.device)
-            looped_order[shifted] = shifted.index_select(0, order)
+            looped_order.index_copy_(0, shifted, shifted.index_select(0, order))
             order = looped_order
         # A symmetric pattern is its own transpose's pattern.
         return TransposeLayout(graph.ptr, graph.columns, order)

@@ -125,7 +125,9 @@ class Backbone:
             weighted_degree = torch.segment_reduce(weight, "sum", offsets=ptr, unsafe=True)
             scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt()
             rows = graph.rows(looped=False)
-            values = (weight * (scale[rows] * scale[columns])).float()
+            values = (
+                weight * (scale.index_select(0, rows) * scale.index_select(0, columns))
+            ).float()
         elif self.mean_aggregation:
             degree = ptr.diff()
             inverse = (1.0 / degree.clamp(min=1).double()).float()
