@@ -20,7 +20,7 @@ import torch
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor, _network_estimator, _node_estimator
 from skgkedm.data import GraphNodes
-from skgkedm.nn import _sparse_product
+from skgkedm.nn import _graph_kernels
 from skgkedm.nn._backbones import Backbone
 
 DEVICES = [
@@ -109,7 +109,7 @@ class HostTransfers:
 def transfers(monkeypatch):
     """Host transfers during graph preparation and the training loop of node estimators,
     which runs the device's code path (no NumPy kernel on the tensors' memory)."""
-    monkeypatch.setattr(_sparse_product, "host_kernels", lambda tensor: False)
+    monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     recorder = HostTransfers(monkeypatch)
     recorder.arm_during(monkeypatch, _node_estimator, "graph_tensors")
     recorder.arm_during(monkeypatch, _network_estimator.NetworkEstimatorMixin, "_train")

@@ -15,9 +15,9 @@ import torch
 from skgkedm.data import GraphNodes
 from skgkedm.loader._graph_tensors import build_graph_tensors
 from skgkedm.loader._message_graph import MessageGraph
-from skgkedm.nn import _sparse_product
+from skgkedm.nn import _graph_kernels
 from skgkedm.nn._backbones import BACKBONES
-from skgkedm.nn._sparse_product import transposed_order
+from skgkedm.nn._graph_kernels import transposed_pattern
 
 
 def directed_graph():
@@ -139,7 +139,7 @@ def test_device_code_path_gives_the_host_kernels_tensors(graph, symmetrize, monk
         )
 
     host = prepared()
-    monkeypatch.setattr(_sparse_product, "host_kernels", lambda tensor: False)
+    monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     device = prepared()
     for a, b in zip(host.propagation, device.propagation, strict=True):
         assert torch.equal(a.crow_indices(), b.crow_indices())
@@ -149,15 +149,20 @@ def test_device_code_path_gives_the_host_kernels_tensors(graph, symmetrize, monk
         assert torch.equal(a, b)
 
 
-def test_transposed_order_kernels_agree(cora):
+def test_transposition_kernels_agree(cora):
     adjacency = sp.csr_array(cora.X.adjacency)
     ptr = torch.from_numpy(adjacency.indptr.astype(np.int64))
     columns = torch.from_numpy(adjacency.indices.astype(np.int64))
     n = adjacency.shape[0]
-    counting = transposed_order(ptr, columns, n, counting=True)
-    sorting = transposed_order(ptr, columns, n, counting=False)
-    assert torch.equal(counting, sorting)
+    counting = transposed_pattern(ptr, columns, n, counting=True)
+    sorting = transposed_pattern(ptr, columns, n, counting=False)
+    for a, b in zip(counting, sorting, strict=True):
+        assert torch.equal(a, b)
     # Column-major, rows ascending within a column: the transpose's CSR order.
     rows = np.repeat(np.arange(n), np.diff(adjacency.indptr))
     keys = adjacency.indices.astype(np.int64) * n + rows
-    np.testing.assert_array_equal(counting.numpy(), np.argsort(keys))
+    np.testing.assert_array_equal(counting[2].numpy(), np.argsort(keys))
+    transposed = sp.csr_array(adjacency.T)
+    transposed.sort_indices()
+    np.testing.assert_array_equal(counting[0].numpy(), transposed.indptr)
+    np.testing.assert_array_equal(counting[1].numpy(), transposed.indices)

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..nn._edge_ops import row_pointers
+from ..nn._graph_kernels import entry_rows, put, row_pointers, take
 from ..nn._sparse_product import TransposeLayout
 
 
@@ -167,21 +167,23 @@ class MessageGraph:
             ptr = row_pointers(rows, n_nodes)
         # One transposition: it gives the transpose and, when the graph is symmetric (the
         # usual case), where each edge's reverse is stored.
-        transposed = TransposeLayout.from_pattern(ptr, columns, n_nodes)
-        transposed_weights = weights.index_select(0, transposed.order)
+        transposed = TransposeLayout.from_pattern(ptr, columns, n_nodes, rows)
+        transposed_weights = take(weights, transposed.order)
         if (
             torch.equal(ptr, transposed.ptr)
             and torch.equal(columns, transposed.columns)
             and torch.equal(weights, transposed_weights)
         ):
-            return cls(ptr, columns, weights, symmetric=True, reverse=transposed.order)
+            messages = cls(ptr, columns, weights, symmetric=True, reverse=transposed.order)
+            messages._rows = rows
+            return messages
         if not symmetrize:
             return cls(transposed.ptr, transposed.columns, transposed_weights, symmetric=False)
         # Union of both directions, the larger weight winning (weights are >= 0).
         # (j, i) of transposed entry k is (rows[order[k]], columns[order[k]]) reversed.
         keys = torch.cat(
-            [rows * n_nodes + columns, columns.index_select(0, transposed.order) * n_nodes
-             + rows.index_select(0, transposed.order)]
+            [rows * n_nodes + columns, take(columns, transposed.order) * n_nodes
+             + transposed.columns]
         )  # fmt: skip
         unique, inverse = torch.unique(keys, sorted=True, return_inverse=True)
         union = weights.new_zeros(unique.numel()).scatter_reduce_(
@@ -235,14 +237,15 @@ class MessageGraph:
             The position in the looped matrix of each node's self-loop.
         """
         if self._loops is None:
-            rows = self.rows(looped=False)
-            below = self.columns < rows
+            rows, n_nodes = self.rows(looped=False), self.n_nodes
             # Each earlier row gained one entry, and a row's loop sits before its larger
-            # columns: after the entries of its row with smaller columns.
-            shifted = torch.arange(self.nnz, device=self.device) + rows + (~below)
-            smaller = torch.bincount(rows.masked_select(below), minlength=self.n_nodes)
-            nodes = torch.arange(self.n_nodes, device=self.device)
-            self._loops = shifted, self.ptr[:-1] + nodes + smaller
+            # columns: entry (i, j) moves by i, plus one if j > i.
+            shifted = torch.arange(self.nnz, device=self.device) + rows + (self.columns > rows)
+            # Entries sorted by (row, column): node i's loop goes where (i, i) would be
+            # among them, moved by i.
+            nodes = torch.arange(n_nodes, device=self.device)
+            before = torch.searchsorted(rows * n_nodes + self.columns, nodes * (n_nodes + 1))
+            self._loops = shifted, before + nodes
         return self._loops
 
     @property
@@ -253,10 +256,9 @@ class MessageGraph:
             shifted, diagonal = self.loop_positions()
             total = self.nnz + self.n_nodes
             columns = self.columns.new_empty(total)
-            columns.index_copy_(0, shifted, self.columns)
-            columns.index_copy_(0, diagonal, torch.arange(self.n_nodes, device=self.device))
-            weights = self.weights.new_empty(total)
-            weights.index_copy_(0, shifted, self.weights).index_fill_(0, diagonal, 1)
+            put(columns, shifted, self.columns)
+            put(columns, diagonal, torch.arange(self.n_nodes, device=self.device))
+            weights = put(put(self.weights.new_empty(total), shifted, self.weights), diagonal, 1)
             ptr = self.ptr + torch.arange(self.n_nodes + 1, device=self.device)
             self._looped = MessageGraph(ptr, columns, weights, self.symmetric)
         return self._looped
@@ -279,14 +281,14 @@ class MessageGraph:
             return TransposeLayout.from_pattern(graph.ptr, graph.columns, self.n_nodes)
         if self._reverse is None:
             self._reverse = TransposeLayout.from_pattern(
-                self.ptr, self.columns, self.n_nodes
+                self.ptr, self.columns, self.n_nodes, self.rows(looped=False)
             ).order
         order = self._reverse
         if looped:
             shifted, _ = self.loop_positions()
             # A loop is its own reverse; every other entry's reverse moved as it did.
             looped_order = torch.arange(graph.nnz, device=self.device)
-            looped_order.index_copy_(0, shifted, shifted.index_select(0, order))
+            put(looped_order, shifted, take(shifted, order))
             order = looped_order
         # A symmetric pattern is its own transpose's pattern.
         return TransposeLayout(graph.ptr, graph.columns, order)
@@ -334,12 +336,6 @@ def host_tensor(array):
 
 def _float_weights(weights):
     return weights if weights.dtype in (torch.float32, torch.float64) else weights.double()
-
-
-def entry_rows(ptr, nnz):
-    """The row of every stored entry of CSR row pointers ``ptr`` (``nnz`` entries)."""
-    nodes = torch.arange(ptr.numel() - 1, device=ptr.device)
-    return torch.repeat_interleave(nodes, ptr.diff(), output_size=nnz)
 
 
 def _edge_positions(ptr, columns, messages):

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ._edge_ops import csr_tensor
+from ._graph_kernels import take
 from ._sparse_product import SparseMatrix, linear
 
 
@@ -125,13 +126,10 @@ class Backbone:
             weighted_degree = torch.segment_reduce(weight, "sum", offsets=ptr, unsafe=True)
             scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt()
             rows = graph.rows(looped=False)
-            values = (
-                weight * (scale.index_select(0, rows) * scale.index_select(0, columns))
-            ).float()
+            values = (weight * (take(scale, rows) * take(scale, columns))).float()
         elif self.mean_aggregation:
-            degree = ptr.diff()
-            inverse = (1.0 / degree.clamp(min=1).double()).float()
-            values = inverse.repeat_interleave(degree, output_size=graph.nnz)
+            inverse = (1.0 / ptr.diff().clamp(min=1).double()).float()
+            values = take(inverse, graph.rows(looped=False))
         else:
             values = torch.ones(graph.nnz, dtype=torch.float32, device=ptr.device)
         size = (messages.n_nodes, messages.n_nodes)

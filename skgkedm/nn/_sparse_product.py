@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ._edge_ops import csr_tensor, row_pointers
+from ._edge_ops import csr_tensor
+from ._graph_kernels import transposed_pattern
 
 
 class TransposeLayout(NamedTuple):
@@ -61,7 +62,7 @@ class TransposeLayout(NamedTuple):
         return cls.from_pattern(matrix.crow_indices(), matrix.col_indices(), matrix.size(1))
 
     @classmethod
-    def from_pattern(cls, ptr, columns, n_columns):
+    def from_pattern(cls, ptr, columns, n_columns, rows=None):
         """Lay out the transpose of the CSR pattern ``(ptr, columns)``, on its device.
 
         Parameters
@@ -71,18 +72,14 @@ class TransposeLayout(NamedTuple):
         columns : Tensor of shape (n_stored,)
             Column of each stored entry, sorted within each row.
         n_columns : int
+        rows : Tensor of shape (n_stored,) or None, default=None
+            The row of each stored entry, when already at hand.
 
         Returns
         -------
         TransposeLayout
         """
-        rows = torch.repeat_interleave(
-            torch.arange(ptr.numel() - 1, device=ptr.device, dtype=ptr.dtype),
-            ptr.diff(),
-            output_size=columns.numel(),
-        )
-        order = transposed_order(ptr, columns, n_columns)
-        return cls(row_pointers(columns, n_columns), rows.index_select(0, order), order)
+        return cls(*transposed_pattern(ptr, columns, n_columns, rows))
 
     def transpose(self, matrix):
         """The transpose of ``matrix`` (sparse CSR with this layout's pattern), as CSR."""
@@ -92,61 +89,6 @@ class TransposeLayout(NamedTuple):
     def to(self, device):
         """Move every tensor to ``device``."""
         return TransposeLayout(*(tensor.to(device) for tensor in self))
-
-
-def host_kernels(tensor):
-    """Whether graph preparation may run NumPy/SciPy kernels on ``tensor``'s memory.
-
-    True on the CPU, where a few of them (the counting transposition) are several times
-    faster than torch's; elsewhere everything stays in torch, on the device. The one
-    switch between the two: the device-placement tests turn it off to run the device's
-    code path on the CPU.
-    """
-    return tensor.device.type == "cpu"
-
-
-def transposed_order(ptr, columns, n_columns, counting=None):
-    """The stable order of a CSR pattern's entries by column: the transpose's entries.
-
-    Entries of one column keep their row order, so each row of the transpose has sorted
-    column indices. On the GPU one stable sort of the column indices, on the device; on
-    the CPU, where torch's sort is several times slower, SciPy's counting transposition
-    (one pass over the entries) gives the same order, on the same memory.
-
-    Parameters
-    ----------
-    ptr : Tensor of shape (n_rows + 1,)
-    columns : Tensor of shape (n_stored,)
-    n_columns : int
-    counting : bool or None, default=None
-        Use the counting transposition; None: on the CPU only.
-
-    Returns
-    -------
-    Tensor of shape (n_stored,), int64
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skgkedm.nn._sparse_product import transposed_order
-    >>> ptr, columns = torch.tensor([0, 2, 3]), torch.tensor([0, 2, 0])
-    >>> transposed_order(ptr, columns, 3).tolist()
-    [0, 2, 1]
-    >>> transposed_order(ptr, columns, 3, counting=False).tolist()
-    [0, 2, 1]
-    """
-    if counting is None:
-        counting = host_kernels(columns)
-    if not counting:
-        return torch.sort(columns, stable=True).indices
-    import numpy as np
-    import scipy.sparse as sp
-
-    positions = sp.csr_array(
-        (np.arange(columns.numel()), columns.numpy(), ptr.numpy()),
-        shape=(ptr.numel() - 1, n_columns),
-    )
-    return torch.from_numpy(sp.csc_array(positions).data.astype(np.int64, copy=False))
 
 
 class SparseMatrix(NamedTuple):
