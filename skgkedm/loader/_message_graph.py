@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..nn._graph_kernels import entry_rows, put, row_pointers, take
+from ..nn._graph_kernels import entry_rows, put, row_pointers, take, transposed_pattern
 from ..nn._sparse_product import TransposeLayout
 
 
@@ -217,6 +217,42 @@ class MessageGraph:
         ).coalesce()
         rows, columns = coo.indices()
         return cls(row_pointers(rows, n_nodes), columns, coo.values(), symmetric=False)
+
+    def renumbered(self, order):
+        """This graph with its nodes renumbered: node ``order[k]`` becomes node ``k``.
+
+        Parameters
+        ----------
+        order : Tensor of shape (n_nodes,)
+            A permutation of the nodes, on this graph's device.
+
+        Returns
+        -------
+        MessageGraph
+            The same edges and weights (and edge positions), rows and columns renumbered,
+            columns sorted within each row.
+        """
+        n_nodes, device = self.n_nodes, self.device
+        counts = take(self.ptr.diff(), order)
+        ptr = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+        rows = entry_rows(ptr, self.nnz)
+        # Entry e of new row k is entry e - ptr[k] of old row order[k].
+        source = torch.arange(self.nnz, device=device) - take(ptr, rows)
+        source += take(self.ptr, take(order, rows))
+        position = put(torch.empty_like(order), order, torch.arange(n_nodes, device=device))
+        columns = take(position, take(self.columns, source))
+        # Columns are out of order within rows: two stable transpositions sort them.
+        transposed_ptr, transposed_columns, first = transposed_pattern(ptr, columns, n_nodes, rows)
+        _, columns, second = transposed_pattern(transposed_ptr, transposed_columns, n_nodes)
+        entries = take(source, take(first, second))
+        positions = self.edge_positions
+        return MessageGraph(
+            ptr,
+            columns,
+            take(self.weights, entries),
+            self.symmetric,
+            edge_positions=None if positions is None else take(positions, entries),
+        )
 
     def rows(self, looped):
         """The target node of every stored entry of the matrix or :attr:`looped`."""
