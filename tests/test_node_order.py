@@ -1,9 +1,9 @@
 """Renumbering a large graph's nodes (cache-friendly order) changes no prediction.
 
-On the CPU, graphs of at least ``REORDER_MIN_NODES`` nodes are renumbered by
-decreasing degree when their tensors are built, and outputs go back to the input's
-order. Here the threshold is lowered so that Cora and small graphs are renumbered, and
-the results are compared with those of the input's order.
+On the CPU, graphs of at least ``REORDER_MIN_NODES`` nodes (off by default) are
+renumbered by decreasing degree when their tensors are built, and outputs go back to the
+input's order. Here the threshold is set to 0 so that Cora and small graphs are
+renumbered, and the results are compared with those of the input's order.
 """
 
 import numpy as np
@@ -98,7 +98,7 @@ def test_fit_on_the_renumbered_graph_gives_the_same_model(cora, reordering):
     renumbered = GKEDMClassifier(**options).fit(X[cora.train_index], y[cora.train_index])
     assert reordering
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_graph_tensors, "REORDER_MIN_NODES", 10**12)
+        patch.setattr(_graph_tensors, "REORDER_MIN_NODES", None)
         given = GKEDMClassifier(**options).fit(X[cora.train_index], y[cora.train_index])
         given_proba = given.predict_proba(X)
     np.testing.assert_allclose(renumbered.predict_proba(X), given_proba, atol=1e-4)
@@ -120,7 +120,7 @@ def test_edge_attributes_follow_their_edges(reordering):
     ).fit(X, y)  # fmt: skip
     renumbered = model.predict(X)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_graph_tensors, "REORDER_MIN_NODES", 10**12)
+        patch.setattr(_graph_tensors, "REORDER_MIN_NODES", None)
         given = model.predict(X)
     assert reordering
     np.testing.assert_allclose(renumbered, given, rtol=1e-5, atol=1e-6)

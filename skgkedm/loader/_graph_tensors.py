@@ -178,9 +178,13 @@ def feature_tensors(features, device):
     return GraphTensors(x, None, None, x_transpose)
 
 
-# Graphs with at least this many nodes are renumbered in a cache-friendly order on the
-# CPU (:func:`cache_order`); below, their feature rows fit in the caches anyway.
-REORDER_MIN_NODES = 100_000
+# On the CPU, graphs with at least this many nodes are renumbered in a cache-friendly
+# order (:func:`cache_order`); None: never. Off: on the shared 2-core machine the
+# measurements disagreed (``benchmarks/node_order.py``: a 1M-node random graph 0.62x
+# the given order's epoch in one run, 1.35x in the next; facebook 1.03x, squirrel 1.01x;
+# reverse Cuthill-McKee 0.98x / 1.32x, 1.12x, 0.88x). Measure on an idle machine with
+# ``benchmarks/scale.py --compare-order`` before turning it on.
+REORDER_MIN_NODES = None
 
 
 def graph_tensors(nodes, symmetrize, spec, device):
@@ -200,9 +204,9 @@ def graph_tensors(nodes, symmetrize, spec, device):
     GraphTensors
         For a graph-free network (``spec.graph_free``), the features of every node
         alone: no edge is read. On the CPU, a graph of at least ``REORDER_MIN_NODES``
-        nodes is renumbered in :func:`cache_order` (``node_order``): the rows of
-        outputs go back to the input's order through ``in_input_order``, labelled
-        nodes find their rows through ``rows_of``.
+        nodes (off by default) is renumbered in :func:`cache_order` (``node_order``):
+        the rows of outputs go back to the input's order through ``in_input_order``,
+        labelled nodes find their rows through ``rows_of``.
     """
     if spec.graph_free:
         return feature_tensors(nodes.features, device)
@@ -211,7 +215,8 @@ def graph_tensors(nodes, symmetrize, spec, device):
         nodes.adjacency, symmetrize, track_edges=edge_dim > 0, device=device
     )
     features, order = nodes.features, None
-    if messages.n_nodes >= REORDER_MIN_NODES and host_kernels(messages.ptr):
+    threshold = REORDER_MIN_NODES
+    if threshold is not None and messages.n_nodes >= threshold and host_kernels(messages.ptr):
         order = cache_order(messages)
         messages = messages.renumbered(order)
         features = features[order.numpy()]
@@ -239,8 +244,8 @@ def cache_order(messages):
 
     Propagation gathers the feature row of every edge's source node; with the most
     gathered nodes numbered first, their rows share cache lines and stay cached
-    (``benchmarks/node_order.py``: on a 1M-node random graph an epoch took 0.62x the
-    time in the given order; reverse Cuthill-McKee 0.98x).
+    (``REORDER_MIN_NODES`` says when, off by default: the measurements so far
+    disagree).
 
     Parameters
     ----------
