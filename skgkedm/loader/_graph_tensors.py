@@ -182,8 +182,9 @@ def feature_tensors(features, device):
 # order (:func:`cache_order`); None: never. Off: on the shared 2-core machine the
 # measurements disagreed (``benchmarks/node_order.py``: a 1M-node random graph 0.62x
 # the given order's epoch in one run, 1.35x in the next; facebook 1.03x, squirrel 1.01x;
-# reverse Cuthill-McKee 0.98x / 1.32x, 1.12x, 0.88x). Measure on an idle machine with
-# ``benchmarks/scale.py --compare-order`` before turning it on.
+# reverse Cuthill-McKee 0.98x / 1.32x, 1.12x, 0.88x; ``benchmarks/scale.py
+# --compare-order``: 1M nodes 2.18x per epoch, 1.76x per predict). Measure on an idle
+# machine with ``benchmarks/scale.py --compare-order`` before turning it on.
 REORDER_MIN_NODES = None
 
 
