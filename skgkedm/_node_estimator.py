@@ -219,7 +219,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         network.eval()
         with torch.no_grad():
             if prepared is not None:
-                outputs = network(prepared).logits
+                outputs = prepared.in_input_order(network(prepared).logits)
             elif self.batch_size is not None and supports_layerwise(spec):
                 nodes, symmetrize = data.inputs, data.input_state["_symmetrize"]
                 every = np.arange(nodes.adjacency.shape[0])
@@ -340,9 +340,9 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             with thread_policy(graph_entries(nodes)), torch.no_grad():
                 outputs = layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device)
             return outputs.double().cpu()[torch.from_numpy(inverse.reshape(-1))]
-        output, _ = self._network_output(nodes, symmetrize)
-        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return output.logits[rows].double().cpu()
+        output, graph = self._network_output(nodes, symmetrize)
+        nodes = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        return output.logits[graph.rows_of(nodes)].double().cpu()
 
     def _feature_outputs(self, features, rows):
         """Outputs (float64, CPU) of a graph-free network, from features alone.
@@ -416,7 +416,7 @@ def _labelled_batch(graph, data, device, part):
     weights = _take(data.weights, part)
     return Batch(
         graph,
-        torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
+        graph.rows_of(torch.as_tensor(data.rows[part], dtype=torch.long, device=device)),
         torch.as_tensor(data.targets[part], device=device),
         None if weights is None else torch.as_tensor(weights, device=device),
     )

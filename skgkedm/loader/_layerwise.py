@@ -15,7 +15,8 @@ import torch
 
 from ..nn import EdgeLayout
 from ..nn._backbones import BACKBONES
-from ..nn._edge_ops import csr_tensor, row_pointers
+from ..nn._edge_ops import csr_tensor
+from ..nn._graph_kernels import row_pointers
 from ..nn._sparse_product import SparseMatrix
 from ._graph_tensors import build_graph_tensors, features_tensor
 from ._message_graph import MessageGraph
