@@ -120,6 +120,9 @@ class NetworkEstimatorMixin:
                     objective=data.objective,
                     extra_loss=extra_loss,
                 )
+            # The batch builders (a sampler's copy of the graph) are done with: freed
+            # before the whole-graph work of _after_training.
+            del batches, validation_batches
             self._after_training(network, data, spec, device, prepared)
         warn_once(histories, self.early_stopping)
         self._store_network(spec, network, histories)
