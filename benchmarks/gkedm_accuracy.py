@@ -2,7 +2,9 @@
 
 Every arm runs side by side in one process, on the same splits and seeds:
 
-- ``default``: ``GKEDMClassifier()`` as shipped;
+- ``default``: ``GKEDMClassifier()`` as shipped (with 200 labelled nodes or more its
+  ``gkedm_check`` picks the module, the plain backbone or a network on the features
+  alone: the last column counts its choices, features/plain/GKEDM);
 - ``uniform``: the same with ``gkedm_scoring="uniform"`` (equal weights on a node's
   edges: the control that separates attention from propagation);
 - ``one hop``: the same with ``gkedm_hops=1, gkedm_check=False`` (the previous
@@ -166,9 +168,8 @@ def fit_one(suite, dataset, arm, seed):
         return score(y[test], predicted), time.perf_counter() - started, None
     model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm]).fit(X[train], y[train])
     seconds = time.perf_counter() - started
-    check = getattr(model, "gkedm_check_scores_", None)
-    kept = None if check is None else bool(model._architecture.gkedm)
-    return score(y[test], model.predict(X[test])), seconds, kept
+    choice = getattr(model, "gkedm_check_choice_", None)
+    return score(y[test], model.predict(X[test])), seconds, choice
 
 
 def main():
@@ -193,7 +194,7 @@ def main():
         "groups": [],
     }
     print(f"suite: {args.suite}, seeds: {args.seeds}\n")
-    print("| data set | arm | test score | vs plain | s/fit | GKEDM kept by the check |")
+    print("| data set | arm | test score | vs plain | s/fit | check chose (f/p/g) |")
     print("|---|---|---|---|---|---|", flush=True)
     for dataset in datasets:
         table = {}
@@ -201,14 +202,18 @@ def main():
             table.setdefault(arm, []).append(fit_one(args.suite, dataset, arm, seed))
         plain = np.array([value for value, _, _ in table["plain"]])
         for arm, values in table.items():
-            scores, seconds, kept = map(list, zip(*values, strict=True))
+            scores, seconds, chosen = map(list, zip(*values, strict=True))
             record["groups"].append(
                 {"dataset": dataset, "arm": arm, "score": scores, "seconds": seconds,
-                 "gkedm_kept": kept}
+                 "check_choice": chosen}
             )  # fmt: skip
             scores = np.array(scores)
-            checked = [value for value in kept if value is not None]
-            kept_text = f"{sum(checked)}/{len(checked)}" if checked else "-"
+            checked = [value for value in chosen if value is not None]
+            kept_text = (
+                "/".join(str(checked.count(name)) for name in ("features", "plain", "gkedm"))
+                if checked
+                else "-"
+            )
             print(
                 f"| {dataset} | {arm} | {scores.mean():.3f} ± {scores.std():.3f} | "
                 f"{100 * (scores - plain).mean():+.1f} | {np.mean(seconds):.1f} | {kept_text} |",
