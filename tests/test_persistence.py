@@ -33,6 +33,8 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
     # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
     "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
+    # The last commit of saved format 6, before gkedm_check_choice_ (features-only).
+    "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
