@@ -69,7 +69,9 @@ GKEDM_ARMS = {
     "ten hops uniform": {"gkedm_scoring": "uniform", "gkedm_hops": 10},
     "plain": {"gkedm": False},
 }
-ARMS = [*GKEDM_ARMS, "appnp", "mlp", "logistic"]
+ARMS = [*GKEDM_ARMS, "candidates", "appnp", "mlp", "logistic"]
+MARGINS = (0.0, 0.5, 1.0)
+"""Standard errors the ``candidates`` arm tries as ``gkedm_check``'s margin."""
 SUITES = {
     "planetoid": ["cora", "citeseer"],
     "musae": [
@@ -154,6 +156,59 @@ def anchor(X, y, train, validation, test, seed, propagate, score):
     return test_score
 
 
+def check_candidates(X, y, train, test, seed, score):
+    """Every candidate of the default's ``gkedm_check``, refitted and scored on the test nodes.
+
+    One default fit records the check's candidates (held-out scores, per-node shares,
+    best epochs); each candidate it did not choose is then fitted as the default would
+    have (same seed, all training labels, its best epochs). Returns the test score of
+    the choice under each margin of ``MARGINS`` (in held-out standard errors; the
+    shipped default is ``CHECK_STANDARD_ERRORS``) and the candidates' test and
+    held-out scores.
+    """
+    from skgkedm import _node_estimator as node
+
+    seen = {}
+    original = node._check_choice
+
+    def recording(candidates, weights):
+        seen.update(candidates=candidates, weights=weights)
+        return original(candidates, weights)
+
+    node._check_choice = recording
+    try:
+        model = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
+    finally:
+        node._check_choice = original
+    candidates = seen["candidates"]
+    test_scores = {model.gkedm_check_choice_: score(y[test], model.predict(X[test]))}
+    for name, candidate in candidates.items():
+        if name in test_scores:
+            continue
+        total = sum(candidate.epochs)
+        refit = GKEDMClassifier(random_state=seed, gkedm_check=False, max_epochs=total)
+        if name == "gkedm":
+            refit.set_params(second_phase_fraction=candidate.epochs[-1] / total)
+        else:
+            refit.set_params(gkedm=False, backbone="mlp" if name == "features" else "gcn")
+        refit.fit(X[train], y[train])
+        test_scores[name] = score(y[test], refit.predict(X[test]))
+    chosen = {}
+    for margin in MARGINS:
+        node.CHECK_STANDARD_ERRORS, saved = margin, node.CHECK_STANDARD_ERRORS
+        try:
+            chosen[margin] = original(candidates, seen["weights"])
+        finally:
+            node.CHECK_STANDARD_ERRORS = saved
+    return {
+        "test": test_scores,
+        "held_out": {name: candidate.score for name, candidate in candidates.items()},
+        "epochs": {name: list(candidate.epochs) for name, candidate in candidates.items()},
+        "chosen": {str(margin): name for margin, name in chosen.items()},
+        "margin_scores": {str(margin): test_scores[name] for margin, name in chosen.items()},
+    }
+
+
 def fit_one(suite, dataset, arm, seed):
     """Test score and seconds of one arm on one seed."""
     X, y, train, validation, test, balanced = task(suite, dataset, seed)
@@ -161,6 +216,9 @@ def fit_one(suite, dataset, arm, seed):
     started = time.perf_counter()
     if arm in ("appnp", "mlp"):
         result = anchor(X, y, train, validation, test, seed, arm == "appnp", score)
+        return result, time.perf_counter() - started, None
+    if arm == "candidates":
+        result = check_candidates(X, y, train, test, seed, score)
         return result, time.perf_counter() - started, None
     if arm == "logistic":
         model = LogisticRegression(max_iter=1000).fit(X.features[train], y[train])
@@ -201,6 +259,23 @@ def main():
         for seed, arm in product(range(args.seeds), arms):  # arms alternate within a seed
             table.setdefault(arm, []).append(fit_one(args.suite, dataset, arm, seed))
         plain = np.array([value for value, _, _ in table["plain"]])
+        for arm, values in list(table.items()):
+            if arm != "candidates":
+                continue
+            details, seconds, _ = map(list, zip(*values, strict=True))
+            record["groups"].append(
+                {"dataset": dataset, "arm": arm, "candidates": details, "seconds": seconds}
+            )
+            for margin in MARGINS:
+                name = f"check, {margin:g} SE"
+                chosen = [detail["chosen"][str(margin)] for detail in details]
+                scores = [detail["margin_scores"][str(margin)] for detail in details]
+                table[name] = [(value, np.nan, choice) for value, choice in
+                               zip(scores, chosen, strict=True)]  # fmt: skip
+            for name in ("features", "plain", "gkedm"):
+                scores = [detail["test"].get(name, np.nan) for detail in details]
+                table[f"candidate {name}"] = [(value, np.nan, None) for value in scores]
+            del table[arm]
         for arm, values in table.items():
             scores, seconds, chosen = map(list, zip(*values, strict=True))
             record["groups"].append(
