@@ -343,27 +343,28 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         runs = {"gkedm": spec, "plain": plain}
         if BACKBONES[spec.backbone].uses_graph:
             runs["features"] = replace(plain, backbone="mlp", edge_dim=0)
+        interrupted = None
         for name, network_spec in runs.items():
             # A two-phase schedule scores the plain backbone after its first phase.
             if name in found:
                 continue
-
-            def after_phase(use_gkedm, histories, name=name, network_spec=network_spec):
-                if name == "gkedm" and not use_gkedm:
-                    name, network_spec = "plain", plain
-                score(name, network_spec, network, use_gkedm, histories)
-
             network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
+
+            def after_phase(use_gkedm, histories, name=name, spec=network_spec, net=network):
+                if name == "gkedm" and not use_gkedm:
+                    name, spec = "plain", plain
+                score(name, spec, net, use_gkedm, histories)
+
             histories = self._train(
                 network, batches, validation, context, objective=objective, verbose=0,
                 after_phase=after_phase,
             )  # fmt: skip
             if histories[-1].stop_reason == INTERRUPTED:
-                ordered = {name: found[name] for name in CHECK_CANDIDATES if name in found}
-                return ordered, None, (network_spec, network, histories)
-        ordered = {name: found[name] for name in CHECK_CANDIDATES if name in found}
+                interrupted = (network_spec, network, histories)
+                break
+        ordered = {key: found[key] for key in CHECK_CANDIDATES if key in found}
         weights = None if held.weights is None else held.weights.double().cpu().numpy()
-        return ordered, weights, None
+        return ordered, weights, interrupted
 
     def _network_output(self, nodes, symmetrize, device=None):
         """Run the fitted network on a whole graph in evaluation mode.

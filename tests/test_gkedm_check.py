@@ -58,7 +58,7 @@ def heterophilous():
 
 
 def test_a_features_only_choice_predicts_from_features_alone(heterophilous):
-    X, y, model = heterophilous
+    X, _, model = heterophilous
     assert model.gkedm_check_choice_ == "features"
     assert model._architecture.backbone == "mlp" and not model._architecture.gkedm
     # The graph is not read: a plain feature matrix of the same nodes predicts the same.
@@ -115,3 +115,27 @@ def test_regressor_checks_by_r2_and_can_drop_the_graph():
     assert all(score <= 1.0 for score in scores.values())
     assert model.gkedm_check_choice_ == "features"
     assert model.predict(features[250:]).shape == (50,)
+
+
+def test_ctrl_c_during_the_check_keeps_the_network_it_was_training(monkeypatch):
+    import skgkedm.utils._training as training
+
+    X, y = make_node_classification(300, n_classes=3, random_state=0)
+    real_epoch = training._training_epoch
+    calls = []
+
+    def interrupted_epoch(*args):
+        calls.append(1)
+        # The module's network trains 20 epochs (both phases); then the features
+        # network starts: stop it in its fifth.
+        if len(calls) == 25:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+
+    monkeypatch.setattr(training, "_training_epoch", interrupted_epoch)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
+    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
+    assert model.gkedm_check_choice_ is None
+    assert model._architecture.backbone == "mlp" and model.n_iter_ == 4
+    assert model.predict(X[250:]).shape == (50,)
