@@ -159,9 +159,9 @@ def anchor(X, y, train, validation, test, seed, propagate, score):
 def check_candidates(X, y, train, test, seed, score):
     """Every candidate of the default's ``gkedm_check``, refitted and scored on the test nodes.
 
-    One default fit records the check's candidates (held-out scores, per-node shares,
-    best epochs); each candidate it did not choose is then fitted as the default would
-    have (same seed, all training labels, its best epochs). Returns the test score of
+    One default fit records the check's candidates (held-out scores, per-node shares);
+    each candidate it did not choose is then fitted as the default would have (same
+    seed, all training labels). Returns the test score of
     the choice under each margin of ``MARGINS`` (in held-out standard errors; the
     shipped default is ``CHECK_STANDARD_ERRORS``) and the candidates' test and
     held-out scores.
@@ -182,14 +182,11 @@ def check_candidates(X, y, train, test, seed, score):
         node._check_choice = original
     candidates = seen["candidates"]
     test_scores = {model.gkedm_check_choice_: score(y[test], model.predict(X[test]))}
-    for name, candidate in candidates.items():
+    for name in candidates:
         if name in test_scores:
             continue
-        total = sum(candidate.epochs)
-        refit = GKEDMClassifier(random_state=seed, gkedm_check=False, max_epochs=total)
-        if name == "gkedm":
-            refit.set_params(second_phase_fraction=candidate.epochs[-1] / total)
-        else:
+        refit = GKEDMClassifier(random_state=seed, gkedm_check=False)
+        if name != "gkedm":
             refit.set_params(gkedm=False, backbone="mlp" if name == "features" else "gcn")
         refit.fit(X[train], y[train])
         test_scores[name] = score(y[test], refit.predict(X[test]))
@@ -203,7 +200,6 @@ def check_candidates(X, y, train, test, seed, score):
     return {
         "test": test_scores,
         "held_out": {name: candidate.score for name, candidate in candidates.items()},
-        "epochs": {name: list(candidate.epochs) for name, candidate in candidates.items()},
         "chosen": {str(margin): name for margin, name in chosen.items()},
         "margin_scores": {str(margin): test_scores[name] for margin, name in chosen.items()},
     }

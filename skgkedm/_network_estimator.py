@@ -102,8 +102,8 @@ class NetworkEstimatorMixin:
             )
             # A checked module may give way to the plain backbone or to a network on
             # the features alone (distillation's extra loss needs the module, so it is
-            # never checked); the check also picks each phase's epochs.
-            spec, interrupted, epochs = self._checked_spec(
+            # never checked).
+            spec, interrupted = self._checked_spec(
                 spec, data, train, random_state, seed, prepared, context.threads,
                 checkable=extra_loss is None,
             )  # fmt: skip
@@ -120,7 +120,6 @@ class NetworkEstimatorMixin:
                     context,
                     objective=data.objective,
                     extra_loss=extra_loss,
-                    epochs=epochs,
                 )
             self._after_training(network, data, spec, device, prepared)
         warn_once(histories, self.early_stopping)
@@ -145,14 +144,13 @@ class NetworkEstimatorMixin:
         """Hook: read the trained network before it is stored (``transduction_``)."""
 
     def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
-        """Hook: ``(spec, interrupted, epochs)``: what to train, and for how long.
+        """Hook: the spec to train, and ``(network, histories)`` of an interrupted check.
 
-        ``interrupted`` is ``(network, histories)`` of a check the user interrupted,
-        else None; ``epochs``, the epochs of each phase (None: the schedule's). Node
-        estimators check GKEDM against the plain backbone and a network on the
-        features alone here (``gkedm_check``); by default the spec and schedule stand.
+        Node estimators check GKEDM against the plain backbone and a network on the
+        features alone here (``gkedm_check``); by default the spec stands and nothing
+        was interrupted.
         """
-        return spec, None, None
+        return spec, None
 
     def _propagation(self):
         """GKEDM's propagation steps and initial teleport: ``(hops, alpha)``."""
@@ -228,41 +226,34 @@ class NetworkEstimatorMixin:
             ) from error
 
     def _train(self, network, batches, validation, context, *, objective=CLASSIFICATION,
-               extra_loss=None, after_phase=None, verbose=None, epochs=None):  # fmt: skip
+               extra_loss=None, after_phase=None, verbose=None):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
-        ``after_phase(use_gkedm, histories)``, when given, is called after each phase,
-        with whether the phase ran the network with its GKEDM module and the histories
-        so far. ``verbose`` overrides the estimator's. ``epochs``: the epochs of each
-        phase (one number: a single phase), in place of the schedule's split of
-        ``max_epochs``.
+        ``after_phase(use_gkedm)``, when given, is called after each phase, with whether
+        the phase ran the network with its GKEDM module. ``verbose`` overrides the
+        estimator's.
         """
-        if epochs is None:
-            if self.schedule == "joint" or network.gkedm is None or self.max_epochs < 2:
-                # Two phases need two epochs: one epoch trains everything at once, as "joint".
-                epochs = (self.max_epochs,)
-            else:
-                fraction = round(self.second_phase_fraction * self.max_epochs)
-                second = min(max(1, fraction), self.max_epochs - 1)
-                epochs = (self.max_epochs - second, second)
-        if len(epochs) == 1:
-            phases = [("", epochs[0], None, True)]
+        if self.schedule == "joint" or network.gkedm is None or self.max_epochs < 2:
+            # Two phases need two epochs: one epoch trains everything at once, as "joint".
+            phases = [("", self.max_epochs, None, True)]
         else:
+            fraction = round(self.second_phase_fraction * self.max_epochs)
+            second = min(max(1, fraction), self.max_epochs - 1)
             on_top = None
             if self.schedule == "two_phase":
                 on_top = [*network.gkedm_parameters(), *network.output_parameters()]
             phases = [
-                ("phase 1 (backbone)", epochs[0], None, False),
-                ("phase 2 (GKEDM)", epochs[1], on_top, True),
+                ("phase 1 (backbone)", self.max_epochs - second, None, False),
+                ("phase 2 (GKEDM)", second, on_top, True),
             ]
         histories = []
-        for name, phase_epochs, parameters, use_gkedm in phases:
+        for name, epochs, parameters, use_gkedm in phases:
             schedule = TrainingSchedule(
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
-                max_epochs=phase_epochs,
+                max_epochs=epochs,
                 n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
                 tol=self.tol,
                 verbose=self.verbose if verbose is None else verbose,
@@ -283,7 +274,7 @@ class NetworkEstimatorMixin:
             if history.stop_reason == INTERRUPTED:
                 break
             if after_phase is not None:
-                after_phase(use_gkedm and network.gkedm is not None, histories)
+                after_phase(use_gkedm and network.gkedm is not None)
         return histories
 
     def _store_network(self, spec, network, histories):

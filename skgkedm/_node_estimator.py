@@ -76,14 +76,11 @@ class CheckCandidate(NamedTuple):
         Held-out score (accuracy, R²) at its best epoch.
     per_sample : ndarray of shape (n_held_out,) or None
         Each held-out node's share of ``score`` (see ``Objective.per_sample``).
-    epochs : tuple of int
-        Best epoch of each phase: the final fit trains each phase this long.
     """
 
     spec: object
     score: float
     per_sample: object
-    epochs: tuple
 
 
 class AttentionWeights(NamedTuple):
@@ -258,16 +255,14 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
     def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
         """Check GKEDM against the plain backbone and the features alone (``gkedm_check``).
 
-        Returns the spec to train (the candidate the check chose), ``(network,
-        histories)`` of the network the check was training when the user interrupted
-        it (else None), and the epochs of each phase at which the chosen candidate
-        scored best on the held-out nodes (None: the schedule's); sets
-        ``gkedm_check_scores_`` and ``gkedm_check_choice_``.
+        Returns the spec to train (the candidate the check chose) and, when the user
+        interrupted the check, ``(network, histories)`` of the network it was training
+        (else None); sets ``gkedm_check_scores_`` and ``gkedm_check_choice_``.
         """
         self.gkedm_check_scores_ = None
         self.gkedm_check_choice_ = None
         if not (checkable and self._checks_gkedm(spec, len(train))):
-            return spec, None, None
+            return spec, None
         stratify = None if data.stratify is None else data.stratify[train]
         split = _check_split(train, stratify, random_state)
         context = TrainingContext(fit_generator(seed, prepared.x.device), threads)
@@ -277,7 +272,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         self.gkedm_check_scores_ = {name: c.score for name, c in candidates.items()}
         if interrupted is not None:
             interrupted_spec, network, histories = interrupted
-            return interrupted_spec, (network, histories), None
+            return interrupted_spec, (network, histories)
         choice = _check_choice(candidates, weights)
         self.gkedm_check_choice_ = choice
         if self.verbose:
@@ -289,9 +284,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 f"{CHECK_NAMES[choice]}",
                 flush=True,
             )
-        chosen = candidates[choice]
-        # With early stopping the final fit's own validation nodes pick its epochs.
-        return chosen.spec, None, None if self.early_stopping else chosen.epochs
+        return candidates[choice].spec, None
 
     def _checks_gkedm(self, spec, n_labelled):
         """Whether this fit checks GKEDM against the plain backbone (``gkedm_check``)."""
@@ -307,12 +300,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         return True
 
     def _check_gkedm(self, spec, seed, graph, data, split, context):
-        """Held-out scores of the candidates of ``CHECK_CANDIDATES``, each at its best epoch.
+        """Held-out scores of the candidates of ``CHECK_CANDIDATES``.
 
-        Each candidate network is trained on the ``split[0]`` positions of the
-        labelled samples and scored on ``split[1]`` after every epoch with the fit's
-        own score (accuracy, R²); each phase keeps its best epoch's weights. With a
-        two-phase schedule the backbone of phase 1 is the plain candidate, and GKEDM is
+        Each candidate network is trained as the final fit would train it, on the
+        ``split[0]`` positions of the labelled samples, and scored on ``split[1]``
+        with the fit's own score (accuracy, R²). With a two-phase schedule the
+        backbone of phase 1 is the plain candidate (scored after it), and GKEDM is
         scored after phase 2; a single phase trains a plain network beside it. The
         features-only candidate is the ``"mlp"`` backbone with the same widths (none
         when the backbone already is). Returns ``{name: CheckCandidate}`` (simplest
@@ -322,12 +315,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         fit_part, held_out = split
         device = graph.x.device
-        batches, validation = _whole_graph_batches(graph, data, device, fit_part, held_out)
-        held = validation[0]
+        batches, _ = _whole_graph_batches(graph, data, device, fit_part, fit_part[:0])
+        held = _labelled_batch(graph, data, device, held_out)
         objective = data.objective
         found = {}
 
-        def score(name, network_spec, network, use_gkedm, histories):
+        def score(name, network_spec, network, use_gkedm):
             network.eval()
             with torch.no_grad():
                 outputs = held.outputs(network(graph, use_gkedm=use_gkedm).logits)
@@ -336,8 +329,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 per_sample = objective.per_sample(outputs, held.targets, held.weights)
                 per_sample = per_sample.double().cpu().numpy()
             value = float(objective.score(outputs, held.targets, held.weights))
-            epochs = tuple(history.best_epoch for history in histories)
-            found[name] = CheckCandidate(network_spec, value, per_sample, epochs)
+            found[name] = CheckCandidate(network_spec, value, per_sample)
 
         plain = replace(spec, gkedm=False)
         runs = {"gkedm": spec, "plain": plain}
@@ -350,13 +342,13 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 continue
             network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
 
-            def after_phase(use_gkedm, histories, name=name, spec=network_spec, net=network):
+            def after_phase(use_gkedm, name=name, spec=network_spec, net=network):
                 if name == "gkedm" and not use_gkedm:
                     name, spec = "plain", plain
-                score(name, spec, net, use_gkedm, histories)
+                score(name, spec, net, use_gkedm)
 
             histories = self._train(
-                network, batches, validation, context, objective=objective, verbose=0,
+                network, batches, [], context, objective=objective, verbose=0,
                 after_phase=after_phase,
             )  # fmt: skip
             if histories[-1].stop_reason == INTERRUPTED:
