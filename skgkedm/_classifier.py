@@ -84,25 +84,23 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     gkedm_check : "auto" or bool, default="auto"
         Check what the graph and the module are worth before keeping them. A fifth of
         the labelled nodes (stratified) is held out; three networks are trained on
-        the rest and scored on it after every epoch: one on each node's own features
-        alone (the ``"mlp"`` backbone, same widths; left out when ``backbone`` is
-        ``"mlp"``), the plain backbone (with a two-phase schedule, the first phase's),
-        and the backbone with GKEDM. The model is the simplest of them whose best
-        held-out accuracy is within one standard error (of the paired difference
-        over the held-out nodes) of the best one's, features alone being the
-        simplest: a richer network must win by more than the noise of the held-out
-        fifth. The final model is that network trained on every labelled node for
-        the epochs at which it scored best (each phase's, for two phases; with
-        ``early_stopping``, its own validation nodes decide instead), exactly as a
-        fit of it without the check would train it (``gkedm=False``,
-        ``backbone="mlp"``, ``max_epochs``) with the same seed. A model on the
-        features alone predicts from a node's features only (no graph needed). The
-        check costs about two more fits of the backbone. ``"auto"`` checks
-        full-batch fits with at least 200 labelled nodes (with fewer, 40 held-out
-        nodes cannot tell the networks apart, and few labels on a homophilous graph
-        are where the module helps most); True always checks (full-batch only);
-        False never. The scores are kept in ``gkedm_check_scores_``, the choice in
-        ``gkedm_check_choice_``. See :ref:`when_gkedm_helps`.
+        the rest, as the final fit would train them, and scored on it: one on each
+        node's own features alone (the ``"mlp"`` backbone, same widths; left out
+        when ``backbone`` is ``"mlp"``), the plain backbone (with a two-phase
+        schedule, the first phase's), and the backbone with GKEDM. The model is the
+        simplest of them whose held-out accuracy is within one standard error (of
+        the paired difference over the held-out nodes) of the best one's, features
+        alone being the simplest: a richer network must win by more than the noise
+        of the held-out fifth. The final model is that network trained on every
+        labelled node, exactly as a fit of it without the check gives it
+        (``gkedm=False``, or ``backbone="mlp", gkedm=False``; same seed). A model on
+        the features alone predicts from a node's features only (no graph needed).
+        The check costs about half a fit to one more (see :ref:`when_gkedm_helps`).
+        ``"auto"`` checks full-batch fits with at least 200 labelled nodes (with
+        fewer, 40 held-out nodes cannot tell the networks apart, and few labels on a
+        homophilous graph are where the module helps most); True always checks
+        (full-batch only); False never. The scores are kept in
+        ``gkedm_check_scores_``, the choice in ``gkedm_check_choice_``.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
         output layer on top of the frozen hidden layers (it measured better than joint
@@ -208,7 +206,7 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         best epoch of the last phase (an earlier phase's best weights were trained
         further); else None.
     gkedm_check_scores_ : dict or None
-        With a ``gkedm_check``: best held-out accuracy of each network it compared,
+        With a ``gkedm_check``: held-out accuracy of each network it compared,
         ``"features"`` (features alone), ``"plain"`` (the backbone) and ``"gkedm"``
         (the backbone with its module), simplest first. None when no check ran.
     gkedm_check_choice_ : {"features", "plain", "gkedm"} or None

@@ -49,9 +49,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Teleport probability of the initial per-hop weights; unused with one hop.
     gkedm_check : "auto" or bool, default="auto"
         Check the module, the plain backbone and a network on the features alone
-        on a held-out fifth of the labelled nodes (by R², each at its best epoch),
-        and keep the simplest within one standard error of the best, retrained on
-        every labelled node for its best epochs, as in :class:`GKEDMClassifier`:
+        on a held-out fifth of the labelled nodes (by R²), and keep the simplest
+        within one standard error of the best, retrained on every labelled node, as
+        in :class:`GKEDMClassifier`:
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes. The
         scores are kept in ``gkedm_check_scores_``, the choice in
         ``gkedm_check_choice_``.
@@ -125,7 +125,7 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     best_validation_score_ : float or None
         With ``early_stopping``, the validation R² of the weights kept, else None.
     gkedm_check_scores_ : dict or None
-        With a ``gkedm_check``: best held-out R² of each network it compared
+        With a ``gkedm_check``: held-out R² of each network it compared
         (``"features"``, ``"plain"``, ``"gkedm"``). None when no check ran.
     gkedm_check_choice_ : {"features", "plain", "gkedm"} or None
         The network the check chose, and the fitted model is; None when no check
