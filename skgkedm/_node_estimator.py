@@ -73,7 +73,7 @@ class CheckCandidate(NamedTuple):
     spec : NetworkSpec
         Its architecture: what the final fit trains if it is chosen.
     score : float
-        Held-out score (accuracy, R²) at its best epoch.
+        Held-out score (accuracy, R²) after its full training.
     per_sample : ndarray of shape (n_held_out,) or None
         Each held-out node's share of ``score`` (see ``Objective.per_sample``).
     """
