@@ -65,6 +65,14 @@ GKEDM_ARMS = {
     "unchecked": {"gkedm_scoring": "cosine", "gkedm_check": False},
     "ten hops": {"gkedm_scoring": "cosine", "gkedm_hops": 10},
     "ten hops uniform": {"gkedm_scoring": "uniform", "gkedm_hops": 10},
+    "candidate": {
+        "backbone": "mlp",
+        "gkedm_position": "output",
+        "gkedm_hops": 10,
+        "gkedm_normalization": "symmetric",
+        "schedule": "joint",
+        "consistency": 1.0,
+    },
     "plain": {"gkedm": False},
 }
 ARMS = [*GKEDM_ARMS, "appnp", "mlp", "logistic"]

@@ -92,6 +92,15 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         labelled nodes (with fewer, 40 held-out nodes cannot tell the two apart, and
         few labels are where the module helps most); True always checks (full-batch
         only); False never. The scores are kept in ``gkedm_check_scores_``.
+    gkedm_position : {"hidden", "output"}, default="hidden"
+        Where GKEDM runs: ``"hidden"``, on the last hidden representations, before the
+        output layer (the paper's placement); ``"output"``, on the class scores the
+        output layer computes, with one head (class scores have no head structure):
+        predict, then propagate, as APPNP (Gasteiger et al., 2019) does. With
+        ``backbone="mlp"``, ``gkedm_hops=10`` and ``gkedm_scoring="uniform"`` the
+        network is APPNP's, with the per-hop weights learned from its personalised
+        PageRank start (over the mean-normalised graph rather than the symmetric one).
+        ``gkedm_layers`` must then be ``"last"``.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         ``"two_phase"`` follows the paper: first the backbone alone, then GKEDM and the
         output layer on top of the frozen hidden layers (it measured better than joint
@@ -119,6 +128,14 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         Number of epochs (passes over the labelled nodes), over all phases, unless
         early stopping ends sooner (``max_iter`` of
         :class:`~sklearn.neural_network.MLPClassifier`).
+    consistency : float, default=0.0
+        Weight of a consistency loss over every node of the graph, labelled or not
+        (GRAND's consistency regularisation, Feng et al., 2020): each training step
+        runs the network twice, under two dropout masks, and pulls both views' class
+        probabilities towards their sharpened mean (temperature 0.5; see
+        :func:`skgkedm.utils._training.consistency_loss`). It uses the unlabelled
+        nodes, so it helps most with few labels; it doubles the cost of an epoch. 0:
+        one view, the cross-entropy alone.
     batch_size : int or None, default=None
         Counted in labelled nodes (the samples here; in :class:`GKEDMGraphClassifier`
         it counts graphs). None trains full-batch: each epoch is one step on the whole

@@ -18,6 +18,7 @@ from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._neighbour_sampling import check_fanouts
 from .loader._node_batches import NodeBatches
 from .nn._backbones import BACKBONES
+from .nn._gkedm import NORMALIZATIONS
 from .nn._network import GKEDMNetwork
 from .utils._sklearn_compat import Interval, Options, StrOptions
 from .utils._threads import graph_entries, thread_policy
@@ -37,6 +38,9 @@ NODE_PARAMETER_CONSTRAINTS = {
     "gkedm_hops": [Interval(Integral, 1, None, closed="left")],
     "gkedm_alpha": [Interval(Real, 0, 1, closed="both")],
     "gkedm_check": [StrOptions({"auto"}), "boolean"],
+    "gkedm_position": [StrOptions({"hidden", "output"})],
+    "gkedm_normalization": [StrOptions(set(NORMALIZATIONS))],
+    "consistency": [Interval(Real, 0, None, closed="left")],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
 
@@ -105,6 +109,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         gkedm_hops=1,
         gkedm_alpha=0.1,
         gkedm_check="auto",
+        gkedm_position="hidden",
+        gkedm_normalization="mean",
         schedule="two_phase",
         second_phase_fraction=0.25,
         activation="relu",
@@ -113,6 +119,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         learning_rate=0.01,
         weight_decay=5e-4,
         max_epochs=200,
+        consistency=0.0,
         batch_size=None,
         fanouts=None,
         early_stopping=False,
@@ -137,6 +144,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         self.gkedm_hops = gkedm_hops
         self.gkedm_alpha = gkedm_alpha
         self.gkedm_check = gkedm_check
+        self.gkedm_position = gkedm_position
+        self.gkedm_normalization = gkedm_normalization
         self.schedule = schedule
         self.second_phase_fraction = second_phase_fraction
         self.activation = activation
@@ -145,6 +154,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
+        self.consistency = consistency
         self.batch_size = batch_size
         self.fanouts = fanouts
         self.early_stopping = early_stopping
@@ -218,6 +228,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
 
     def _propagation(self):
         return self.gkedm_hops, self.gkedm_alpha
+
+    def _gkedm_position(self):
+        return self.gkedm_position, self.gkedm_normalization
+
+    def _consistency(self):
+        return self.consistency
 
     def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
         """Check GKEDM against the plain backbone on held-out nodes (``gkedm_check``).

@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -129,6 +129,24 @@ def _from_format_5(state, estimator_name):
     return state
 
 
+def _from_format_6(state, estimator_name):
+    """Format 6 to 7 (both skgkedm 0.2.0.dev0): GKEDMClassifier and GKEDMRegressor gained
+    ``gkedm_position``, ``gkedm_normalization`` and ``consistency``, NetworkSpec
+    ``gkedm_position`` and ``gkedm_normalization``.
+
+    Every model saved before ran its module on the last hidden layer
+    (``gkedm_position="hidden"``) along its attention weights as they are
+    (``gkedm_normalization="mean"``): NetworkSpec's defaults, which unpickling an older
+    NetworkSpec already gives; and it trained without the consistency loss: the
+    parameters say so, so a clone refits the same recipe.
+    """
+    if "gkedm" in state and "readout" not in state:
+        state.setdefault("gkedm_position", "hidden")
+        state.setdefault("gkedm_normalization", "mean")
+        state.setdefault("consistency", 0.0)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1, given the
 # estimator's class name.
 _MIGRATIONS = (
@@ -138,6 +156,7 @@ _MIGRATIONS = (
     _from_format_3,
     _from_format_4,
     _from_format_5,
+    _from_format_6,
 )
 
 

@@ -52,6 +52,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         nodes (by R²) and keep it only if it scored at least as well, as in
         :class:`GKEDMClassifier`: ``"auto"`` checks full-batch fits with at least 200
         labelled nodes. The scores are kept in ``gkedm_check_scores_``.
+    gkedm_position : {"hidden", "output"}, default="hidden"
+        GKEDM on the last hidden layer, or on the outputs (then with one head), as in
+        :class:`GKEDMClassifier`.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         Training schedule, as in :class:`GKEDMClassifier`: the backbone first, then
         GKEDM and the output layer on top of it.
@@ -69,6 +72,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=200
         Number of epochs, over all phases, unless early stopping ends sooner.
+    consistency : float, default=0.0
+        Weight of a consistency loss between two dropout views of every node's
+        predictions (their mean as the target, no sharpening), as in
+        :class:`GKEDMClassifier`; 0: none.
     batch_size : int or None, default=None
         None trains full-batch; an int trains on mini-batches of that many labelled
         nodes with sampled neighbourhoods (see :ref:`mini_batches`).

@@ -33,6 +33,8 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
     # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
     "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
+    # The last commit of saved format 6, before gkedm_position and consistency.
+    "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -317,7 +319,7 @@ def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
         assert loaded.get_params() == model.get_params()
 
 
-@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+@pytest.mark.parametrize("folder", sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-49f817b"}))
 def test_models_saved_before_hops_keep_one_unchecked_step(folder):
     with loading(folder):
         model = joblib.load(DATA / folder / "distilled_graph.pkl")
@@ -345,3 +347,17 @@ def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():
     loaded.__setstate__(state)
     assert loaded._symmetrize is False
     np.testing.assert_array_equal(loaded.predict_proba(graphs), model.predict_proba(graphs))
+
+
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_models_saved_before_positions_run_the_module_on_the_hidden_layer(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "gkedm_graph.pkl")
+    assert model._architecture.gkedm_position == "hidden"
+    assert (model.gkedm_position, model.consistency) == ("hidden", 0.0)
+    # The rebuilt module sits on the hidden layer: as wide as it, with its heads.
+    network = model._fitted_network("cpu")
+    assert network.gkedm.channels == model._architecture.hidden_dims[-1]
+    assert network.gkedm.heads == model.gkedm_heads
+    # A clone refits the saved recipe (its saved predictions: the test above).
+    assert clone(model).get_params()["consistency"] == 0.0

@@ -106,13 +106,15 @@ class GKEDMNetwork(nn.Module):
         self.gkedm = None
         # With gkedm_layers="every", one module after each hidden layer but the last;
         # ``self.gkedm`` stays the module after the last (its weights keep their names).
+        # With gkedm_position="output", one module on the class scores, with one head.
         self.hidden_gkedm = nn.ModuleList()
         if spec.gkedm:
+            on_output = spec.gkedm_position == "output"
             widths = spec.hidden_dims if spec.gkedm_layers == "every" else spec.hidden_dims[-1:]
             *hidden_modules, self.gkedm = (
                 GKEDM(
                     width,
-                    heads=spec.gkedm_heads,
+                    heads=1 if on_output else spec.gkedm_heads,
                     scoring=spec.gkedm_scoring,
                     update=spec.gkedm_update,
                     values=spec.gkedm_values,
@@ -120,8 +122,9 @@ class GKEDMNetwork(nn.Module):
                     add_self_loops=False,
                     hops=spec.gkedm_hops,
                     alpha=spec.gkedm_alpha,
+                    normalization=spec.gkedm_normalization,
                 )
-                for width in widths
+                for width in ([spec.n_classes] if on_output else widths)
             )
             self.hidden_gkedm.extend(hidden_modules)
 
@@ -131,7 +134,11 @@ class GKEDMNetwork(nn.Module):
         return [parameter for module in modules for parameter in module.parameters()]
 
     def output_parameters(self):
-        """Parameters after GKEDM: the output layer, or the readout's head."""
+        """Parameters after GKEDM: the output layer, or the readout's head.
+
+        With the module on the class scores (``gkedm_position="output"``) nothing
+        follows it, but the output layer, which feeds it, is trained with it.
+        """
         return list((self.head if self.head is not None else self.convs[-1]).parameters())
 
     def forward(self, graph, use_gkedm=True, generator=None):
@@ -156,10 +163,15 @@ class GKEDMNetwork(nn.Module):
             h = dropout(h, p, self.training, generator)
             h = self.activation(conv(h, graph.propagation, *edges))
         attention = None
-        if attend:
+        on_output = self.spec.gkedm_position == "output"
+        if attend and not on_output:
             h, _, attention = self.gkedm(h, graph.attention_layout, generator=generator)
         if self.head is None:
             logits = output(dropout(h, p, self.training, generator), graph.propagation, *edges)
+            if attend and on_output:
+                logits, _, attention = self.gkedm(
+                    logits, graph.attention_layout, generator=generator
+                )
             return NetworkOutput(logits, attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
