@@ -175,22 +175,46 @@ class ClassifierTargetsMixin:
         return tags
 
 
-def with_class_weight(init):
+def with_class_weight(init, **defaults):
     """A classifier's ``__init__``: ``init``'s parameters, then ``class_weight=None``.
 
     Classifier and regressor share one ``__init__`` (their common parameters);
     the classifier adds ``class_weight`` through this, with a signature that lists
     every parameter, so scikit-learn's ``get_params``, ``clone`` and ``repr`` see it.
+    ``defaults`` replace the defaults of some of ``init``'s parameters (the
+    classifier's own recipe), in the signature and in the call.
+
+    Examples
+    --------
+    >>> from skgkedm._base import with_class_weight
+    >>> class Model:
+    ...     def __init__(self, width=1, *, depth=2):
+    ...         self.width, self.depth = width, depth
+    ...     __init__ = with_class_weight(__init__, depth=3)
+    >>> model = Model(5)
+    >>> model.width, model.depth, model.class_weight
+    (5, 3, None)
+    >>> import inspect
+    >>> str(inspect.signature(Model))
+    '(width=1, *, depth=3, class_weight=None)'
     """
     signature = inspect.signature(init)
+    names = list(signature.parameters)[1:]  # after self
     extra = inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None)
+    parameters = [
+        parameter.replace(default=defaults[name]) if name in defaults else parameter
+        for name, parameter in signature.parameters.items()
+    ]
 
     @functools.wraps(init)
     def __init__(self, *args, class_weight=None, **kwargs):
+        for name, value in defaults.items():
+            if name not in kwargs and names.index(name) >= len(args):
+                kwargs[name] = value
         init(self, *args, **kwargs)
         self.class_weight = class_weight
 
-    __init__.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+    __init__.__signature__ = signature.replace(parameters=[*parameters, extra])
     return __init__
 
 

@@ -4,6 +4,30 @@ from ._base import GraphClassifierBase, with_class_weight
 from ._node_estimator import NODE_PARAMETER_CONSTRAINTS, NodeNetworkMixin
 from .utils._sklearn_compat import fit_context
 
+PROPAGATION_DEFAULTS = {
+    "backbone": "mlp",
+    "gkedm_position": "output",
+    "gkedm_hops": 10,
+    "gkedm_normalization": "symmetric",
+    "schedule": "joint",
+    "consistency": 1.0,
+}
+"""Where GKEDMClassifier's defaults differ from GKEDMRegressor's (shared ``__init__``):
+an MLP's class scores propagated ten hops (APPNP's placement, GPR-GNN's learned hop
+weights), trained jointly with the consistency loss. Measured in
+``benchmarks/gkedm_accuracy.py`` (docs: "When does GKEDM help?")."""
+
+HIDDEN_GKEDM = {
+    "backbone": "gcn",
+    "gkedm_position": "hidden",
+    "gkedm_hops": 1,
+    "gkedm_normalization": "mean",
+    "schedule": "two_phase",
+    "consistency": 0.0,
+}
+"""The classifier's defaults until 0.2.0.dev0 for the same parameters: one GKEDM step
+on a GCN's hidden layer, trained in two phases (the regressor's defaults)."""
+
 
 class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     """Graph neural network node classifier with the GKEDM module.
@@ -263,7 +287,7 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         "class_weight": GraphClassifierBase._class_weight_constraint,
     }
 
-    __init__ = with_class_weight(NodeNetworkMixin.__init__)
+    __init__ = with_class_weight(NodeNetworkMixin.__init__, **PROPAGATION_DEFAULTS)
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
