@@ -17,6 +17,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     of the nodes of a graph. Training is transductive (messages pass over the whole
     graph, only labelled nodes enter the loss); full-batch by default, on
     neighbour-sampled mini-batches with ``batch_size``. ``score`` is R².
+    Its defaults are the classifier's until 0.2.0.dev0 (one GKEDM step on a GCN's
+    hidden layer, two phases): the classifier's propagation defaults
+    (``gkedm_position="output"``, ten hops, consistency loss) were measured on classes
+    only; pass them to try them.
 
     Parameters
     ----------
@@ -55,6 +59,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     gkedm_position : {"hidden", "output"}, default="hidden"
         GKEDM on the last hidden layer, or on the outputs (then with one head), as in
         :class:`GKEDMClassifier`.
+    gkedm_normalization : {"mean", "symmetric"}, default="mean"
+        GKEDM propagates along its attention weights, or their symmetric
+        normalisation, as in :class:`GKEDMClassifier`.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         Training schedule, as in :class:`GKEDMClassifier`: the backbone first, then
         GKEDM and the output layer on top of it.
