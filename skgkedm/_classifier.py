@@ -143,8 +143,9 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         of the class scores shapes what the MLP learns). ``"two_phase"`` follows the
         paper: first the backbone alone, then GKEDM and the output layer on top of the
         frozen hidden layers (it measured better than joint training on Cora and
-        CiteSeer for every backbone with the module on the hidden layer); ``"two_phase_finetune"`` trains the whole network, backbone
-        included, in the second phase. Without GKEDM there is one phase. Every schedule
+        CiteSeer for every backbone with the module on the hidden layer);
+        ``"two_phase_finetune"`` trains the whole network, backbone included, in the
+        second phase. Without GKEDM there is one phase. Every schedule
         runs at most ``max_epochs`` epochs in all; each phase gets at least one, so
         ``max_epochs=1`` runs a single epoch of the whole network with GKEDM, as
         ``"joint"`` does.

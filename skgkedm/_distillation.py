@@ -32,7 +32,8 @@ PAPER_GKEDM = MappingProxyType(
 Learned scaled dot-product attention and a residual update (Wu, 2024) on a GCN's
 hidden layer, one step, trained jointly with the backbone. :class:`GKEDMClassifier`'s
 defaults differ (an MLP's class scores propagated ten hops with equal weights,
-consistency loss) because they measured better on Cora, CiteSeer and chameleon. The benchmarks' "paper's module" runs use these settings, and so does the
+consistency loss) because they measured better on Cora, CiteSeer and chameleon.
+The benchmarks' "paper's module" runs use these settings, and so does the
 paper's form of :class:`DistilledGCNClassifier` (see its ``teacher`` parameter). A
 read-only mapping; unpack it, as in ``GKEDMClassifier(**PAPER_GKEDM)``.
 
