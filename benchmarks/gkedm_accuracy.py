@@ -37,7 +37,10 @@ Suites (``--suite``):
   validation (for the anchors), the rest scored.
 
     SKGKEDM_DATA=/abs/path python benchmarks/gkedm_accuracy.py --suite planetoid \\
-        --seeds 10 --output benchmarks/results/gkedm_accuracy/planetoid.json
+        --datasets cora --seeds 10 --arms default attention previous gcn appnp mlp \\
+        logistic --output benchmarks/results/gkedm_accuracy/planetoid-cora.json
+    (the same with citeseer, to planetoid-citeseer.json; planetoid.json holds the
+    previous default's record, whose ``plain`` is today's ``gcn``)
     SKGKEDM_DATA=/abs/path python benchmarks/gkedm_accuracy.py --suite musae --seeds 5 \\
         --output benchmarks/results/gkedm_accuracy/musae.json
     python benchmarks/gkedm_accuracy.py --suite homophily --seeds 5 \\

@@ -285,7 +285,12 @@ class NetworkEstimatorMixin:
                 parameters=parameters,
                 use_gkedm=use_gkedm,
                 extra_loss=extra_loss if use_gkedm else None,
-                consistency=self._consistency(),
+                # Like extra_loss, the consistency loss trains the module's predictions: a
+                # network without it (gkedm=False, the check's plain network, a first
+                # phase) learns from the labels alone.
+                consistency=self._consistency()
+                if use_gkedm and network.gkedm is not None
+                else 0.0,
                 phase=name,
             )
             histories.append(history)

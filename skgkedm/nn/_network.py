@@ -69,8 +69,10 @@ def pooling_matrix(graph_index, n_graphs, mean):
 class GKEDMNetwork(nn.Module):
     """Backbone message-passing layers with GKEDM after the last hidden layer.
 
-    Without a readout (``spec.readout is None``) one more message-passing layer maps
-    every node to its class scores. With one, the node representations are pooled per
+    With ``spec.gkedm_position == "output"`` the module follows the output layer
+    instead and propagates the class scores (one head). Without a readout
+    (``spec.readout is None``) one more message-passing layer maps every node to its
+    class scores. With one, the node representations are pooled per
     graph and a two-layer head maps each graph to its outputs.
 
     Parameters
