@@ -126,7 +126,7 @@ def test_consistency_uses_the_unlabelled_nodes():
     # confident than cross-entropy alone does.
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
     params = {**APPNP_LIKE, "max_epochs": 40, "schedule": "joint"}
-    plain = GKEDMClassifier(**params).fit(X[:30], y[:30])
+    plain = GKEDMClassifier(**params, consistency=0.0).fit(X[:30], y[:30])
     consistent = GKEDMClassifier(**params, consistency=1.0).fit(X[:30], y[:30])
 
     def entropy(model):
@@ -139,6 +139,15 @@ def test_consistency_uses_the_unlabelled_nodes():
     for name, weights in consistent._weights.items():
         np.testing.assert_array_equal(weights, again._weights[name])
     assert consistent.loss_curve_ != plain.loss_curve_
+
+
+def test_consistency_never_trains_a_network_without_the_module():
+    # gkedm=False learns from the labels alone, whatever consistency says.
+    X, y = make_node_classification(120, n_classes=3, random_state=0)
+    quick = {"hidden_dims": (8,), "max_epochs": 5, "random_state": 0, "gkedm": False}
+    with_loss = GKEDMClassifier(**quick, consistency=1.0).fit(X[:80], y[:80])
+    without = GKEDMClassifier(**quick, consistency=0.0).fit(X[:80], y[:80])
+    assert with_loss.loss_curve_ == without.loss_curve_
 
 
 def test_consistency_for_label_indicators_and_regression():
