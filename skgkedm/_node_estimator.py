@@ -223,7 +223,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         if prepared is not None:
             network.eval()
             with torch.no_grad():
-                outputs = network(prepared).logits
+                outputs = prepared.in_input_order(network(prepared).logits)
             self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
 
     def _propagation(self):
@@ -333,9 +333,9 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """The fitted network's outputs (float64, CPU) on the selected nodes of a graph."""
         if self._architecture.graph_free:
             return self._feature_outputs(nodes.features, nodes.indices)
-        output, _ = self._network_output(nodes, symmetrize)
-        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return output.logits[rows].double().cpu()
+        output, graph = self._network_output(nodes, symmetrize)
+        nodes = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        return output.logits[graph.rows_of(nodes)].double().cpu()
 
     def _feature_outputs(self, features, rows):
         """Outputs (float64, CPU) of a graph-free network, from features alone.
@@ -409,7 +409,7 @@ def _labelled_batch(graph, data, device, part):
     weights = _take(data.weights, part)
     return Batch(
         graph,
-        torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
+        graph.rows_of(torch.as_tensor(data.rows[part], dtype=torch.long, device=device)),
         torch.as_tensor(data.targets[part], device=device),
         None if weights is None else torch.as_tensor(weights, device=device),
     )
