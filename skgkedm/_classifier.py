@@ -11,6 +11,7 @@ PROPAGATION_DEFAULTS = {
     "gkedm_normalization": "symmetric",
     "schedule": "joint",
     "consistency": 1.0,
+    "max_epochs": 100,
 }
 """Where GKEDMClassifier's defaults differ from GKEDMRegressor's (shared ``__init__``):
 an MLP's class scores propagated ten hops (APPNP's placement, GPR-GNN's learned hop
@@ -24,6 +25,7 @@ HIDDEN_GKEDM = {
     "gkedm_normalization": "mean",
     "schedule": "two_phase",
     "consistency": 0.0,
+    "max_epochs": 200,
 }
 """The classifier's defaults until 0.2.0.dev0 for the same parameters: one GKEDM step
 on a GCN's hidden layer, trained in two phases (the regressor's defaults)."""
@@ -163,10 +165,13 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         Adam's step size.
     weight_decay : float, default=5e-4
         L2 penalty (Adam's weight decay).
-    max_epochs : int, default=200
+    max_epochs : int, default=100
         Number of epochs (passes over the labelled nodes), over all phases, unless
         early stopping ends sooner (``max_iter`` of
-        :class:`~sklearn.neural_network.MLPClassifier`).
+        :class:`~sklearn.neural_network.MLPClassifier`). 100 by default: with the
+        consistency loss the default model scored the same after 100 epochs as after
+        200 (Cora 0.837 and 0.838, CiteSeer 0.732 and 0.727, 3 seeds), at half the
+        cost; the previous default's recipe (``HIDDEN_GKEDM``) trains 200.
     consistency : float, default=1.0
         Weight of a consistency loss over every node of the graph, labelled or not
         (GRAND's consistency regularisation, Feng et al., 2020): each training step

@@ -264,7 +264,7 @@ def test_set_params_after_fit_does_not_change_predictions(graph, change):
 
 def test_convergence_warning_once_per_two_phase_fit_naming_the_phases(graph):
     X, y = graph
-    clf = GKEDMClassifier(**FAST, early_stopping=True, n_iter_no_change=1000)
+    clf = GKEDMClassifier(**FAST, schedule="two_phase", early_stopping=True, n_iter_no_change=1000)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clf.fit(X, y)
@@ -307,7 +307,7 @@ def test_cpu_fallback_warns_once_per_fit(graph, estimator):
 
 def test_verbose_1_shows_a_bar_per_phase_and_a_closing_line(graph, capsys):
     X, y = graph
-    GKEDMClassifier(**FAST, gkedm_check=False, verbose=1).fit(X, y)
+    GKEDMClassifier(**FAST, schedule="two_phase", gkedm_check=False, verbose=1).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
         "phase 1 (backbone): 15 epochs, stopped: max_epochs reached; best epoch 15",

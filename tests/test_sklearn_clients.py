@@ -37,7 +37,9 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 from skgkedm import GKEDMClassifier, GraphNodes
 from skgkedm.datasets import make_node_classification
 
-FAST = {"max_epochs": 20, "hidden_dims": (16,), "schedule": "joint", "random_state": 0}
+# 60 epochs: the default (an MLP's class scores, propagated) scores 0.68 after 20 on
+# these graphs, 0.99 after 60.
+FAST = {"max_epochs": 60, "hidden_dims": (16,), "schedule": "joint", "random_state": 0}
 REFUSAL = "GraphNodes cannot become a NumPy array"
 
 
