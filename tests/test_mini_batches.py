@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import make_node_classification
 from skgkedm.loader._neighbour_sampling import check_fanouts
 from skgkedm.loader._node_batches import NodeBatches
@@ -76,8 +77,8 @@ def test_an_epoch_takes_one_step_per_batch_and_sees_every_training_node(graph, m
 def test_sampled_batch_holds_the_targets_and_at_most_fanout_neighbours():
     graph = nx.barabasi_albert_graph(2000, 8, seed=0)  # hubs of high degree
     X = GraphNodes.from_networkx(graph)
-    spec = GKEDMClassifier(hidden_dims=(16,))._network_spec(X.n_features, 2)
-    assert spec.message_hops == 3  # a hidden layer, GKEDM, the output layer
+    spec = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16,))._network_spec(X.n_features, 2)
+    assert spec.message_hops == 3  # a GCN hidden layer, GKEDM, the GCN output layer
     batches = NodeBatches(X, True, spec, torch.device("cpu"), (4, 3, 2), seed=0)
     targets = np.array([5, 0, 17, 5])  # a bootstrap may repeat a node
     tensors, rows = batches.graph(targets)
@@ -245,9 +246,10 @@ def test_fanouts_minus_one_takes_every_neighbour_at_every_hop(graph):
 
 def test_fanouts_count_every_message_passing_step():
     assert check_fanouts(None, 4) == (10,) * 4
-    spec = GKEDMClassifier(hidden_dims=(16, 16), gkedm_layers="every")._network_spec(8, 3)
+    every = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16, 16), gkedm_layers="every")
+    spec = every._network_spec(8, 3)
     assert spec.message_hops == 5  # 2 hidden layers, 2 GKEDM modules, the output layer
-    plain = GKEDMClassifier(hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
+    plain = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
     assert plain.message_hops == 3
 
 
