@@ -66,8 +66,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
 from skgkedm import GKEDMClassifier
-from skgkedm._classifier import HIDDEN_GKEDM
+from skgkedm._classifier import HIDDEN_GKEDM as PREVIOUS_RECIPE
 from skgkedm.datasets import fetch_musae, fetch_planetoid, make_node_classification
+
+HIDDEN_GKEDM = {**PREVIOUS_RECIPE, "max_epochs": 200}  # the previous default, in full
 
 GKEDM_ARMS = {
     "default": {},

@@ -129,7 +129,7 @@ def test_learning_curve(graph):
 def test_validation_curve(graph):
     X, y = graph
     train_scores, test_scores = validation_curve(
-        GKEDMClassifier(**FAST), X, y, param_name="max_epochs", param_range=[2, 20], cv=2
+        GKEDMClassifier(**FAST), X, y, param_name="max_epochs", param_range=[2, 60], cv=2
     )
     assert train_scores.shape == test_scores.shape == (2, 2)
     assert test_scores[1].mean() > 0.8
