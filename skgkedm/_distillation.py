@@ -33,8 +33,6 @@ Learned scaled dot-product attention and a residual update (Wu, 2024) on a GCN's
 hidden layer, one step, trained jointly with the backbone. :class:`GKEDMClassifier`'s
 defaults differ (an MLP's class scores propagated ten hops with equal weights,
 consistency loss) because they measured better on Cora, CiteSeer and chameleon.
-It leaves ``max_epochs`` to the estimator (100 by default since the classifier's
-default changed; the benchmarks' paper runs used 200).
 The benchmarks' "paper's module" runs use these settings, and so does the
 paper's form of :class:`DistilledGCNClassifier` (see its ``teacher`` parameter). A
 read-only mapping; unpack it, as in ``GKEDMClassifier(**PAPER_GKEDM)``.
