@@ -725,3 +725,9 @@ class DistilledGCNClassifier(GraphClassifierBase):
                 return self.student_.predict_log_proba(graphs)
             return self.student_.predict_proba(graphs)
         return self.student_._class_scores(nodes, symmetrize, log=log)
+
+    def _class_indices(self, nodes, symmetrize):
+        """The student's predicted class indices (``classes_`` are the student's)."""
+        if isinstance(self.student_, GKEDMGraphClassifier):
+            return super()._class_indices(nodes, symmetrize)
+        return self.student_._class_indices(nodes, symmetrize)

@@ -313,30 +313,41 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
     def _predicts_without_graph(self):
         return self._architecture.graph_free
 
-    def _node_outputs(self, nodes, symmetrize):
-        """The fitted network's outputs (float64, CPU) on the selected nodes of a graph."""
+    def _node_outputs(self, nodes, symmetrize, dtype=torch.float64):
+        """The fitted network's outputs (CPU, ``dtype``) on the selected nodes of a graph."""
         if self._architecture.graph_free:
-            return self._feature_outputs(nodes.features, nodes.indices)
+            return self._feature_outputs(nodes.features, nodes.indices, dtype)
         output, _ = self._network_output(nodes, symmetrize)
         rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return output.logits[rows].double().cpu()
+        return output.logits[rows].to(device="cpu", dtype=dtype)
 
-    def _feature_outputs(self, features, rows):
-        """Outputs (float64, CPU) of a graph-free network, from features alone.
+    def _class_indices(self, nodes, symmetrize):
+        """Index into ``classes_`` of the most likely class of each selected node.
+
+        The argmax of the network's own (float32) outputs: the softmax that
+        ``predict_proba`` applies keeps their order, so this is the argmax of the
+        probabilities without computing them (the same class, ties to the first).
+        """
+        outputs = self._node_outputs(nodes, symmetrize, dtype=torch.float32)
+        return outputs.argmax(dim=1).numpy()
+
+    def _feature_outputs(self, features, rows, dtype=torch.float64):
+        """Outputs (CPU, ``dtype``) of a graph-free network, from features alone.
 
         Only the ``rows`` of ``features`` are read, no edge: each row's outputs are its
         own, so the rows go through the network in chunks of ``FEATURE_CHUNK``, which
-        keeps memory bounded and reuses the same buffers from chunk to chunk.
+        keeps the intermediate layers in the processor's cache; each chunk's outputs
+        are written straight into the one output array (converted to ``dtype`` there).
         """
         device = resolve_device(self.device)
         network = self._fitted_network(device)
-        outputs = torch.empty((len(rows), self._architecture.n_classes), dtype=torch.float64)
+        outputs = torch.empty((len(rows), self._architecture.n_classes), dtype=dtype)
         everything = np.array_equal(rows, np.arange(features.shape[0]))
         with thread_policy(len(rows)), torch.no_grad():
             for start in range(0, len(rows), FEATURE_CHUNK):
                 stop = start + FEATURE_CHUNK
                 chunk = features[start:stop] if everything else features[rows[start:stop]]
-                outputs[start:stop] = network(feature_tensors(chunk, device)).logits.double().cpu()
+                outputs[start:stop] = network(feature_tensors(chunk, device)).logits
         return outputs
 
     def attention_weights(self, X):
