@@ -347,8 +347,10 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         network = self._fitted_network(device)
         outputs = torch.empty((len(rows), self._architecture.n_classes), dtype=dtype)
         everything = np.array_equal(rows, np.arange(features.shape[0]))
-        with thread_policy(len(rows)), torch.no_grad():
+        # The whole call may take less than a load measure: never sleep for one.
+        with thread_policy(len(rows), wait=False) as threads, torch.no_grad():
             for start in range(0, len(rows), FEATURE_CHUNK):
+                threads.update()
                 stop = start + FEATURE_CHUNK
                 chunk = features[start:stop] if everything else features[rows[start:stop]]
                 outputs[start:stop] = network(feature_tensors(chunk, device)).logits

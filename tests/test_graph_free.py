@@ -6,6 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_score
@@ -238,3 +239,27 @@ def test_graphs_as_samples_are_refused_with_the_fix(distilled):
             model.predict(graphs)
     with pytest.raises(TypeError, match="graphs as samples"):
         GKEDMClassifier(**MLP).fit(graphs, [0, 1])
+
+
+def test_graph_free_predictions_never_sleep_to_choose_threads(graph, distilled, monkeypatch):
+    """A large graph-free predict may be shorter than a load measure: it never waits."""
+    from skgkedm.utils import _threads
+
+    X, _ = graph
+    features = X.features[160:]
+    monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
+    expected = distilled.predict_proba(features)
+
+    def refuse(seconds):
+        raise AssertionError("slept to measure the load")
+
+    monkeypatch.setattr(_threads, "LARGE_GRAPH_ENTRIES", 1)
+    monkeypatch.setattr(_threads.time, "sleep", refuse)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        proba = distilled.predict_proba(features)
+        assert torch.get_num_threads() == 2  # the caller's setting, restored
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(proba, expected)
