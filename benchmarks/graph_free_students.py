@@ -65,32 +65,33 @@ from threadpoolctl import threadpool_limits
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
 from skgkedm.datasets import fetch_planetoid, make_node_classification
 
-STUDENT = {
-    "backbone": "mlp",
-    "gkedm": False,
-    "dropout": 0.0,
-    "weight_decay": 0.0,
-    "max_epochs": 500,
-}
-"""The graph-free student: the default network (one hidden layer of 64), linear layers,
-fitted closely to the teacher (no dropout, no weight decay, 500 epochs).
+STUDENT = {"backbone": "mlp", "gkedm": False}
+"""The graph-free student: the default network (one hidden layer of 64) with linear
+layers and the default regularisation (dropout 0.5, weight decay 5e-4, 200 epochs).
+
+Widths 64, 128 and 256 scored within 1.2 points of each other on the validation nodes;
+64, the teacher's own, predicts fastest."""
+
+CLOSE_FIT = {**STUDENT, "dropout": 0.0, "weight_decay": 0.0, "max_epochs": 500}
+"""The same student fitted closely to the teacher: no dropout, no weight decay, 500 epochs.
 
 Chosen on validation nodes (Cora, CiteSeer: the public split's 500; facebook: 2,000
-other nodes; 4 seeds each), as the student's gap to its teacher in points (Cora /
-CiteSeer / facebook): the default regularisation (dropout 0.5, weight decay 5e-4, 200
-epochs) +0.05 / +1.25 / -1.2; dropout 0.2 -0.3 / +1.8 / -1.1 (1-2 seeds); no dropout nor
-weight decay, 200 epochs -0.2 / +0.5 / -0.5; this recipe +0.1 / +0.4 / -0.1 (its
-agreement with the teacher on all nodes 0.96-0.99 against 0.86-0.92 by default);
-1,000 epochs 0.0 / +0.1 (2-3 seeds). Weight on the soft labels (30), temperature 1 and
-widths 128 and 256 moved facebook by less than 0.4 point. Width 64, the teacher's own,
-predicts fastest."""
+other nodes; 4 seeds each), by the student's transductive gap to its teacher in points
+(Cora / CiteSeer / facebook): ``STUDENT`` +0.05 / +1.25 / -1.2; dropout 0.2 -0.3 /
++1.8 / -1.1 (1-2 seeds); no dropout nor weight decay, 200 epochs -0.2 / +0.5 / -0.5;
+this recipe +0.1 / +0.4 / -0.1 (agreement with the teacher on all nodes 0.96-0.99,
+against 0.86-0.92 for ``STUDENT``); 1,000 epochs 0.0 / +0.1 (2-3 seeds). A soft-label
+weight of 30, temperature 1 and widths 128 and 256 moved facebook by less than 0.4
+point. On nodes held out of training (the validation nodes, seed 0) it generalises
+far worse: Cora -21.8 points against the teacher, -6.8 for ``STUDENT`` (dropout 0.2:
+-8.8; no dropout, weight decay kept, 500 epochs: -12.0); CiteSeer -12.0 against -0.2."""
 
-ALONE = {"backbone": "mlp", "gkedm": False}
-"""The MLP alone: the default regularisation, which suits 20 labels per class better
-than the student's recipe (the stronger anchor)."""
+ALONE = STUDENT
+"""The MLP alone: the default regularisation, which suits 20 labels per class (the
+stronger anchor)."""
 
 SEEDS = {"cora": 10, "citeseer": 10, "facebook": 5}
-MODELS = ("teacher", "distilled MLP", "MLP alone")
+MODELS = ("teacher", "distilled MLP", "distilled MLP (close fit)", "MLP alone")
 HELD_OUT = 0.2
 RESULTS = pathlib.Path(__file__).parent / "results" / "graph_free_students.json"
 
@@ -113,16 +114,20 @@ def load(name, seed):
 
 
 def fit_models(X, y, train, seed):
-    """Teacher, distilled MLP and MLP alone, trained on the nodes of X with train labelled."""
+    """Teacher, the two distilled MLPs and the MLP alone, trained on X with train labelled."""
     labels = np.full(X.n_nodes, -1)
     labels[train] = y[train]
     teacher = GKEDMClassifier(random_state=seed).fit(X, labels)
-    student = GKEDMClassifier(**STUDENT)
-    distilled = DistilledGCNClassifier(FrozenEstimator(teacher), student, random_state=seed)
-    distilled.fit(X, labels)
-    # The distilled student's own seed.
-    alone = GKEDMClassifier(**ALONE, random_state=distilled.student_.random_state)
-    return teacher, distilled, alone.fit(X, labels)
+    students = {}
+    for name, params in (("distilled MLP", STUDENT), ("distilled MLP (close fit)", CLOSE_FIT)):
+        distiller = DistilledGCNClassifier(
+            FrozenEstimator(teacher), GKEDMClassifier(**params), random_state=seed
+        )
+        students[name] = distiller.fit(X, labels)
+    # The distilled students' own seed (the same for both).
+    seed = students["distilled MLP"].student_.random_state
+    students["MLP alone"] = GKEDMClassifier(**ALONE, random_state=seed).fit(X, labels)
+    return teacher, students
 
 
 def induced(X, keep):
@@ -134,25 +139,19 @@ def induced(X, keep):
 def run_seed(name, seed):
     """Transductive and inductive accuracy of the three models for one seed."""
     X, y, train, test, candidates = load(name, seed)
-    teacher, distilled, alone = fit_models(X, y, train, seed)
+    teacher, students = fit_models(X, y, train, seed)
     features = X.features[test]
-    transductive = {
-        "teacher": teacher.score(X[test], y[test]),
-        "distilled MLP": distilled.score(features, y[test]),
-        "MLP alone": alone.score(features, y[test]),
-    }
+    transductive = {"teacher": teacher.score(X[test], y[test])}
+    transductive.update({n: m.score(features, y[test]) for n, m in students.items()})
     rng = np.random.RandomState(1000 + seed)
     held = np.sort(rng.choice(candidates, round(HELD_OUT * X.n_nodes), replace=False))
     keep = np.setdiff1d(np.arange(X.n_nodes), held)
     position = np.full(X.n_nodes, -1)
     position[keep] = np.arange(len(keep))
-    teacher, distilled, alone = fit_models(induced(X, keep), y[keep], position[train], seed)
+    teacher, students = fit_models(induced(X, keep), y[keep], position[train], seed)
     features = X.features[held]
-    inductive = {
-        "teacher": teacher.score(X[held], y[held]),
-        "distilled MLP": distilled.score(features, y[held]),
-        "MLP alone": alone.score(features, y[held]),
-    }
+    inductive = {"teacher": teacher.score(X[held], y[held])}
+    inductive.update({n: m.score(features, y[held]) for n, m in students.items()})
     return {"transductive": transductive, "inductive": inductive}
 
 
@@ -205,7 +204,8 @@ def timing(n_nodes, repeats=15):
     matrix alone (``X @ W1``, float32), which reads every feature once.
     """
     X, y = make_node_classification(10_000, random_state=0)
-    teacher, distilled, _ = fit_models(X, y, np.arange(0, 10_000, 10), 0)
+    teacher, students = fit_models(X, y, np.arange(0, 10_000, 10), 0)
+    distilled = students["distilled MLP"]
     # Weights do not change the cost: the models are not scored on this graph, whose
     # class centres differ from the training graph's.
     big, _ = make_node_classification(n_nodes, random_state=1)
@@ -244,8 +244,8 @@ def timing(n_nodes, repeats=15):
 
 def print_summary(results):
     """Markdown tables and the goals of issue #24 (goal 3), from the saved record."""
-    print("\n| data set | setting | teacher | distilled MLP | MLP alone | seeds |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(f"\n| data set | setting | {' | '.join(MODELS)} | seeds |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     verdicts = []
     for name in ("cora", "citeseer", "facebook"):
         if name not in results:
@@ -258,14 +258,17 @@ def print_summary(results):
                 for m in MODELS
             )
             print(f"| {name} | {setting} | {cells} | {record['seeds']} |")
-        means = {m: record["summary"]["transductive"][m]["mean"] for m in MODELS}
-        gap = means["distilled MLP"] - means["teacher"]
-        gain = means["distilled MLP"] - means["MLP alone"]
-        verdicts.append(
-            f"{name}: distilled MLP {gap:+.1f} points against the teacher "
-            f"({'ok' if gap >= -1 else f'MISSED by {-1 - gap:.1f}'}; goal >= -1), "
-            f"{gain:+.1f} over the MLP alone"
-        )
+        for setting in ("transductive", "inductive"):
+            means = {m: record["summary"][setting][m]["mean"] for m in MODELS}
+            for student in ("distilled MLP", "distilled MLP (close fit)"):
+                gap = means[student] - means["teacher"]
+                gain = means[student] - means["MLP alone"]
+                verdict = "ok" if gap >= -1 else f"MISSED by {-1 - gap:.1f}"
+                goal = f" ({verdict}; goal >= -1)" if setting == "transductive" else ""
+                verdicts.append(
+                    f"{name} {setting}: {student} {gap:+.1f} points against the teacher"
+                    f"{goal}, {gain:+.1f} over the MLP alone"
+                )
     if "timing" in results:
         record = results["timing"]
         print(
@@ -305,7 +308,8 @@ def main():
     warnings.filterwarnings("ignore", message="Sparse invariant checks")
     started = time.perf_counter()
     print(
-        f"Student: GKEDMClassifier(**{STUDENT}); MLP alone: GKEDMClassifier(**{ALONE}); "
+        f"Students: GKEDMClassifier(**{STUDENT}) and (close fit) GKEDMClassifier(**{CLOSE_FIT}); "
+        f"MLP alone: GKEDMClassifier(**{ALONE}); "
         "teacher: GKEDMClassifier()",
         flush=True,
     )
