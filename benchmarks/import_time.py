@@ -19,11 +19,17 @@ worker starts. The table gives median and minimum over ``--repeats`` processes o
   search in the same process, which reuses the workers.
 
     OMP_NUM_THREADS=1 python benchmarks/import_time.py \
-        [--repeats 5] [--grid-repeats 3] [--grid-nodes 1000] [--grid-epochs 20 200]
+        [--repeats 5] [--grid-repeats 3] [--grid-nodes 1000] [--grid-epochs 20 200] \\
+        [--output benchmarks/results/import_time.json]
+
+``--output`` writes the rows, the command, versions and the load average before and
+after the run as JSON.
 """
 
 import argparse
 import json
+import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -31,6 +37,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from _record import machine, versions, write_record
 
 from skgkedm import GKEDMClassifier
 from skgkedm.datasets import make_node_classification
@@ -102,9 +109,10 @@ def cumulative_import_seconds(importtime_log):
 
 
 def show(rows):
-    """Print (what, value) rows as a table body."""
+    """Print (what, value) rows as a table body; returns the rows."""
     for name, value in rows:
         print(f"{name:<{WIDTH}}  {value}", flush=True)
+    return rows
 
 
 def summary(values):
@@ -186,13 +194,24 @@ def main():
         default=[20, 200],
         help="max_epochs of each grid search timed; none skips the grid searches",
     )
+    parser.add_argument("--output", type=Path, help="write the rows as JSON to this file")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     print(f"{'what':<{WIDTH}}  seconds: median (min)")
-    show(time_imports(args.repeats))
+    rows = time_imports(args.repeats)
+    show(rows)
     with tempfile.TemporaryDirectory() as folder:
-        show(time_load_and_predict(args.repeats, Path(folder)))
+        rows += show(time_load_and_predict(args.repeats, Path(folder)))
     for epochs in args.grid_epochs:
-        show(time_grid_search(args.grid_repeats, args.grid_nodes, epochs))
+        rows += show(time_grid_search(args.grid_repeats, args.grid_nodes, epochs))
+    record = {
+        "command": shlex.join(["python", *sys.argv]),
+        "versions": versions(),
+        "machine": machine(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "rows": rows,
+    }
+    write_record(args.output, record)
 
 
 if __name__ == "__main__":
