@@ -20,7 +20,11 @@ classes), trains on 10% of the nodes and prints, per epoch of a 2-layer GCN (64 
 - peak memory (max RSS; on CUDA also the device's peak allocation).
 
     python benchmarks/scale.py [--nodes 10000 100000 1000000] [--epochs 3] \
-        [--threads 2] [--device cpu] [--no-pyg]
+        [--threads 2] [--device cpu] [--no-pyg] [--compare-order]
+
+``--compare-order`` also fits and predicts the plain model with the nodes renumbered in
+a cache-friendly order (by decreasing degree, ``skgkedm.loader._graph_tensors.cache_order``;
+off by default), in the same process, and prints the ratios to the given order.
 
 ``--threads`` fixes torch's thread count (the package's load-dependent thread policy is
 bypassed so the figure does not depend on what else runs).
@@ -137,7 +141,25 @@ def warm_up(device, with_pyg):
         pyg_epoch_seconds(X, y, np.ones(len(y), dtype=bool), 2, device)
 
 
-def run_one(n_nodes, epochs, threads, device, with_pyg):
+def cache_order():
+    """Context: graphs are renumbered in the cache-friendly order (off by default)."""
+    import contextlib
+
+    from skgkedm.loader import _graph_tensors
+
+    @contextlib.contextmanager
+    def kept():
+        threshold = _graph_tensors.REORDER_MIN_NODES
+        _graph_tensors.REORDER_MIN_NODES = 0
+        try:
+            yield
+        finally:
+            _graph_tensors.REORDER_MIN_NODES = threshold
+
+    return kept()
+
+
+def run_one(n_nodes, epochs, threads, device, with_pyg, compare_order=False):
     """Build, fit and predict one graph; return a dict of measurements."""
     import numpy as np
     import torch
@@ -178,6 +200,12 @@ def run_one(n_nodes, epochs, threads, device, with_pyg):
     started = time.perf_counter()
     result["accuracy"] = float(np.mean(plain.predict(X)[~train] == y[~train]))
     result["predict_s"] = time.perf_counter() - started
+    if compare_order:
+        with cache_order():
+            _, result["plain_cache_order_s"] = fit(gkedm=False)
+            started = time.perf_counter()
+            plain.predict(X)
+            result["predict_cache_order_s"] = time.perf_counter() - started
     if with_pyg:
         result["pyg_s"] = pyg_epoch_seconds(X, y, train, epochs, device)
     edges = result["edges"]
@@ -196,10 +224,15 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="0: the package's policy")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-pyg", action="store_true", help="skip the PyG reference loop")
+    parser.add_argument(
+        "--compare-order", action="store_true", help="also time the cache-friendly node order"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        result = run_one(args.one, args.epochs, args.threads, args.device, not args.no_pyg)
+        result = run_one(
+            args.one, args.epochs, args.threads, args.device, not args.no_pyg, args.compare_order
+        )
         print(json.dumps(result))
         return
     print(f"epochs: {args.epochs}, threads: {args.threads or 'policy'}, device: {args.device}\n")
@@ -209,11 +242,11 @@ def main():
         "peak RSS GB | accuracy |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    bandwidths = []
+    bandwidths, orders = [], []
     for n_nodes in args.nodes:
         command = [sys.executable, __file__, "--one", str(n_nodes), "--epochs", str(args.epochs)]
         command += ["--threads", str(args.threads), "--device", args.device]
-        command += ["--no-pyg"] * args.no_pyg
+        command += ["--no-pyg"] * args.no_pyg + ["--compare-order"] * args.compare_order
         completed = subprocess.run(command, capture_output=True, text=True, env=os.environ)
         if completed.returncode != 0:
             print(f"| {n_nodes:,} | failed: {completed.stderr.strip().splitlines()[-1]} |")
@@ -233,9 +266,22 @@ def main():
             flush=True,
         )
         bandwidths.append(r["bandwidth_gb_s"])
+        if "plain_cache_order_s" in r:
+            orders.append(
+                f"| {r['nodes']:,} | {r['plain_s']:.3f} | {r['plain_cache_order_s']:.3f} | "
+                f"{r['plain_cache_order_s'] / r['plain_s']:.2f}x | {r['predict_s']:.3f} | "
+                f"{r['predict_cache_order_s']:.3f} | "
+                f"{r['predict_cache_order_s'] / r['predict_s']:.2f}x |"
+            )
     if bandwidths:
         measured = ", ".join(f"{value:.1f}" for value in bandwidths)
         print(f"\nmemory bandwidth (copy, per size): {measured} GB/s")
+    if orders:
+        print(
+            "\nnode order (plain model): | nodes | epoch s, given order | cache order | "
+            "ratio | predict s, given order | cache order | ratio |"
+        )
+        print("\n".join(orders))
 
 
 if __name__ == "__main__":

@@ -217,7 +217,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         if prepared is not None:
             network.eval()
             with torch.no_grad():
-                outputs = network(prepared).logits
+                outputs = prepared.in_input_order(network(prepared).logits)
             self.transduction_ = self._predictions_from_outputs(outputs.double().cpu())
 
     def _propagation(self):
@@ -321,9 +321,9 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """The fitted network's outputs (CPU, ``dtype``) on the selected nodes of a graph."""
         if self._architecture.graph_free:
             return self._feature_outputs(nodes.features, nodes.indices, dtype)
-        output, _ = self._network_output(nodes, symmetrize)
-        rows = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
-        return output.logits[rows].to(device="cpu", dtype=dtype)
+        output, graph = self._network_output(nodes, symmetrize)
+        nodes = torch.tensor(nodes.indices, dtype=torch.long, device=output.logits.device)
+        return output.logits[graph.rows_of(nodes)].to(device="cpu", dtype=dtype)
 
     def _class_indices(self, nodes, symmetrize):
         """Index into ``classes_`` of the most likely class of each selected node.
@@ -410,7 +410,7 @@ def _labelled_batch(graph, data, device, part):
     weights = _take(data.weights, part)
     return Batch(
         graph,
-        torch.as_tensor(data.rows[part], dtype=torch.long, device=device),
+        graph.rows_of(torch.as_tensor(data.rows[part], dtype=torch.long, device=device)),
         torch.as_tensor(data.targets[part], device=device),
         None if weights is None else torch.as_tensor(weights, device=device),
     )

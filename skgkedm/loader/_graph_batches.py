@@ -38,7 +38,7 @@ class GraphBatches:
         self.edge_attr = None
         if edge_dim:
             check_edge_attr(graphs.edge_attr, edge_dim)
-            self.edge_attr = graphs.edge_attr[self.messages.edge_positions]
+            self.edge_attr = graphs.edge_attr[self.messages.edge_positions.numpy()]
         self.node_starts, self.node_counts = offsets[:-1], np.diff(offsets)
         self.backbone = BACKBONES[spec.backbone]
         self.attention = spec.gkedm
@@ -77,7 +77,7 @@ class GraphBatches:
             edge_attr = self.edge_attr[entries]
         tensors = build_graph_tensors(
             self.features[nodes],
-            MessageGraph(matrix, self.messages.symmetric),
+            MessageGraph.from_scipy(matrix, self.messages.symmetric),
             self.backbone,
             self.device,
             attention=self.attention,

@@ -7,11 +7,11 @@ with this module, so ``import skgkedm`` does not load it.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from ._edge_ops import csr_tensor
+from ._graph_kernels import take
 from ._sparse_product import SparseMatrix, linear
 
 
@@ -116,28 +116,24 @@ class Backbone:
         """
         if not self.uses_graph:
             return None
-        matrix = messages.looped if self.self_loops else messages.matrix
-        ptr, columns = matrix.indptr, matrix.indices
-        degree = np.diff(ptr)
+        # Built with torch on the graph's device: nothing goes through the host.
+        graph = messages.looped if self.self_loops else messages
+        ptr, columns = graph.ptr, graph.columns
         if self.gcn_normalize:
             # PyG's gcn_norm: w_ij / sqrt(d_i d_j), d the weighted in-degree (loops included);
             # the product of the two factors first, so the matrix stays exactly symmetric.
-            weight = matrix.data.astype(np.float32)
-            rows = messages.rows(self.self_loops)
-            weighted_degree = np.bincount(rows, weight, minlength=messages.n_nodes)
-            scale = np.where(weighted_degree > 0, weighted_degree, np.inf) ** -0.5
-            values = (weight * (scale[rows] * scale[columns])).astype(np.float32)
+            weight = graph.weights.float().double()
+            weighted_degree = torch.segment_reduce(weight, "sum", offsets=ptr, unsafe=True)
+            scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt()
+            rows = graph.rows(looped=False)
+            values = (weight * (take(scale, rows) * take(scale, columns))).float()
         elif self.mean_aggregation:
-            values = np.repeat(1.0 / np.maximum(degree, 1), degree).astype(np.float32)
+            inverse = (1.0 / ptr.diff().clamp(min=1).double()).float()
+            values = take(inverse, graph.rows(looped=False))
         else:
-            values = np.ones(matrix.nnz, dtype=np.float32)
+            values = torch.ones(graph.nnz, dtype=torch.float32, device=ptr.device)
         size = (messages.n_nodes, messages.n_nodes)
-        sparse = csr_tensor(
-            torch.from_numpy(ptr.astype(np.int64)),
-            torch.from_numpy(columns.astype(np.int64)),
-            torch.from_numpy(values),
-            size,
-        )
+        sparse = csr_tensor(ptr, columns, values, size)
         if not transpose:
             return SparseMatrix(sparse, None)
         if messages.symmetric and not self.mean_aggregation:
@@ -151,8 +147,8 @@ class Backbone:
         ----------
         messages : MessageGraph
             The edges messages travel along (no self-loops).
-        edge_attr : ndarray of shape (messages.matrix.nnz, edge_dim)
-            The attributes of each message edge, in the order of ``messages.matrix``.
+        edge_attr : ndarray or Tensor of shape (messages.nnz, edge_dim)
+            The attributes of each message edge, in the order of the messages' entries.
 
         Returns
         -------
@@ -161,23 +157,20 @@ class Backbone:
             attributes of the edges into it (0 without any), as PyG's
             ``add_self_loops(fill_value="mean")`` gives GATConv.
         """
-        edge_attr = np.asarray(edge_attr, dtype=np.float32)
+        edge_attr = torch.as_tensor(edge_attr, dtype=torch.float32, device=messages.device)
         if not self.self_loops:
-            return torch.from_numpy(np.ascontiguousarray(edge_attr))
-        matrix = messages.matrix
+            return edge_attr.contiguous()
         rows = messages.rows(looped=False)
-        counts = np.maximum(np.bincount(rows, minlength=messages.n_nodes), 1)
-        sums = np.zeros((messages.n_nodes, edge_attr.shape[1]), dtype=np.float64)
-        np.add.at(sums, rows, edge_attr)
-        looped = np.empty((matrix.nnz + messages.n_nodes, edge_attr.shape[1]), dtype=np.float32)
+        counts = torch.bincount(rows, minlength=messages.n_nodes).clamp(min=1)
+        sums = edge_attr.new_zeros((messages.n_nodes, edge_attr.shape[1]), dtype=torch.float64)
+        sums.index_add_(0, rows, edge_attr.double())
+        looped = edge_attr.new_empty((messages.nnz + messages.n_nodes, edge_attr.shape[1]))
         # Entry k of the matrix moves past the loops of earlier rows, and past its own
         # row's loop when its column is larger (the loop sits at the diagonal).
-        shifted = np.arange(matrix.nnz) + rows + (matrix.indices > rows)
-        diagonal = np.ones(len(looped), dtype=bool)
-        diagonal[shifted] = False
+        shifted, diagonal = messages.loop_positions()
         looped[shifted] = edge_attr
-        looped[diagonal] = (sums / counts[:, None]).astype(np.float32)
-        return torch.from_numpy(looped)
+        looped[diagonal] = (sums / counts[:, None]).float()
+        return looped
 
 
 def _gcn_conv(in_dim, out_dim, *, is_output, activation, gat_heads, edge_dim=0):

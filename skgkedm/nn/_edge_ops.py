@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch.utils.weak import WeakTensorKeyDictionary
 
+from ._graph_kernels import entry_rows, row_pointers
+
 # Head blocks of every live layout, keyed by the layout's ``source`` tensor: an entry
 # goes away with its layout.
 _HEAD_BLOCKS = WeakTensorKeyDictionary()
@@ -143,11 +145,7 @@ class EdgeLayout(NamedTuple):
         -------
         EdgeLayout
         """
-        target = torch.repeat_interleave(
-            torch.arange(ptr.numel() - 1, device=ptr.device),
-            ptr.diff(),
-            output_size=source.numel(),
-        )
+        target = entry_rows(ptr, source.numel())
         if transpose is None:
             return cls(source, target, ptr, None, None, None)
         return cls(source, target, ptr, transpose.ptr, transpose.columns, transpose.order)
@@ -206,11 +204,6 @@ class EdgeLayout(NamedTuple):
                 )[:3]
             blocks = cached[heads] = HeadBlocks(*forward, *transposed)
         return blocks
-
-
-def row_pointers(sorted_rows, n_nodes):
-    counts = torch.bincount(sorted_rows, minlength=n_nodes)
-    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
 
 
 def _interleave(ptr, columns, edge_ids, heads, dtype):

@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ._edge_ops import csr_tensor, row_pointers
+from ._edge_ops import csr_tensor
+from ._graph_kernels import transposed_pattern
 
 
 class TransposeLayout(NamedTuple):
@@ -58,16 +59,27 @@ class TransposeLayout(NamedTuple):
         TransposeLayout
             Valid for every matrix with the same sparsity pattern.
         """
-        ptr, columns = matrix.crow_indices(), matrix.col_indices()
-        rows = torch.repeat_interleave(
-            torch.arange(matrix.size(0), device=ptr.device, dtype=ptr.dtype),
-            ptr.diff(),
-            output_size=columns.numel(),
-        )
-        # Stable: entries of one column keep their row order, so each row of the
-        # transpose has sorted column indices.
-        order = torch.sort(columns, stable=True).indices
-        return cls(row_pointers(columns, matrix.size(1)), rows[order], order)
+        return cls.from_pattern(matrix.crow_indices(), matrix.col_indices(), matrix.size(1))
+
+    @classmethod
+    def from_pattern(cls, ptr, columns, n_columns, rows=None):
+        """Lay out the transpose of the CSR pattern ``(ptr, columns)``, on its device.
+
+        Parameters
+        ----------
+        ptr : Tensor of shape (n_rows + 1,)
+            Row pointers.
+        columns : Tensor of shape (n_stored,)
+            Column of each stored entry, sorted within each row.
+        n_columns : int
+        rows : Tensor of shape (n_stored,) or None, default=None
+            The row of each stored entry, when already at hand.
+
+        Returns
+        -------
+        TransposeLayout
+        """
+        return cls(*transposed_pattern(ptr, columns, n_columns, rows))
 
     def transpose(self, matrix):
         """The transpose of ``matrix`` (sparse CSR with this layout's pattern), as CSR."""

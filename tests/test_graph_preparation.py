@@ -1,0 +1,168 @@
+"""Graph preparation in torch gives the matrices SciPy builds from the adjacency.
+
+The message graph, propagation matrices, their transposes and the GKEDM attention
+layout are built with torch on the network's device; the expected matrices here are
+built independently with SciPy (canonical CSR arithmetic). The CPU's counting
+transposition and the device's sort give the same tensors.
+"""
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from skgkedm.data import GraphNodes
+from skgkedm.loader._graph_tensors import build_graph_tensors
+from skgkedm.loader._message_graph import MessageGraph
+from skgkedm.nn import _graph_kernels
+from skgkedm.nn._backbones import BACKBONES
+from skgkedm.nn._graph_kernels import transposed_pattern
+
+
+def directed_graph():
+    rng = np.random.default_rng(0)
+    source, target = rng.integers(0, 80, (2, 400))
+    adjacency = sp.csr_array((rng.random(400) + 0.5, (source, target)), shape=(80, 80))
+    return GraphNodes(adjacency, rng.random((80, 3)))
+
+
+def isolated_and_duplicates():
+    # Nodes 6-9 have no edge; (0, 1) and (2, 3) are given twice, (5, 5) is a self-loop.
+    rows, columns = [0, 0, 1, 2, 2, 5, 5, 3], [1, 1, 0, 3, 3, 5, 4, 2]
+    adjacency = sp.coo_array((np.ones(8), (rows, columns)), shape=(10, 10))
+    return GraphNodes(adjacency, np.eye(10))
+
+
+def karate():
+    return GraphNodes.from_networkx(nx.karate_club_graph(), weight="weight")
+
+
+@pytest.fixture(params=["cora", "karate", "directed", "isolated"])
+def graph(request):
+    if request.param == "cora":
+        return request.getfixturevalue("cora").X
+    return {"karate": karate, "directed": directed_graph, "isolated": isolated_and_duplicates}[
+        request.param
+    ]()
+
+
+def expected_messages(adjacency, symmetrize):
+    """Row i: the senders to node i, without self-loops (SciPy)."""
+    adjacency = sp.csr_array(adjacency, dtype=np.float64, copy=True)
+    adjacency.sum_duplicates()
+    adjacency.setdiag(0)
+    adjacency.eliminate_zeros()
+    transposed = sp.csr_array(adjacency.T)
+    if (abs(adjacency - transposed)).nnz == 0:
+        return adjacency
+    return sp.csr_array(adjacency.maximum(transposed)) if symmetrize else transposed
+
+
+def expected_propagation(messages, backbone):
+    matrix = sp.csr_array(messages, dtype=np.float64)
+    if backbone.self_loops:
+        matrix = sp.csr_array(matrix + sp.identity(matrix.shape[0], format="csr"))
+    matrix.sort_indices()
+    if backbone.gcn_normalize:
+        scale = np.asarray(matrix.sum(axis=1)).ravel() ** -0.5
+        matrix = sp.csr_array(sp.diags(scale) @ matrix @ sp.diags(scale))
+    elif backbone.mean_aggregation:
+        degree = np.maximum(np.diff(matrix.indptr), 1)
+        matrix = sp.csr_array(sp.diags(1.0 / degree) @ (matrix != 0).astype(float))
+    else:
+        matrix = sp.csr_array((matrix != 0).astype(float))
+    matrix.sort_indices()
+    return matrix
+
+
+def assert_csr_equal(tensor, expected):
+    """Same pattern exactly, same values to float32 precision."""
+    np.testing.assert_array_equal(tensor.crow_indices().numpy(), expected.indptr)
+    np.testing.assert_array_equal(tensor.col_indices().numpy(), expected.indices)
+    np.testing.assert_allclose(tensor.values().numpy(), expected.data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("symmetrize", [True, False])
+@pytest.mark.parametrize("name", ["gcn", "sage", "gat", "gin"])
+def test_prepared_graph_matches_scipy(graph, name, symmetrize):
+    backbone = BACKBONES[name]
+    messages = MessageGraph.from_adjacency(graph.adjacency, symmetrize)
+    tensors = build_graph_tensors(
+        graph.features, messages, backbone, torch.device("cpu"), attention=True
+    )
+    expected = expected_messages(graph.adjacency, symmetrize)
+    propagation = expected_propagation(expected, backbone)
+    assert_csr_equal(tensors.propagation.matrix, propagation)
+    assert_csr_equal(tensors.propagation.transpose, sp.csr_array(propagation.T))
+    # GKEDM attends along every message edge and one self-loop per node.
+    looped = sp.csr_array(expected + sp.identity(expected.shape[0], format="csr"))
+    looped.sort_indices()
+    layout = tensors.attention_layout
+    np.testing.assert_array_equal(layout.ptr.numpy(), looped.indptr)
+    np.testing.assert_array_equal(layout.source.numpy(), looped.indices)
+    rows = np.repeat(np.arange(looped.shape[0]), np.diff(looped.indptr))
+    np.testing.assert_array_equal(layout.target.numpy(), rows)
+    transposed = sp.csr_array(looped.T)
+    transposed.sort_indices()
+    np.testing.assert_array_equal(layout.transpose_ptr.numpy(), transposed.indptr)
+    np.testing.assert_array_equal(layout.transpose_target.numpy(), transposed.indices)
+    order = layout.transpose_order.numpy()
+    np.testing.assert_array_equal(layout.target.numpy()[order], transposed.indices)
+    np.testing.assert_array_equal(
+        layout.source.numpy()[order],
+        np.repeat(np.arange(looped.shape[0]), np.diff(transposed.indptr)),
+    )
+
+
+def test_duplicates_given_to_the_message_graph_add_up():
+    # An adjacency that is not canonical (duplicates, unsorted) is merged on the device.
+    rows, columns = [3, 0, 0, 1, 2, 2], [0, 2, 1, 0, 3, 3]
+    adjacency = sp.coo_array((np.ones(6), (rows, columns)), shape=(5, 5)).tocsr()
+    adjacency.has_canonical_format = False
+    messages = MessageGraph.from_adjacency(adjacency, symmetrize=False)
+    expected = expected_messages(adjacency, symmetrize=False)
+    np.testing.assert_array_equal(messages.ptr.numpy(), expected.indptr)
+    np.testing.assert_array_equal(messages.columns.numpy(), expected.indices)
+    np.testing.assert_array_equal(messages.weights.numpy(), expected.data)
+    assert messages.weights.max() == 2.0
+
+
+@pytest.mark.parametrize("symmetrize", [True, False])
+def test_device_code_path_gives_the_host_kernels_tensors(graph, symmetrize, monkeypatch):
+    # On the CPU the transposition is SciPy's counting sort; on a device, torch's
+    # stable sort. Both must give the same tensors, bit for bit.
+    def prepared():
+        messages = MessageGraph.from_adjacency(graph.adjacency, symmetrize)
+        return build_graph_tensors(
+            graph.features, messages, BACKBONES["sage"], torch.device("cpu"), attention=True
+        )
+
+    host = prepared()
+    monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
+    device = prepared()
+    for a, b in zip(host.propagation, device.propagation, strict=True):
+        assert torch.equal(a.crow_indices(), b.crow_indices())
+        assert torch.equal(a.col_indices(), b.col_indices())
+        assert torch.equal(a.values(), b.values())
+    for a, b in zip(host.attention_layout, device.attention_layout, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_transposition_kernels_agree(cora):
+    adjacency = sp.csr_array(cora.X.adjacency)
+    ptr = torch.from_numpy(adjacency.indptr.astype(np.int64))
+    columns = torch.from_numpy(adjacency.indices.astype(np.int64))
+    n = adjacency.shape[0]
+    counting = transposed_pattern(ptr, columns, n, counting=True)
+    sorting = transposed_pattern(ptr, columns, n, counting=False)
+    for a, b in zip(counting, sorting, strict=True):
+        assert torch.equal(a, b)
+    # Column-major, rows ascending within a column: the transpose's CSR order.
+    rows = np.repeat(np.arange(n), np.diff(adjacency.indptr))
+    keys = adjacency.indices.astype(np.int64) * n + rows
+    np.testing.assert_array_equal(counting[2].numpy(), np.argsort(keys))
+    transposed = sp.csr_array(adjacency.T)
+    transposed.sort_indices()
+    np.testing.assert_array_equal(counting[0].numpy(), transposed.indptr)
+    np.testing.assert_array_equal(counting[1].numpy(), transposed.indices)
