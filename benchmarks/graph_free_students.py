@@ -4,8 +4,8 @@ GLNN (Zhang et al., ICLR 2022) trains an MLP on a GNN teacher's soft labels over
 node of the graph and reports it within about a point of its teacher on Cora and
 CiteSeer, far above the same MLP trained on the labels alone, and 146-274x faster to
 predict. This benchmark measures the same recipe as the package offers it:
-``DistilledGCNClassifier(teacher, GKEDMClassifier(backbone="mlp", gkedm=False,
-dropout=0, weight_decay=0, max_epochs=500))`` (``STUDENT``).
+``DistilledGCNClassifier(teacher, GKEDMClassifier(backbone="mlp", gkedm=False))``
+(``STUDENT``), and the same student fitted closely to its teacher (``CLOSE_FIT``).
 
 For every data set and seed, side by side in one process:
 
@@ -13,6 +13,8 @@ For every data set and seed, side by side in one process:
 - **distilled MLP**: the graph-free student distilled from that teacher with the
   distiller's defaults (soft labels over every node of the training graph plus the
   labels; ``attention_weight="auto"`` is 0: an MLP has no attention map);
+- **distilled MLP (close fit)**: the same with ``dropout=0, weight_decay=0,
+  max_epochs=500``, for the training graph's own nodes;
 - **MLP alone**: the same network (same width, seed) trained on the labels only, with
   the default regularisation (``ALONE``).
 
@@ -32,11 +34,11 @@ given the graph (``GraphNodes``, whose preparation it includes), the student the
 feature matrix (no graph is built). Beside them, in the same process and taking turns
 with the student's calls, the floor of any graph-free prediction: NumPy's product of
 the feature matrix with the student's first weight matrix alone (``X @ W1``), which
-reads every feature once; the record gives the bytes of features read per second by
-both.
+reads every feature once; the record gives wall and CPU times (the machine may be
+shared) and the bytes of features read per CPU second by both.
 
-Run from the repository root (about 30 minutes on one CPU thread of a busy 2-core
-machine)::
+Run from the repository root (27 minutes for facebook, the longest, with the three
+data sets as three processes on a busy 2-core machine, one torch thread each)::
 
     OMP_NUM_THREADS=1 SKGKEDM_DATA=/abs/path/to/data python benchmarks/graph_free_students.py
 
