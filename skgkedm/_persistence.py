@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -129,6 +129,22 @@ def _from_format_5(state, estimator_name):
     return state
 
 
+def _from_format_6(state, estimator_name):
+    """Format 6 to 7 (both skgkedm 0.2.0.dev0): a fitted GKEDMClassifier or
+    GKEDMRegressor names the network its ``gkedm_check`` chose, ``gkedm_check_choice_``
+    (``"features"``, ``"plain"`` or ``"gkedm"``; None when no check ran).
+
+    A check of format 6 chose between the module and the plain backbone only, and its
+    choice is in the saved architecture: ``"gkedm"`` if the network has the module,
+    else ``"plain"``.
+    """
+    if "gkedm" in state and "readout" not in state and "n_iter_" in state:
+        checked = state.get("gkedm_check_scores_") is not None
+        kept = "gkedm" if state["_architecture"].gkedm else "plain"
+        state.setdefault("gkedm_check_choice_", kept if checked else None)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1, given the
 # estimator's class name.
 _MIGRATIONS = (
@@ -138,6 +154,7 @@ _MIGRATIONS = (
     _from_format_3,
     _from_format_4,
     _from_format_5,
+    _from_format_6,
 )
 
 
