@@ -403,7 +403,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
     weight decay, 500 epochs) +0.1, +0.1 and -0.1. On nodes held out of training the
     close fit generalises far worse (Cora -21.8 points against the teacher, the default
     student -6.4), so keep the default regularisation to predict new nodes. Its
-    ``predict`` took 38 times less CPU time than the teacher's on a 1M-node graph
+    ``predict`` took 30 to 38 times less CPU time than the teacher's on a 1M-node graph
     (``benchmarks/graph_free_students.py``; user guide, :ref:`graph_free_students`).
 
     A frozen teacher fitted on the whole training set has seen the labels of the
