@@ -26,6 +26,7 @@ from .data._validation import (
     check_graph_width,
     check_not_split_graph,
     is_graph_input,
+    refuse_graphs_as_samples,
     refuse_rows_after_graphs,
     split_labels,
     split_regression_targets,
@@ -293,6 +294,7 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             feature_names = None
         else:
             check_not_split_graph(X)
+            refuse_graphs_as_samples(self, X)
             X, y = validate_data(
                 self,
                 X,
@@ -341,6 +343,7 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             check_graph_width(self, nodes.n_features)
             return nodes, self._symmetrize
         check_not_split_graph(X)
+        refuse_graphs_as_samples(self, X)
         if self._predicts_without_graph():
             X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
             return edgeless_nodes(X), False
@@ -367,7 +370,8 @@ def _weights_of(sample_weight, scored):
 class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimatorBase):
     """Input handling and predictions of node classifiers (not for direct use).
 
-    Subclasses compute class probabilities in ``_class_scores(nodes, symmetrize, log)``.
+    Subclasses compute class probabilities in ``_class_scores(nodes, symmetrize, log)``,
+    and may give ``predict`` a cheaper argmax in ``_class_indices(nodes, symmetrize)``.
     """
 
     def predict_proba(self, X):
@@ -419,7 +423,14 @@ class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimator
             predicted indicator matrix (a label is predicted where its probability
             exceeds 0.5).
         """
-        return self._labels_from_probabilities(self.predict_proba(X))
+        nodes, symmetrize = self._graph_to_predict(X)
+        if self._multilabel:
+            return self._labels_from_probabilities(self._class_scores(nodes, symmetrize))
+        return self.classes_[self._class_indices(nodes, symmetrize)]
+
+    def _class_indices(self, nodes, symmetrize):
+        """Index into ``classes_`` of the most likely class of each sample (single-label)."""
+        return np.argmax(self._class_scores(nodes, symmetrize), axis=1)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y`` (subset accuracy for multi-label).

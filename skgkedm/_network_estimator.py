@@ -100,8 +100,9 @@ class NetworkEstimatorMixin:
             batches, validation_batches, prepared = self._training_batches(
                 data, spec, device, train, validation, seed, sample_hops
             )
-            # A checked module may give way to the plain backbone (distillation's extra
-            # loss needs the module, so it is never checked).
+            # A checked module may give way to the plain backbone or to a network on
+            # the features alone (distillation's extra loss needs the module, so it is
+            # never checked).
             spec, interrupted = self._checked_spec(
                 spec, data, train, random_state, seed, prepared, context.threads,
                 checkable=extra_loss is None,
@@ -145,8 +146,9 @@ class NetworkEstimatorMixin:
     def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
         """Hook: the spec to train, and ``(network, histories)`` of an interrupted check.
 
-        Node estimators check GKEDM against the plain backbone here (``gkedm_check``);
-        by default the spec stands and nothing was interrupted.
+        Node estimators check GKEDM against the plain backbone and a network on the
+        features alone here (``gkedm_check``); by default the spec stands and nothing
+        was interrupted.
         """
         return spec, None
 

@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -130,7 +130,23 @@ def _from_format_5(state, estimator_name):
 
 
 def _from_format_6(state, estimator_name):
-    """Format 6 to 7 (both skgkedm 0.2.0.dev0): GKEDMClassifier and GKEDMRegressor gained
+    """Format 6 to 7 (both skgkedm 0.2.0.dev0): a fitted GKEDMClassifier or
+    GKEDMRegressor names the network its ``gkedm_check`` chose, ``gkedm_check_choice_``
+    (``"features"``, ``"plain"`` or ``"gkedm"``; None when no check ran).
+
+    A check of format 6 chose between the module and the plain backbone only, and its
+    choice is in the saved architecture: ``"gkedm"`` if the network has the module,
+    else ``"plain"``.
+    """
+    if "gkedm" in state and "readout" not in state and "n_iter_" in state:
+        checked = state.get("gkedm_check_scores_") is not None
+        kept = "gkedm" if state["_architecture"].gkedm else "plain"
+        state.setdefault("gkedm_check_choice_", kept if checked else None)
+    return state
+
+
+def _from_format_7(state, estimator_name):
+    """Format 7 to 8 (both skgkedm 0.2.0.dev0): GKEDMClassifier and GKEDMRegressor gained
     ``gkedm_position``, ``gkedm_normalization`` and ``consistency``, NetworkSpec
     ``gkedm_position`` and ``gkedm_normalization``.
 
@@ -157,6 +173,7 @@ _MIGRATIONS = (
     _from_format_4,
     _from_format_5,
     _from_format_6,
+    _from_format_7,
 )
 
 

@@ -52,10 +52,13 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     gkedm_alpha : float, default=0.1
         Teleport probability of the initial per-hop weights; unused with one hop.
     gkedm_check : "auto" or bool, default="auto"
-        Check GKEDM against the plain backbone on a held-out fifth of the labelled
-        nodes (by R²) and keep it only if it scored at least as well, as in
-        :class:`GKEDMClassifier`: ``"auto"`` checks full-batch fits with at least 200
-        labelled nodes. The scores are kept in ``gkedm_check_scores_``.
+        Check the module, the plain backbone and a network on the features alone
+        on a held-out fifth of the labelled nodes (by R²), and keep the simplest
+        within one standard error of the best, retrained on every labelled node, as
+        in :class:`GKEDMClassifier`:
+        ``"auto"`` checks full-batch fits with at least 200 labelled nodes. The
+        scores are kept in ``gkedm_check_scores_``, the choice in
+        ``gkedm_check_choice_``.
     gkedm_position : {"hidden", "output"}, default="hidden"
         GKEDM on the last hidden layer, or on the outputs (then with one head), as in
         :class:`GKEDMClassifier`.
@@ -136,9 +139,11 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     best_validation_score_ : float or None
         With ``early_stopping``, the validation R² of the weights kept, else None.
     gkedm_check_scores_ : dict or None
-        With a ``gkedm_check``: held-out R² of the network with (``"gkedm"``) and
-        without (``"plain"``) its module; the fitted network has GKEDM only if
-        ``"gkedm"`` is not the lower. None when no check ran.
+        With a ``gkedm_check``: held-out R² of each network it compared
+        (``"features"``, ``"plain"``, ``"gkedm"``). None when no check ran.
+    gkedm_check_choice_ : {"features", "plain", "gkedm"} or None
+        The network the check chose, and the fitted model is; None when no check
+        ran.
 
     See Also
     --------

@@ -72,10 +72,10 @@ class NetworkSpec:
         Where the GKEDM module runs: on the last hidden representations, before the
         output layer (the paper's placement), or on the class scores the output layer
         computes (APPNP's placement: predict, then propagate), with one head. Added in
-        saved format 7; models saved before it ran the module on the hidden layer.
+        saved format 8; models saved before it ran the module on the hidden layer.
     gkedm_normalization : {"mean", "symmetric"}, default="mean"
         GKEDM propagates along its attention weights, or their symmetric
-        normalisation (see :class:`~skgkedm.nn.GKEDM`). Added in saved format 7;
+        normalisation (see :class:`~skgkedm.nn.GKEDM`). Added in saved format 8;
         models saved before it used the weights as they are.
 
     Examples

@@ -70,6 +70,15 @@ def test_large_graph_uses_the_idle_cores_up_to_the_callers_limit(monkeypatch):
     assert capped.update() == 1
 
 
+def test_a_policy_that_may_not_wait_measures_only_when_due(monkeypatch):
+    monkeypatch.setattr(_threads.MachineLoad, "idle_cores", lambda self: 1.8)
+    monkeypatch.setattr(_threads.MachineLoad, "ready", lambda self: False)
+    policy = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=2, wait=False)
+    assert policy.update() == 1  # no measure yet: the one thread it starts with
+    monkeypatch.setattr(_threads.MachineLoad, "ready", lambda self: True)
+    assert policy.update() == 2
+
+
 def test_machine_load_counts_cores_busy_with_other_work():
     load = _threads.MachineLoad()
     idle = load.idle_cores(minimum_wait=0.05)
@@ -133,8 +142,8 @@ def test_thread_count_does_not_change_the_model(graph):
             policy = _threads.ThreadPolicy
             limit = policy.__init__
 
-            def forced(self, entries, caller_threads, limit=limit):
-                limit(self, _threads.LARGE_GRAPH_ENTRIES, caller_threads)
+            def forced(self, entries, caller_threads, wait=True, limit=limit):
+                limit(self, _threads.LARGE_GRAPH_ENTRIES, caller_threads, wait)
 
             policy.__init__ = forced
             try:
@@ -250,7 +259,8 @@ def test_fit_and_predict_leave_the_cuda_generator_alone(graph, device):
 )
 def test_set_params_after_fit_does_not_change_predictions(graph, change):
     X, y = graph
-    clf = GKEDMClassifier(**FAST).fit(X[:200], y[:200])
+    # Unchecked, so the model has the attention this test reads.
+    clf = GKEDMClassifier(**FAST, gkedm_check=False).fit(X[:200], y[:200])
     proba = clf.predict_proba(X[200:])
     attention = clf.attention_weights(X[200:210])
     clf.set_params(**change)

@@ -108,21 +108,37 @@ def test_same_seed_same_multi_hop_model_in_threads():
     assert fitted[0].gkedm_check_scores_ == fitted[1].gkedm_check_scores_ is not None
 
 
-@pytest.mark.parametrize("homophily", [0.1, 0.9])
-def test_check_keeps_the_better_network_and_refits_it_as_the_reference_does(homophily):
-    X, y = make_node_classification(300, n_classes=3, homophily=homophily, random_state=1)
-    model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
+@pytest.mark.parametrize(
+    ("homophily", "class_sep", "expected"),
+    [
+        (0.05, 2.0, "features"),  # heterophilous, informative features: no graph
+        (0.7, 1.0, "plain"),  # the module ties the backbone: the simpler network
+        (0.95, 0.3, "gkedm"),  # homophilous, weak features: the module
+    ],
+)
+def test_check_refits_its_choice_as_the_reference_does(homophily, class_sep, expected):
+    X, y = make_node_classification(
+        300, n_classes=3, homophily=homophily, class_sep=class_sep, random_state=1
+    )
+    joint = {**QUICK, "schedule": "joint"}
+    model = GKEDMClassifier(**joint).fit(X[:250], y[:250])
     scores = model.gkedm_check_scores_
-    assert set(scores) == {"plain", "gkedm"}
+    assert set(scores) == {"features", "plain", "gkedm"}
     assert all(0.0 <= score <= 1.0 for score in scores.values())
-    kept = model._architecture.gkedm
-    assert kept == (scores["gkedm"] >= scores["plain"])
-    # The final model is the one a fit without the check gives: GKEDM unchecked, or
-    # the plain backbone.
-    reference = GKEDMClassifier(**QUICK, gkedm_check=False)
-    if not kept:
+    choice = model.gkedm_check_choice_
+    assert choice == expected
+    # Never a candidate that scored lower than a simpler one.
+    simpler = list(scores)[: list(scores).index(choice)]
+    assert all(scores[choice] > scores[name] for name in simpler)
+    # The final model is the one a fit of the chosen network without the check gives,
+    # trained on every labelled node.
+    reference = GKEDMClassifier(**joint, gkedm_check=False)
+    if choice != "gkedm":
         reference.set_params(gkedm=False)
+    if choice == "features":
+        reference.set_params(backbone="mlp")
     reference.fit(X[:250], y[:250])
+    assert model._architecture == reference._architecture
     np.testing.assert_array_equal(model.predict_proba(X[250:]), reference.predict_proba(X[250:]))
 
 
@@ -130,7 +146,7 @@ def test_check_keeps_the_better_network_and_refits_it_as_the_reference_does(homo
 def test_check_of_a_single_phase_trains_a_plain_network_beside(params):
     X, y = make_node_classification(300, n_classes=3, random_state=0)
     model = GKEDMClassifier(**{**QUICK, **params}).fit(X[:250], y[:250])
-    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
+    assert set(model.gkedm_check_scores_) == {"features", "plain", "gkedm"}
 
 
 def test_check_runs_only_where_asked_and_possible():
@@ -147,15 +163,20 @@ def test_check_runs_only_where_asked_and_possible():
     assert plain.gkedm_check_scores_ is None
 
 
-def test_verbose_check_says_what_it_kept(capsys):
+def test_verbose_check_says_what_it_chose(capsys):
     X, y = make_node_classification(300, n_classes=3, random_state=0)
     model = GKEDMClassifier(**QUICK, verbose=1).fit(X[:250], y[:250])
     lines = [line for line in capsys.readouterr().out.splitlines() if "gkedm_check" in line]
     scores = model.gkedm_check_scores_
-    kept = "keeps" if model._architecture.gkedm else "drops"
+    chosen = {
+        "features": "on the features alone",
+        "plain": "the plain backbone",
+        "gkedm": "with GKEDM",
+    }[model.gkedm_check_choice_]
     assert lines == [
-        f"gkedm_check: held-out accuracy {scores['gkedm']:.3f} with GKEDM, "
-        f"{scores['plain']:.3f} without: the model {kept} GKEDM"
+        f"gkedm_check: held-out accuracy {scores['features']:.3f} on the features alone, "
+        f"{scores['plain']:.3f} the plain backbone, {scores['gkedm']:.3f} with GKEDM: "
+        f"the model is {chosen}"
     ]
 
 

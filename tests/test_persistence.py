@@ -33,7 +33,8 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
     # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
     "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
-    # The last commit of saved format 6, before gkedm_position and consistency.
+    # The last commit of saved format 6, before gkedm_check_choice_ (features-only),
+    # gkedm_position and consistency.
     "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
@@ -361,3 +362,30 @@ def test_models_saved_before_positions_run_the_module_on_the_hidden_layer(folder
     assert network.gkedm.heads == model.gkedm_heads
     # A clone refits the saved recipe (its saved predictions: the test above).
     assert clone(model).get_params()["consistency"] == 0.0
+
+
+def test_checked_models_of_format_6_name_the_choice_their_architecture_holds():
+    # Format 6 checked the module against the plain backbone only; a fresh fit here,
+    # saved as format 6 would have saved it (no gkedm_check_choice_), loads naming it.
+    X, y = make_node_classification(300, n_classes=3, homophily=0.95, class_sep=0.3,
+                                    random_state=1)  # fmt: skip
+    quick = {"hidden_dims": (16,), "max_epochs": 20, "schedule": "joint", "random_state": 0}
+    model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
+    assert model.gkedm_check_choice_ == "gkedm"
+    for network, expected in ((model, "gkedm"), (clone(model).set_params(gkedm=False), None)):
+        if expected is None:
+            network.fit(X[:250], y[:250])  # no module, so no check
+        state = network.__getstate__()
+        state["_format_version"] = 6
+        del state["gkedm_check_choice_"]
+        loaded = GKEDMClassifier.__new__(GKEDMClassifier)
+        loaded.__setstate__(state)
+        assert loaded.gkedm_check_choice_ == expected
+    # A format-6 model whose check dropped the module names the plain backbone.
+    state = model.__getstate__()
+    state.update(_format_version=6, _architecture=model._architecture.__class__(
+        **{**vars(model._architecture), "gkedm": False}))  # fmt: skip
+    del state["gkedm_check_choice_"]
+    loaded = GKEDMClassifier.__new__(GKEDMClassifier)
+    loaded.__setstate__(state)
+    assert loaded.gkedm_check_choice_ == "plain"

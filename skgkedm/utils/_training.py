@@ -33,7 +33,12 @@ class Objective:
         scikit-learn's metrics weight with ``sample_weight``.
     name : str
         Name of the score in progress output.
-    probabilities : callable
+    per_sample : callable or None, default=None
+        ``per_sample(outputs, targets, weights) -> Tensor`` of shape (n_rows,): each
+        row's share of the score, whose mean weighted by ``weights`` is ``score``.
+        ``gkedm_check`` compares candidates row by row with it (paired standard
+        errors); None when the score does not split over rows.
+    probabilities : callable or None, default=None
         ``probabilities(outputs) -> Tensor``: what :func:`consistency_loss` compares
         (class or label probabilities; the outputs themselves for regression).
     """
@@ -41,7 +46,8 @@ class Objective:
     loss: Callable
     score: Callable
     name: str
-    probabilities: Callable
+    per_sample: Callable | None = None
+    probabilities: Callable | None = None
 
 
 def weighted_mean(values, weights):
@@ -66,6 +72,11 @@ def _accuracy(outputs, targets, weights=None):
     return weighted_mean((outputs.argmax(dim=1) == targets).float(), weights).item()
 
 
+def _correct(outputs, targets, weights=None):
+    """1 where the predicted class is right, else 0: accuracy row by row."""
+    return (outputs.argmax(dim=1) == targets).double()
+
+
 def _cross_entropy(outputs, targets, weights=None):
     return weighted_mean(F.cross_entropy(outputs, targets, reduction="none"), weights)
 
@@ -82,6 +93,20 @@ def _r2(outputs, targets, weights=None):
     return (1 - residual / total).mean().item()
 
 
+def _r2_per_sample(outputs, targets, weights=None):
+    """Each row's share of R²: ``1 - mean over outputs of squared error / total variance``.
+
+    Their mean, weighted as :func:`_r2` weighs, is :func:`_r2`'s score.
+    """
+    targets = targets.reshape(len(targets), -1).double()
+    outputs = outputs.reshape(targets.shape).double()
+    w = targets.new_ones(len(targets)) if weights is None else weights.to(targets.dtype)
+    share = w / w.sum().clamp_min(1e-12)
+    mean = (share[:, None] * targets).sum(dim=0)
+    variance = (share[:, None] * (targets - mean) ** 2).sum(dim=0).clamp_min(1e-12)
+    return 1 - ((targets - outputs) ** 2 / variance).mean(dim=1)
+
+
 def _mse(outputs, targets, weights=None):
     squared = (outputs.reshape(targets.shape) - targets) ** 2
     return weighted_mean(squared.reshape(len(targets), -1).mean(dim=1), weights)
@@ -93,10 +118,14 @@ def _binary_cross_entropy(outputs, targets, weights=None):
     return weighted_mean(losses.sum(dim=1), weights)
 
 
+def _exact(outputs, targets, weights=None):
+    """1 where every label of the row is right, else 0: subset accuracy row by row."""
+    return ((outputs > 0) == (targets > 0.5)).all(dim=1).double()
+
+
 def _subset_accuracy(outputs, targets, weights=None):
     """Share of rows whose every label is right, as scikit-learn's accuracy_score."""
-    exact = ((outputs > 0) == (targets > 0.5)).all(dim=1).float()
-    return weighted_mean(exact, weights).item()
+    return weighted_mean(_exact(outputs, targets).float(), weights).item()
 
 
 def _class_probabilities(outputs):
@@ -167,11 +196,14 @@ def consistency_loss(first, second, objective):
     )
 
 
-CLASSIFICATION = Objective(_cross_entropy, _accuracy, "accuracy", _class_probabilities)
-REGRESSION = Objective(_mse, _r2, "R2", _identity)
-MULTILABEL = Objective(
-    _binary_cross_entropy, _subset_accuracy, "subset accuracy", _label_probabilities
+CLASSIFICATION = Objective(
+    _cross_entropy, _accuracy, "accuracy", _correct, probabilities=_class_probabilities
 )
+REGRESSION = Objective(_mse, _r2, "R2", _r2_per_sample, probabilities=_identity)
+MULTILABEL = Objective(
+    _binary_cross_entropy, _subset_accuracy, "subset accuracy", _exact,
+    probabilities=_label_probabilities,
+)  # fmt: skip
 """Independent labels: a sigmoid output per label, binary cross-entropy."""
 
 

@@ -1,0 +1,140 @@
+"""gkedm_check: the module, the plain backbone or the features alone, on held-out nodes."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skgkedm import GKEDMClassifier, GKEDMRegressor
+from skgkedm._node_estimator import CheckCandidate, _check_choice
+from skgkedm.datasets import make_node_classification
+
+QUICK = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
+
+
+def candidate(score, per_sample):
+    return CheckCandidate(None, score, np.asarray(per_sample, dtype=float))
+
+
+def test_a_richer_candidate_must_win_by_more_than_one_standard_error():
+    # Four held-out nodes; "plain" is right on two that "features" gets wrong, wrong on
+    # one it gets right. Paired differences (-1, 1, 1, 0): mean 0.25, squared
+    # deviations 1.5625 + 0.5625 + 0.5625 + 0.0625 = 2.75, standard error
+    # sqrt(2.75) / 4 = 0.41: the win is within the noise.
+    features = candidate(0.5, [1, 0, 0, 1])
+    plain = candidate(0.75, [0, 1, 1, 1])
+    assert _check_choice({"features": features, "plain": plain}, None) == "features"
+    # Right wherever "features" is, and on two more: differences (0, 0, 1, 1), mean
+    # 0.5, standard error sqrt(4 * 0.0625) / 4 = 0.125: a win by four of them.
+    better = candidate(1.0, [1, 1, 1, 1])
+    features = candidate(0.5, [1, 1, 0, 0])
+    assert _check_choice({"features": features, "plain": better}, None) == "plain"
+    # Weights count. Without the first node: differences (1, 1, 0), mean 2/3,
+    # standard error sqrt((1/9) * (1/9 + 1/9 + 4/9)) = 0.27.
+    weights = np.array([0.0, 1.0, 1.0, 1.0])
+    features = candidate(1 / 3, [1, 0, 0, 1])
+    plain = candidate(1.0, [0, 1, 1, 1])
+    assert _check_choice({"features": features, "plain": plain}, weights) == "plain"
+
+
+def test_ties_go_to_the_simplest_and_the_best_wins_without_per_node_scores():
+    same = [1, 0, 1, 0]
+    tied = {name: candidate(0.5, same) for name in ("features", "plain", "gkedm")}
+    assert _check_choice(tied, None) == "features"
+    scores = {"features": 0.5, "plain": 0.52, "gkedm": 0.51}
+    bare = {name: CheckCandidate(None, value, None) for name, value in scores.items()}
+    assert _check_choice(bare, None) == "plain"
+
+
+@pytest.fixture(scope="module")
+def heterophilous():
+    """Heterophilous graph, informative features: the check keeps no graph."""
+    X, y = make_node_classification(
+        300, n_classes=3, homophily=0.05, class_sep=2.0, random_state=1
+    )
+    return X, y, GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
+
+
+def test_a_features_only_choice_predicts_from_features_alone(heterophilous):
+    X, _, model = heterophilous
+    assert model.gkedm_check_choice_ == "features"
+    assert model._architecture.backbone == "mlp" and not model._architecture.gkedm
+    # The graph is not read: a plain feature matrix of the same nodes predicts the same.
+    features = np.asarray(X.features)[X.indices[250:]]
+    np.testing.assert_array_equal(model.predict_proba(features), model.predict_proba(X[250:]))
+    assert model.transduction_.shape == (X.n_nodes,)
+    with pytest.raises(ValueError, match="gkedm_check_choice_='features'"):
+        model.attention_weights(X[:3])
+
+
+def test_the_module_is_kept_on_a_homophilous_graph_with_weak_features():
+    X, y = make_node_classification(400, n_classes=4, homophily=0.95, class_sep=0.3,
+                                    random_state=0)  # fmt: skip
+    model = GKEDMClassifier(**{**QUICK, "max_epochs": 40}).fit(X[:300], y[:300])
+    assert model.gkedm_check_choice_ == "gkedm" and model._architecture.gkedm
+    assert model.n_iter_ == 40  # both phases, as the schedule gives them
+
+
+def test_same_seed_same_choice_in_threads_and_clones(heterophilous):
+    X, y, model = heterophilous
+    with ThreadPoolExecutor(2) as pool:
+        fitted = list(pool.map(lambda _: clone(model).fit(X[:250], y[:250]), range(2)))
+    for other in fitted:
+        assert other.gkedm_check_choice_ == model.gkedm_check_choice_
+        assert other.gkedm_check_scores_ == model.gkedm_check_scores_
+        np.testing.assert_array_equal(other.predict_proba(X[250:]), model.predict_proba(X[250:]))
+
+
+def test_grid_search_prefers_the_check_on_a_heterophilous_graph(heterophilous):
+    X, y, _ = heterophilous
+    # Folds of 150 labelled nodes: below "auto"'s 200, so the check is forced.
+    search = GridSearchCV(GKEDMClassifier(**QUICK), {"gkedm_check": [False, True]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_ == {"gkedm_check": True}
+    assert search.best_estimator_.gkedm_check_choice_ == "features"
+
+
+def test_a_graph_free_backbone_has_no_features_candidate():
+    X, y = make_node_classification(300, n_classes=3, random_state=0)
+    model = GKEDMClassifier(backbone="mlp", **QUICK).fit(X[:250], y[:250])
+    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
+    assert model.gkedm_check_choice_ in {"plain", "gkedm"}
+
+
+def test_regressor_checks_by_r2_and_can_drop_the_graph():
+    X, _ = make_node_classification(300, n_classes=3, homophily=0.05, random_state=0)
+    features = np.asarray(X.features)
+    # Each node's target is its own features' sum: its neighbours only add noise.
+    target = features[:, :4].sum(axis=1)
+    model = GKEDMRegressor(**{**QUICK, "max_epochs": 60}).fit(X[:250], target[:250])
+    scores = model.gkedm_check_scores_
+    assert set(scores) == {"features", "plain", "gkedm"}
+    assert all(score <= 1.0 for score in scores.values())
+    assert model.gkedm_check_choice_ == "features"
+    assert model.predict(features[250:]).shape == (50,)
+
+
+def test_ctrl_c_during_the_check_keeps_the_network_it_was_training(monkeypatch):
+    import skgkedm.utils._training as training
+
+    X, y = make_node_classification(300, n_classes=3, random_state=0)
+    real_epoch = training._training_epoch
+    calls = []
+
+    def interrupted_epoch(*args):
+        calls.append(1)
+        # The module's network trains 20 epochs (both phases); then the features
+        # network starts: stop it in its fifth.
+        if len(calls) == 25:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+
+    monkeypatch.setattr(training, "_training_epoch", interrupted_epoch)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
+    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
+    assert model.gkedm_check_choice_ is None
+    assert model._architecture.backbone == "mlp" and model.n_iter_ == 4
+    assert model.predict(X[250:]).shape == (50,)
