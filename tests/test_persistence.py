@@ -36,6 +36,8 @@ SAVED_BEFORE = {
     # The last commit of saved format 6, before gkedm_check_choice_ (features-only),
     # gkedm_position and consistency.
     "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
+    # The last commit of saved format 7, before gkedm_position and consistency.
+    "skgkedm-0.2.0.dev0-ac0ac61": "0.2.0.dev0",
 }
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -320,7 +322,10 @@ def test_multilabel_classifier_and_regressor_round_trip(small_graph, fast):
         assert loaded.get_params() == model.get_params()
 
 
-@pytest.mark.parametrize("folder", sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-49f817b"}))
+@pytest.mark.parametrize(
+    "folder",
+    sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-49f817b", "skgkedm-0.2.0.dev0-ac0ac61"}),
+)
 def test_models_saved_before_hops_keep_one_unchecked_step(folder):
     with loading(folder):
         model = joblib.load(DATA / folder / "distilled_graph.pkl")
