@@ -447,7 +447,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         -------
         AttentionWeights
             ``(source, target, weights)``: one row per edge into a selected node
-            (self-loops included), weights of shape (n_edges, gkedm_heads).
+            (self-loops included), weights of shape (n_edges, gkedm_heads), or
+            (n_edges, 1) with ``gkedm_position="output"``.
 
         Examples
         --------
@@ -456,12 +457,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         >>> X, y = make_node_classification(100, random_state=0)
         >>> clf = GKEDMClassifier(max_epochs=5, random_state=0).fit(X, y)
         >>> attention = clf.attention_weights(X[[0]])
-        >>> attention.weights.shape[1]
-        4
+        >>> attention.weights.shape[1]  # on the class scores, the module has one head
+        1
         >>> bool((attention.target == 0).all())
         True
         >>> attention.weights.sum(axis=0).round(4).tolist()
-        [1.0, 1.0, 1.0, 1.0]
+        [1.0]
         """
         check_is_fitted(self)
         if not is_graph_input(X):
