@@ -26,6 +26,7 @@ from .data._validation import (
     check_graph_width,
     check_not_split_graph,
     is_graph_input,
+    refuse_graphs_as_samples,
     refuse_rows_after_graphs,
     split_labels,
     split_regression_targets,
@@ -175,22 +176,46 @@ class ClassifierTargetsMixin:
         return tags
 
 
-def with_class_weight(init):
+def with_class_weight(init, **defaults):
     """A classifier's ``__init__``: ``init``'s parameters, then ``class_weight=None``.
 
     Classifier and regressor share one ``__init__`` (their common parameters);
     the classifier adds ``class_weight`` through this, with a signature that lists
     every parameter, so scikit-learn's ``get_params``, ``clone`` and ``repr`` see it.
+    ``defaults`` replace the defaults of some of ``init``'s parameters (the
+    classifier's own recipe), in the signature and in the call.
+
+    Examples
+    --------
+    >>> from skgkedm._base import with_class_weight
+    >>> class Model:
+    ...     def __init__(self, width=1, *, depth=2):
+    ...         self.width, self.depth = width, depth
+    ...     __init__ = with_class_weight(__init__, depth=3)
+    >>> model = Model(5)
+    >>> model.width, model.depth, model.class_weight
+    (5, 3, None)
+    >>> import inspect
+    >>> str(inspect.signature(Model))
+    '(width=1, *, depth=3, class_weight=None)'
     """
     signature = inspect.signature(init)
+    names = list(signature.parameters)[1:]  # after self
     extra = inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None)
+    parameters = [
+        parameter.replace(default=defaults[name]) if name in defaults else parameter
+        for name, parameter in signature.parameters.items()
+    ]
 
     @functools.wraps(init)
     def __init__(self, *args, class_weight=None, **kwargs):
+        for name, value in defaults.items():
+            if name not in kwargs and names.index(name) >= len(args):
+                kwargs[name] = value
         init(self, *args, **kwargs)
         self.class_weight = class_weight
 
-    __init__.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+    __init__.__signature__ = signature.replace(parameters=[*parameters, extra])
     return __init__
 
 
@@ -269,6 +294,7 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             feature_names = None
         else:
             check_not_split_graph(X)
+            refuse_graphs_as_samples(self, X)
             X, y = validate_data(
                 self,
                 X,
@@ -317,6 +343,7 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
             check_graph_width(self, nodes.n_features)
             return nodes, self._symmetrize
         check_not_split_graph(X)
+        refuse_graphs_as_samples(self, X)
         if self._predicts_without_graph():
             X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
             return edgeless_nodes(X), False
@@ -343,7 +370,8 @@ def _weights_of(sample_weight, scored):
 class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimatorBase):
     """Input handling and predictions of node classifiers (not for direct use).
 
-    Subclasses compute class probabilities in ``_class_scores(nodes, symmetrize, log)``.
+    Subclasses compute class probabilities in ``_class_scores(nodes, symmetrize, log)``,
+    and may give ``predict`` a cheaper argmax in ``_class_indices(nodes, symmetrize)``.
     """
 
     def predict_proba(self, X):
@@ -395,7 +423,14 @@ class GraphClassifierBase(ClassifierTargetsMixin, ClassifierMixin, NodeEstimator
             predicted indicator matrix (a label is predicted where its probability
             exceeds 0.5).
         """
-        return self._labels_from_probabilities(self.predict_proba(X))
+        nodes, symmetrize = self._graph_to_predict(X)
+        if self._multilabel:
+            return self._labels_from_probabilities(self._class_scores(nodes, symmetrize))
+        return self.classes_[self._class_indices(nodes, symmetrize)]
+
+    def _class_indices(self, nodes, symmetrize):
+        """Index into ``classes_`` of the most likely class of each sample (single-label)."""
+        return np.argmax(self._class_scores(nodes, symmetrize), axis=1)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)`` against ``y`` (subset accuracy for multi-label).

@@ -159,6 +159,14 @@ class NetworkEstimatorMixin:
         """GKEDM's propagation steps and initial teleport: ``(hops, alpha)``."""
         return 1, 0.1
 
+    def _gkedm_position(self):
+        """Where GKEDM runs, and how it normalises: ``(position, normalization)``."""
+        return "hidden", "mean"
+
+    def _consistency(self):
+        """Weight of the consistency loss between two dropout views (0: none)."""
+        return 0.0
+
     def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, feature_rows=False):
         """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
 
@@ -167,10 +175,19 @@ class NetworkEstimatorMixin:
         """
         hidden_dims = check_hidden_dims(self.hidden_dims)
         hops, alpha = self._propagation()
+        position, normalization = self._gkedm_position()
         update = self.gkedm_update
         if update == "auto":
             update = "residual" if feature_rows else "replace"
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
+        if self.gkedm and position == "output":
+            if self.gkedm_layers == "every":
+                raise ValueError(
+                    "gkedm_layers='every' puts a module after each hidden layer; with "
+                    "gkedm_position='output' there is one, on the class scores: use "
+                    "gkedm_layers='last'."
+                )
+            attended = []  # one head on the class scores: any width
         if self.gkedm and any(width % self.gkedm_heads for width in attended):
             which = (
                 "every hidden width" if self.gkedm_layers == "every" else "the last hidden width"
@@ -200,6 +217,8 @@ class NetworkEstimatorMixin:
             edge_dim=int(edge_dim) if BACKBONES[self.backbone].edge_features else 0,
             gkedm_hops=int(hops),
             gkedm_alpha=float(alpha),
+            gkedm_position=position,
+            gkedm_normalization=normalization,
         )
 
     def _validation_split(self, n_samples, stratify, random_state):
@@ -271,6 +290,12 @@ class NetworkEstimatorMixin:
                 parameters=parameters,
                 use_gkedm=use_gkedm,
                 extra_loss=extra_loss if use_gkedm else None,
+                # Like extra_loss, the consistency loss trains the module's predictions: a
+                # network without it (gkedm=False, the check's plain network, a first
+                # phase) learns from the labels alone.
+                consistency=self._consistency()
+                if use_gkedm and network.gkedm is not None
+                else 0.0,
                 phase=name,
             )
             histories.append(history)

@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -146,7 +146,25 @@ def _from_format_6(state, estimator_name):
 
 
 def _from_format_7(state, estimator_name):
-    """Format 7 to 8 (both skgkedm 0.2.0.dev0): a fitted node estimator remembers the
+    """Format 7 to 8 (both skgkedm 0.2.0.dev0): GKEDMClassifier and GKEDMRegressor gained
+    ``gkedm_position``, ``gkedm_normalization`` and ``consistency``, NetworkSpec
+    ``gkedm_position`` and ``gkedm_normalization``.
+
+    Every model saved before ran its module on the last hidden layer
+    (``gkedm_position="hidden"``) along its attention weights as they are
+    (``gkedm_normalization="mean"``): NetworkSpec's defaults, which unpickling an older
+    NetworkSpec already gives; and it trained without the consistency loss: the
+    parameters say so, so a clone refits the same recipe.
+    """
+    if "gkedm" in state and "readout" not in state:
+        state.setdefault("gkedm_position", "hidden")
+        state.setdefault("gkedm_normalization", "mean")
+        state.setdefault("consistency", 0.0)
+    return state
+
+
+def _from_format_8(state, estimator_name):
+    """Format 8 to 9 (both skgkedm 0.2.0.dev0): a fitted node estimator remembers the
     batches it predicts in, ``_prediction_batch_size`` (its ``batch_size`` at fit time,
     None after a full-batch fit). Every model saved before predicted with one
     whole-graph pass, and still does: None.
@@ -167,6 +185,7 @@ _MIGRATIONS = (
     _from_format_5,
     _from_format_6,
     _from_format_7,
+    _from_format_8,
 )
 
 

@@ -17,6 +17,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     of the nodes of a graph. Training is transductive (messages pass over the whole
     graph, only labelled nodes enter the loss); full-batch by default, on
     neighbour-sampled mini-batches with ``batch_size``. ``score`` is R².
+    Its defaults are the classifier's until 0.2.0.dev0 (one GKEDM step on a GCN's
+    hidden layer, two phases): the classifier's propagation defaults
+    (``gkedm_position="output"``, ten hops, consistency loss) were measured on classes
+    only; pass them to try them.
 
     Parameters
     ----------
@@ -55,6 +59,12 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes. The
         scores are kept in ``gkedm_check_scores_``, the choice in
         ``gkedm_check_choice_``.
+    gkedm_position : {"hidden", "output"}, default="hidden"
+        GKEDM on the last hidden layer, or on the outputs (then with one head), as in
+        :class:`GKEDMClassifier`.
+    gkedm_normalization : {"mean", "symmetric"}, default="mean"
+        GKEDM propagates along its attention weights, or their symmetric
+        normalisation, as in :class:`GKEDMClassifier`.
     schedule : {"joint", "two_phase", "two_phase_finetune"}, default="two_phase"
         Training schedule, as in :class:`GKEDMClassifier`: the backbone first, then
         GKEDM and the output layer on top of it.
@@ -72,6 +82,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         L2 penalty (Adam's weight decay).
     max_epochs : int, default=200
         Number of epochs, over all phases, unless early stopping ends sooner.
+    consistency : float, default=0.0
+        Weight of a consistency loss between two dropout views of every node's
+        predictions (their mean as the target, no sharpening), as in
+        :class:`GKEDMClassifier`; 0: none.
     batch_size : int or None, default=None
         None trains full-batch; an int trains on mini-batches of that many labelled
         nodes with sampled neighbourhoods, and the fitted model predicts layer by

@@ -68,6 +68,15 @@ class NetworkSpec:
     gkedm_alpha : float, default=0.1
         Teleport probability of the initial per-hop weights (personalised PageRank);
         unused with one hop. Added in saved format 6.
+    gkedm_position : {"hidden", "output"}, default="hidden"
+        Where the GKEDM module runs: on the last hidden representations, before the
+        output layer (the paper's placement), or on the class scores the output layer
+        computes (APPNP's placement: predict, then propagate), with one head. Added in
+        saved format 8; models saved before it ran the module on the hidden layer.
+    gkedm_normalization : {"mean", "symmetric"}, default="mean"
+        GKEDM propagates along its attention weights, or their symmetric
+        normalisation (see :class:`~skgkedm.nn.GKEDM`). Added in saved format 8;
+        models saved before it used the weights as they are.
 
     Examples
     --------
@@ -99,6 +108,8 @@ class NetworkSpec:
     edge_dim: int = 0
     gkedm_hops: int = 1
     gkedm_alpha: float = 0.1
+    gkedm_position: str = "hidden"
+    gkedm_normalization: str = "mean"
 
     @property
     def graph_free(self):

@@ -130,7 +130,9 @@ def input_elements(nodes):
 def test_fit_and_predict_keep_the_graph_on_the_device(cora, transfers, device, gkedm):
     X, y = cora.X, cora.y
     model = GKEDMClassifier(
-        gkedm=gkedm, hidden_dims=(8,), max_epochs=3, early_stopping=True, n_iter_no_change=5,
+        # A GCN: the default's MLP without GKEDM reads no graph at all.
+        backbone="gcn", gkedm=gkedm, hidden_dims=(8,), max_epochs=3, early_stopping=True,
+        n_iter_no_change=5,
         gkedm_check=False, device=device, random_state=0,
     )  # fmt: skip
     model.fit(X[cora.train_index], y[cora.train_index])
@@ -195,8 +197,8 @@ def test_check_catches_graph_preparation_on_the_host(cora, transfers, monkeypatc
         return sparse
 
     monkeypatch.setattr(Backbone, "propagation", on_the_host)
-    GKEDMClassifier(gkedm=False, hidden_dims=(8,), max_epochs=1, random_state=0).fit(
-        cora.X, cora.y
-    )
+    GKEDMClassifier(
+        backbone="gcn", gkedm=False, hidden_dims=(8,), max_epochs=1, random_state=0
+    ).fit(cora.X, cora.y)
     assert transfers.downloads
     assert transfers.uploaded > input_elements(cora.X)

@@ -1,3 +1,4 @@
+from functools import partial
 from types import SimpleNamespace
 
 import networkx as nx
@@ -10,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skgkedm import GKEDMClassifier, GraphNodes
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._distillation import (
     DistilledGCNClassifier,
     _DistillationLoss,
@@ -23,12 +25,15 @@ from skgkedm.nn._network import NetworkOutput
 TARGET = torch.tensor([0, 0, 0, 1, 1, 2])
 
 
+# Distillation transfers the attention of a module on the hidden layer: the previous
+# default's recipe (the classifier's own default propagates class scores instead).
+Hidden = partial(GKEDMClassifier, **HIDDEN_GKEDM)
+
+
 def small_models(teacher_width=32, student_width=8, epochs=30, **student_params):
     return {
-        "teacher": GKEDMClassifier(
-            hidden_dims=(teacher_width,), max_epochs=epochs, schedule="joint"
-        ),
-        "student": GKEDMClassifier(
+        "teacher": Hidden(hidden_dims=(teacher_width,), max_epochs=epochs, schedule="joint"),
+        "student": Hidden(
             hidden_dims=(student_width,),
             gkedm_heads=2,
             max_epochs=epochs,
@@ -45,7 +50,7 @@ def graph():
 @pytest.fixture(scope="module")
 def fitted_teacher(graph):
     X, y = graph
-    return GKEDMClassifier(hidden_dims=(32,), max_epochs=30, random_state=0).fit(X[:160], y[:160])
+    return Hidden(hidden_dims=(32,), max_epochs=30, random_state=0).fit(X[:160], y[:160])
 
 
 def random_attention(heads, seed):
@@ -146,7 +151,7 @@ def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeyp
         return original(self, output, batch)
 
     monkeypatch.setattr(_DistillationLoss, "__call__", spy)
-    student = GKEDMClassifier(
+    student = Hidden(
         backbone="sage", hidden_dims=(8,), gkedm_heads=1, max_epochs=3, schedule="joint"
     )
     dist = DistilledGCNClassifier(FrozenEstimator(fitted_teacher), student, random_state=0)
@@ -189,7 +194,7 @@ def test_fit_predict_on_each_input_kind(kind, graph):
 
 def test_defaults_and_template_overrides(graph):
     X, y = graph
-    template = GKEDMClassifier(hidden_dims=(8,), max_epochs=5, directed=True, n_neighbors=3)
+    template = Hidden(hidden_dims=(8,), max_epochs=5, directed=True, n_neighbors=3)
     dist = DistilledGCNClassifier(student=template, n_neighbors=7).fit(X[:160], y[:160])
     assert dist.teacher_.hidden_dims == (256,)
     assert not dist.student_.directed and dist.student_.n_neighbors == 7
@@ -215,7 +220,7 @@ def test_grid_search_over_student_with_frozen_teacher(graph, fitted_teacher, mon
     monkeypatch.setattr(fitted_teacher, "_fit_validated", refit)
     dist = DistilledGCNClassifier(
         FrozenEstimator(fitted_teacher),
-        GKEDMClassifier(max_epochs=15, gkedm_heads=2),
+        Hidden(max_epochs=15, gkedm_heads=2),
         random_state=0,
     )
     grid = {"student__hidden_dims": [(4,), (8,)], "attention_weight": [0.0, 0.5]}
@@ -244,7 +249,7 @@ def test_distillation_moves_the_student_towards_the_teacher(graph, fitted_teache
 
     def divergence(soft_label_weight):
         # Without dropout the student can fit the teacher rather than the noise.
-        student = GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, dropout=0.0, max_epochs=100)
+        student = Hidden(hidden_dims=(8,), gkedm_heads=2, dropout=0.0, max_epochs=100)
         dist = DistilledGCNClassifier(
             FrozenEstimator(fitted_teacher),
             student,
@@ -346,8 +351,8 @@ def test_cora_student_keeps_most_of_the_teachers_accuracy(cora):
     X, y = cora.X, cora.y
     train, test = cora.train_index, cora.test_index
     dist = DistilledGCNClassifier(
-        teacher=GKEDMClassifier(hidden_dims=(64,), max_epochs=200),
-        student=GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, max_epochs=200),
+        teacher=Hidden(hidden_dims=(64,), max_epochs=200),
+        student=Hidden(hidden_dims=(8,), gkedm_heads=2, max_epochs=200),
         random_state=0,
     ).fit(X[train], y[train])
     assert dist.compression_ratio_ > 6

@@ -70,6 +70,15 @@ def test_large_graph_uses_the_idle_cores_up_to_the_callers_limit(monkeypatch):
     assert capped.update() == 1
 
 
+def test_a_policy_that_may_not_wait_measures_only_when_due(monkeypatch):
+    monkeypatch.setattr(_threads.MachineLoad, "idle_cores", lambda self: 1.8)
+    monkeypatch.setattr(_threads.MachineLoad, "ready", lambda self: False)
+    policy = _threads.ThreadPolicy(_threads.LARGE_GRAPH_ENTRIES, caller_threads=2, wait=False)
+    assert policy.update() == 1  # no measure yet: the one thread it starts with
+    monkeypatch.setattr(_threads.MachineLoad, "ready", lambda self: True)
+    assert policy.update() == 2
+
+
 def test_machine_load_counts_cores_busy_with_other_work():
     load = _threads.MachineLoad()
     idle = load.idle_cores(minimum_wait=0.05)
@@ -133,8 +142,8 @@ def test_thread_count_does_not_change_the_model(graph):
             policy = _threads.ThreadPolicy
             limit = policy.__init__
 
-            def forced(self, entries, caller_threads, limit=limit):
-                limit(self, _threads.LARGE_GRAPH_ENTRIES, caller_threads)
+            def forced(self, entries, caller_threads, wait=True, limit=limit):
+                limit(self, _threads.LARGE_GRAPH_ENTRIES, caller_threads, wait)
 
             policy.__init__ = forced
             try:
@@ -265,7 +274,7 @@ def test_set_params_after_fit_does_not_change_predictions(graph, change):
 
 def test_convergence_warning_once_per_two_phase_fit_naming_the_phases(graph):
     X, y = graph
-    clf = GKEDMClassifier(**FAST, early_stopping=True, n_iter_no_change=1000)
+    clf = GKEDMClassifier(**FAST, schedule="two_phase", early_stopping=True, n_iter_no_change=1000)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clf.fit(X, y)
@@ -308,7 +317,7 @@ def test_cpu_fallback_warns_once_per_fit(graph, estimator):
 
 def test_verbose_1_shows_a_bar_per_phase_and_a_closing_line(graph, capsys):
     X, y = graph
-    GKEDMClassifier(**FAST, gkedm_check=False, verbose=1).fit(X, y)
+    GKEDMClassifier(**FAST, schedule="two_phase", gkedm_check=False, verbose=1).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
         "phase 1 (backbone): 15 epochs, stopped: max_epochs reached; best epoch 15",

@@ -8,10 +8,13 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._node_estimator import CheckCandidate, _check_choice
 from skgkedm.datasets import make_node_classification
 
-QUICK = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
+# The check of a GCN with one GKEDM step (the previous default's recipe): its three
+# candidates. The default (an MLP's class scores, propagated) has two.
+QUICK = {**HIDDEN_GKEDM, "hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
 
 
 def candidate(score, per_sample):
@@ -98,7 +101,7 @@ def test_grid_search_prefers_the_check_on_a_heterophilous_graph(heterophilous):
 
 def test_a_graph_free_backbone_has_no_features_candidate():
     X, y = make_node_classification(300, n_classes=3, random_state=0)
-    model = GKEDMClassifier(backbone="mlp", **QUICK).fit(X[:250], y[:250])
+    model = GKEDMClassifier(**{**QUICK, "backbone": "mlp"}).fit(X[:250], y[:250])
     assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
     assert model.gkedm_check_choice_ in {"plain", "gkedm"}
 

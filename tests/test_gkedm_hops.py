@@ -10,6 +10,7 @@ from sklearn.base import clone
 from torch_geometric.nn import APPNP
 
 from skgkedm import GKEDMClassifier
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import make_node_classification
 from skgkedm.nn import GKEDM
 
@@ -92,12 +93,14 @@ def test_hops_and_alpha_are_checked():
         GKEDMClassifier(gkedm_check="always").fit(X, y)
 
 
-QUICK = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
+# A GCN with GKEDM on its hidden layer (the previous default's recipe): the check's
+# three candidates.
+QUICK = {**HIDDEN_GKEDM, "hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
 
 
 def test_same_seed_same_multi_hop_model_in_threads():
     X, y = make_node_classification(300, n_classes=3, random_state=0)
-    model = GKEDMClassifier(gkedm_hops=4, **QUICK)
+    model = GKEDMClassifier(**{**QUICK, "gkedm_hops": 4})
     with ThreadPoolExecutor(2) as pool:
         fitted = list(pool.map(lambda _: clone(model).fit(X[:250], y[:250]), range(2)))
     first, second = (m._weights for m in fitted)

@@ -6,6 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import cross_val_score
@@ -190,6 +191,75 @@ def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypat
     nodes = X[np.random.default_rng(0).permutation(X.n_nodes)[:50]]  # unordered rows
     features = X.features[nodes.indices]
     expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
+    labels = distilled.predict(features)
     monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
     np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
     np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
+    np.testing.assert_array_equal(distilled.predict(features), labels)
+    np.testing.assert_array_equal(distilled.predict(nodes), labels)
+
+
+def test_predict_is_the_most_probable_class(cora):
+    """predict takes the argmax of the network's outputs, not of predict_proba: the same."""
+    X, y = cora.X, cora.y
+    labels = np.full(len(y), -1)
+    labels[cora.train_index] = 10 * y[cora.train_index] + 5  # classes_ are not indices
+    teacher = GKEDMClassifier(hidden_dims=(16,), max_epochs=20, random_state=0).fit(X, labels)
+    student = GKEDMClassifier(**MLP, random_state=0)
+    distilled = DistilledGCNClassifier(FrozenEstimator(teacher), student, random_state=0)
+    distilled.fit(X, labels)
+    test = X[cora.test_index]
+    for model, inputs in (
+        (teacher, test),
+        (distilled, test),
+        (distilled, X.features[cora.test_index]),
+        (distilled.student_, sp.csr_array(X.features[cora.test_index])),
+    ):
+        proba = model.predict_proba(inputs)
+        assert proba.dtype == np.float64
+        predicted = model.predict(inputs)
+        np.testing.assert_array_equal(predicted, model.classes_[proba.argmax(axis=1)])
+        assert set(predicted) <= set(range(5, 70, 10))
+
+
+def test_sparse_feature_rows_predict_as_dense_ones(graph, distilled):
+    X, _ = graph
+    features = X.features[160:]
+    np.testing.assert_allclose(
+        distilled.predict_proba(sp.csr_array(features)),
+        distilled.predict_proba(features),
+        atol=1e-6,
+    )
+
+
+def test_graphs_as_samples_are_refused_with_the_fix(distilled):
+    graphs = [nx.path_graph(3), nx.path_graph(4)]
+    for model in (distilled, distilled.student_, distilled.teacher_):
+        with pytest.raises(TypeError, match=r"graphs as samples .* GKEDMGraphClassifier"):
+            model.predict(graphs)
+    with pytest.raises(TypeError, match="graphs as samples"):
+        GKEDMClassifier(**MLP).fit(graphs, [0, 1])
+
+
+def test_graph_free_predictions_never_sleep_to_choose_threads(graph, distilled, monkeypatch):
+    """A large graph-free predict may be shorter than a load measure: it never waits."""
+    from skgkedm.utils import _threads
+
+    X, _ = graph
+    features = X.features[160:]
+    monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
+    expected = distilled.predict_proba(features)
+
+    def refuse(seconds):
+        raise AssertionError("slept to measure the load")
+
+    monkeypatch.setattr(_threads, "LARGE_GRAPH_ENTRIES", 1)
+    monkeypatch.setattr(_threads.time, "sleep", refuse)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        proba = distilled.predict_proba(features)
+        assert torch.get_num_threads() == 2  # the caller's setting, restored
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(proba, expected)

@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GKEDMRegressor, GraphNodes
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import make_node_classification
 from skgkedm.loader._neighbour_sampling import check_fanouts
 from skgkedm.loader._node_batches import NodeBatches
@@ -76,8 +77,8 @@ def test_an_epoch_takes_one_step_per_batch_and_sees_every_training_node(graph, m
 def test_sampled_batch_holds_the_targets_and_at_most_fanout_neighbours():
     graph = nx.barabasi_albert_graph(2000, 8, seed=0)  # hubs of high degree
     X = GraphNodes.from_networkx(graph)
-    spec = GKEDMClassifier(hidden_dims=(16,))._network_spec(X.n_features, 2)
-    assert spec.message_hops == 3  # a hidden layer, GKEDM, the output layer
+    spec = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16,))._network_spec(X.n_features, 2)
+    assert spec.message_hops == 3  # a GCN hidden layer, GKEDM, the GCN output layer
     batches = NodeBatches(X, True, spec, torch.device("cpu"), (4, 3, 2), seed=0)
     targets = np.array([5, 0, 17, 5])  # a bootstrap may repeat a node
     tensors, rows = batches.graph(targets)
@@ -111,17 +112,18 @@ def test_a_mini_batch_fit_never_runs_the_whole_graph_at_once(graph, monkeypatch)
     monkeypatch.setattr(
         _node_estimator, "graph_tensors", lambda *args: whole_graphs.append(1) or original(*args)
     )
-    model = GKEDMClassifier(**FAST).fit(X[:300], y[:300])
+    model = GKEDMClassifier(**HIDDEN_GKEDM, **FAST).fit(X[:300], y[:300])
     assert whole_graphs == []
     everything = GraphNodes(X.adjacency, X.features)
     np.testing.assert_array_equal(model.transduction_, model.predict(everything))
     dist = DistilledGCNClassifier(
-        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), GKEDMClassifier(**FAST)
+        GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(32,), max_epochs=5),
+        GKEDMClassifier(**HIDDEN_GKEDM, **FAST),
     ).fit(X[:300], y[:300])
     np.testing.assert_array_equal(dist.transduction_, dist.predict(everything))
     assert whole_graphs == [1]  # the full-batch teacher's own fit
     # A multi-hop module would need the whole graph at once: no transduction_ then.
-    hops = GKEDMClassifier(**FAST, gkedm_hops=2).fit(X[:300], y[:300])
+    hops = GKEDMClassifier(**{**HIDDEN_GKEDM, **FAST, "gkedm_hops": 2}).fit(X[:300], y[:300])
     assert not hasattr(hops, "transduction_")
 
 
@@ -200,10 +202,10 @@ def test_batch_distillation_terms_average_over_the_batch_targets(graph, monkeypa
     # maps are a self-loop alone: its weight shrank as fan-out and batch size grew.
     X, y = graph
     steps = record_distillation_batches(monkeypatch)
-    student = GKEDMClassifier(**{**FAST, "max_epochs": 1, "fanouts": 3})
+    student = GKEDMClassifier(**{**HIDDEN_GKEDM, **FAST, "max_epochs": 1, "fanouts": 3})
     DistilledGCNClassifier(
-        GKEDMClassifier(hidden_dims=(32,), max_epochs=5), student, soft_label_weight=0.0,
-        random_state=0,
+        GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(32,), max_epochs=5), student,
+        soft_label_weight=0.0, random_state=0,
     ).fit(X[:300], y[:300])  # fmt: skip
     for _, batch, output, teacher_output, value in steps:
         teacher = teacher_output.attention.mean(dim=1).double().numpy()
@@ -250,9 +252,10 @@ def test_fanouts_minus_one_takes_every_neighbour_at_every_hop(graph):
 
 def test_fanouts_count_every_message_passing_step():
     assert check_fanouts(None, 4) == (10,) * 4
-    spec = GKEDMClassifier(hidden_dims=(16, 16), gkedm_layers="every")._network_spec(8, 3)
+    every = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16, 16), gkedm_layers="every")
+    spec = every._network_spec(8, 3)
     assert spec.message_hops == 5  # 2 hidden layers, 2 GKEDM modules, the output layer
-    plain = GKEDMClassifier(hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
+    plain = GKEDMClassifier(**HIDDEN_GKEDM, hidden_dims=(16, 16), gkedm=False)._network_spec(8, 3)
     assert plain.message_hops == 3
 
 
@@ -286,9 +289,9 @@ def test_trimmed_batches_give_the_untrimmed_outputs_and_gradients(graph, backbon
         pytest.skip("a plain MLP reads no graph: it is never sampled")
     X, _ = graph
     # Without dropout: trimmed layers draw masks for fewer rows.
-    params = {"hidden_dims": (16,), "gat_heads": 2, "dropout": 0.0, "gkedm_dropout": 0.0}
-    params.update(options)
-    spec = GKEDMClassifier(backbone, **params)._network_spec(X.n_features, 3)
+    params = {**HIDDEN_GKEDM, "hidden_dims": (16,), "gat_heads": 2, "dropout": 0.0}
+    params.update(gkedm_dropout=0.0, backbone=backbone, **options)
+    spec = GKEDMClassifier(**params)._network_spec(X.n_features, 3)
     # Small enough that the last hop still reaches new nodes.
     fanouts = check_fanouts(2 if spec.message_hops > 3 else 4, spec.message_hops)
     batches = NodeBatches(X, True, spec, torch.device("cpu"), fanouts, seed=0)
@@ -335,8 +338,8 @@ def test_trimmed_batches_give_the_untrimmed_outputs_and_gradients(graph, backbon
 
 def test_trimming_leaves_the_fitted_model_as_it_was_without_dropout(cora, monkeypatch):
     # Dropout draws masks for the rows a layer computes: trimmed, for fewer of them.
-    params = {"batch_size": 70, "max_epochs": 4, "dropout": 0.0, "gkedm_dropout": 0.0,
-              "hidden_dims": (16,), "random_state": 0}  # fmt: skip
+    params = {**HIDDEN_GKEDM, "batch_size": 70, "max_epochs": 4, "dropout": 0.0,
+              "gkedm_dropout": 0.0, "hidden_dims": (16,), "random_state": 0}  # fmt: skip
     train, test = cora.train_index, cora.test_index
     trimmed = GKEDMClassifier(**params).fit(cora.X[train], cora.y[train])
     monkeypatch.setattr(NodeBatches, "trim", False)
@@ -361,7 +364,8 @@ def test_a_mini_batch_model_predicts_in_batches_what_the_whole_graph_gives(graph
     import copy
 
     X, y = graph
-    model = GKEDMClassifier(**{**FAST, "max_epochs": 3, **params}).fit(X[:300], y[:300])
+    params = {**HIDDEN_GKEDM, **FAST, "max_epochs": 3, **params}
+    model = GKEDMClassifier(**params).fit(X[:300], y[:300])
     whole = copy.deepcopy(model)
     whole._prediction_batch_size = None  # as after a full-batch fit: one whole-graph pass
     # Rows in any order, one repeated (a bootstrap), batches that split the graph.
@@ -369,7 +373,7 @@ def test_a_mini_batch_model_predicts_in_batches_what_the_whole_graph_gives(graph
     np.testing.assert_allclose(
         model.predict_proba(X[rows]), whole.predict_proba(X[rows]), rtol=1e-5, atol=1e-6
     )
-    regressor = GKEDMRegressor(**{**FAST, "max_epochs": 2, **params}).fit(X[:300], y[:300])
+    regressor = GKEDMRegressor(**{**params, "max_epochs": 2}).fit(X[:300], y[:300])
     whole = copy.deepcopy(regressor)
     whole._prediction_batch_size = None
     np.testing.assert_allclose(regressor.predict(X), whole.predict(X), rtol=1e-5, atol=1e-5)
@@ -380,7 +384,7 @@ def test_batched_predictions_never_build_the_whole_graph_tensors(cora, monkeypat
     from skgkedm.loader import _layerwise
 
     train, test = cora.train_index, cora.test_index
-    model = GKEDMClassifier(batch_size=64, max_epochs=5, hidden_dims=(16,), random_state=0)
+    model = GKEDMClassifier(**HIDDEN_GKEDM, batch_size=64, max_epochs=5, hidden_dims=(16,))
     model.fit(cora.X[train], cora.y[train])
     sizes = []
     original = _layerwise._step

@@ -9,6 +9,7 @@ import torch
 from sklearn.frozen import FrozenEstimator
 
 from skgkedm import PAPER_GKEDM, DistilledGCNClassifier, GKEDMClassifier
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._distillation import attention_kl
 from skgkedm.datasets import make_node_classification
 
@@ -20,24 +21,32 @@ def graph():
     return make_node_classification(120, n_classes=3, n_features=8, random_state=0)
 
 
-def fitted_parameters(graph, **params):
+def fitted_parameters(graph, recipe=HIDDEN_GKEDM, **params):
     X, y = graph
-    model = GKEDMClassifier(hidden_dims=(8,), gkedm_heads=2, max_epochs=4, random_state=0)
+    model = GKEDMClassifier(
+        **recipe, hidden_dims=(8,), gkedm_heads=2, max_epochs=4, random_state=0
+    )
     return model.set_params(**params).fit(X[:80], y[:80])
 
 
 def test_paper_gkedm_builds_the_papers_module(graph):
+    # On a GCN's hidden layer (the previous default's recipe).
     plain = fitted_parameters(graph, gkedm=False)
     paper = fitted_parameters(graph, **PAPER_GKEDM)
-    default = fitted_parameters(graph)
+    uniform = fitted_parameters(graph)
     cosine = fitted_parameters(graph, gkedm_scoring="cosine")
     # Query and key projections (2 d^2) and the residual scale; cosine scores learn one
-    # temperature; the default's equal weights learn nothing.
+    # temperature; equal weights learn nothing.
     assert paper.n_parameters_ - plain.n_parameters_ == 2 * 8 * 8 + 1
     assert cosine.n_parameters_ - plain.n_parameters_ == 1
-    assert default.n_parameters_ == plain.n_parameters_
+    assert uniform.n_parameters_ == plain.n_parameters_
     # Joint training: one phase of max_epochs epochs.
     assert paper.n_iter_ == len(paper.loss_curve_) == 4
+    # The default (an MLP's class scores, ten hops) learns only its 11 hop weights.
+    default = fitted_parameters(graph, recipe={})
+    mlp = fitted_parameters(graph, recipe={}, gkedm=False)
+    assert default.n_parameters_ - mlp.n_parameters_ == 11
+    assert paper._architecture.backbone == "gcn" != default._architecture.backbone
 
 
 def test_paper_gkedm_is_read_only_and_names_estimator_parameters():
@@ -51,9 +60,11 @@ def test_distiller_defaults_to_the_package_module_with_cosine_attention():
     teacher, student = DistilledGCNClassifier()._templates()
     default = GKEDMClassifier()
     for template in (teacher, student):
-        # Attention maps to distil: cosine scores, not the default's equal weights.
+        # Attention maps to distil: cosine scores, not the default's equal weights, on
+        # a GCN's hidden layer (the previous default's recipe).
         assert template.gkedm_scoring == "cosine" != default.gkedm_scoring
         assert template.gkedm_update == default.gkedm_update
+        assert template.gkedm_position == "hidden" != default.gkedm_position
     assert (teacher.hidden_dims, student.hidden_dims) == ((256,), (16,))
 
 

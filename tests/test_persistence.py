@@ -33,14 +33,18 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-91e63ea": "0.2.0.dev0",
     # The last commit of saved format 5, before multi-hop GKEDM and gkedm_check.
     "skgkedm-0.2.0.dev0-f7731c6": "0.2.0.dev0",
-    # The last commit of saved format 6, before gkedm_check_choice_ (features-only).
+    # The last commit of saved format 6, before gkedm_check_choice_ (features-only),
+    # gkedm_position and consistency.
     "skgkedm-0.2.0.dev0-49f817b": "0.2.0.dev0",
-    # The last commit of saved format 7, before predictions in batches.
-    "skgkedm-0.2.0.dev0-307ddaa": "0.2.0.dev0",
+    # The last commit of saved format 7, before gkedm_position and consistency.
+    "skgkedm-0.2.0.dev0-ac0ac61": "0.2.0.dev0",
+    # The last commit of saved format 8, before predictions in batches.
+    "skgkedm-0.2.0.dev0-4750987": "0.2.0.dev0",
 }
 # Fixtures saved before multi-hop GKEDM and gkedm_check (formats up to 5).
 SAVED_BEFORE_HOPS = sorted(
-    set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-49f817b", "skgkedm-0.2.0.dev0-307ddaa"}
+    set(SAVED_BEFORE)
+    - {"skgkedm-0.2.0.dev0-49f817b", "skgkedm-0.2.0.dev0-ac0ac61", "skgkedm-0.2.0.dev0-4750987"}
 )
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -353,6 +357,20 @@ def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():
     loaded.__setstate__(state)
     assert loaded._symmetrize is False
     np.testing.assert_array_equal(loaded.predict_proba(graphs), model.predict_proba(graphs))
+
+
+@pytest.mark.parametrize("folder", sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-4750987"}))
+def test_models_saved_before_positions_run_the_module_on_the_hidden_layer(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "gkedm_graph.pkl")
+    assert model._architecture.gkedm_position == "hidden"
+    assert (model.gkedm_position, model.consistency) == ("hidden", 0.0)
+    # The rebuilt module sits on the hidden layer: as wide as it, with its heads.
+    network = model._fitted_network("cpu")
+    assert network.gkedm.channels == model._architecture.hidden_dims[-1]
+    assert network.gkedm.heads == model.gkedm_heads
+    # A clone refits the saved recipe (its saved predictions: the test above).
+    assert clone(model).get_params()["consistency"] == 0.0
 
 
 @pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))

@@ -37,7 +37,9 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 from skgkedm import GKEDMClassifier, GraphNodes
 from skgkedm.datasets import make_node_classification
 
-FAST = {"max_epochs": 20, "hidden_dims": (16,), "schedule": "joint", "random_state": 0}
+# 60 epochs: the default (an MLP's class scores, propagated) scores 0.68 after 20 on
+# these graphs, 0.99 after 60.
+FAST = {"max_epochs": 60, "hidden_dims": (16,), "schedule": "joint", "random_state": 0}
 REFUSAL = "GraphNodes cannot become a NumPy array"
 
 
@@ -127,7 +129,7 @@ def test_learning_curve(graph):
 def test_validation_curve(graph):
     X, y = graph
     train_scores, test_scores = validation_curve(
-        GKEDMClassifier(**FAST), X, y, param_name="max_epochs", param_range=[2, 20], cv=2
+        GKEDMClassifier(**FAST), X, y, param_name="max_epochs", param_range=[2, 60], cv=2
     )
     assert train_scores.shape == test_scores.shape == (2, 2)
     assert test_scores[1].mean() > 0.8

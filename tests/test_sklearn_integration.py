@@ -66,7 +66,7 @@ def grid_search_results():
     searches = {}
     for n_jobs in (1, 2):
         search = GridSearchCV(
-            GKEDMClassifier(max_epochs=20, random_state=0), grid, cv=3, n_jobs=n_jobs
+            GKEDMClassifier(max_epochs=60, random_state=0), grid, cv=3, n_jobs=n_jobs
         )
         searches[n_jobs] = search.fit(X[:180], y[:180])
     return X, y, grid, searches

@@ -118,6 +118,44 @@ def check_not_split_graph(X):
         )
 
 
+def refuse_graphs_as_samples(estimator, X):
+    """Refuse graphs as samples (a GraphList, a list of graphs) where nodes are the samples.
+
+    A list of networkx graphs otherwise reaches the feature-row path and fails on
+    its shape, which names neither the mistake nor the fix.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A node estimator, named in the message.
+    X : object
+        What the estimator was given.
+
+    Raises
+    ------
+    TypeError
+        If X is graphs as samples (``graph_input_kind(X) == GRAPHS``).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from skgkedm import GKEDMClassifier
+    >>> from skgkedm.data._validation import refuse_graphs_as_samples
+    >>> refuse_graphs_as_samples(GKEDMClassifier(), nx.path_graph(3))
+    >>> refuse_graphs_as_samples(GKEDMClassifier(), [nx.path_graph(3)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: GKEDMClassifier takes nodes as samples, ... GKEDMGraphClassifier ...
+    """
+    if graph_input_kind(X) == GRAPHS:
+        raise TypeError(
+            f"{type(estimator).__name__} takes nodes as samples, but X holds graphs as "
+            f"samples ({type(X).__name__} of {len(X)} graphs): pass one graph (GraphNodes, "
+            "a networkx graph or a torch_geometric Data) or a feature matrix; to classify "
+            "or regress whole graphs, use GKEDMGraphClassifier or GKEDMGraphRegressor."
+        )
+
+
 def check_graph_width(estimator, n_features):
     """At predict time: refuse graph input whose node features differ from the fit's.
 

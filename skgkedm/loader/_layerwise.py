@@ -27,8 +27,9 @@ def supports_layerwise(spec):
     """Whether :func:`layerwise_outputs` gives a network's exact outputs.
 
     A GKEDM module of several hops (``gkedm_hops > 1``) propagates from every node
-    to every node within those hops in one step, and layers with edge attributes read
-    them per edge: both run on the whole graph instead.
+    to every node within those hops in one step, one with symmetric normalisation
+    reads its sources' in-degrees, and layers with edge attributes read them per edge:
+    all run on the whole graph instead.
 
     Parameters
     ----------
@@ -38,8 +39,8 @@ def supports_layerwise(spec):
     -------
     bool
     """
-    multi_hop = spec.gkedm and spec.gkedm_hops > 1
-    return spec.readout is None and not spec.edge_dim and not multi_hop
+    whole_module = spec.gkedm and (spec.gkedm_hops > 1 or spec.gkedm_normalization != "mean")
+    return spec.readout is None and not spec.edge_dim and not whole_module
 
 
 class _Neighbourhoods:

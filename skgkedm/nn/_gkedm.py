@@ -13,6 +13,7 @@ from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax
 SCORINGS = ("dot", "cosine", "additive", "uniform")
 UPDATES = ("residual", "gated", "replace")
 VALUES = ("identity", "projected")
+NORMALIZATIONS = ("mean", "symmetric")
 
 
 class GKEDMOutput(NamedTuple):
@@ -102,6 +103,14 @@ class GKEDM(nn.Module):
     weight back to it, or give a hop a negative weight. Attention dropout draws a new
     mask at every step. With ``hops=1`` there are no per-hop weights: one step.
 
+    Normalisation (``normalization="symmetric"``): the messages are weighted by
+    :math:`a_{ij}^k \sqrt{d_i / d_j}` instead of :math:`a_{ij}^k`, with :math:`d_i` the
+    number of edges into node :math:`i` (its self-loop included): the matrix
+    :math:`D^{1/2} \hat{A}^k D^{-1/2}`, which has the eigenvalues of
+    :math:`\hat{A}^k` (so its powers stay bounded). With uniform scores it is GCN's
+    :math:`D^{-1/2} (A + I) D^{-1/2}`, and ten hops from the personalised PageRank
+    start are exactly PyG's ``APPNP``. The returned attention stays :math:`a^k`.
+
     Parameters
     ----------
     channels : int
@@ -127,6 +136,9 @@ class GKEDM(nn.Module):
     alpha : float, default=0.1
         Teleport probability :math:`\alpha` of the initial per-hop weights; unused
         with one hop.
+    normalization : {"mean", "symmetric"}, default="mean"
+        Propagate along the attention weights (each node's incoming weights sum to
+        1), or along their symmetric normalisation (see above).
 
     Notes
     -----
@@ -160,6 +172,7 @@ class GKEDM(nn.Module):
         add_self_loops=True,
         hops=1,
         alpha=0.1,
+        normalization="mean",
     ):
         super().__init__()
         if channels % heads:
@@ -168,6 +181,7 @@ class GKEDM(nn.Module):
             ("scoring", scoring, SCORINGS),
             ("update", update, UPDATES),
             ("values", values, VALUES),
+            ("normalization", normalization, NORMALIZATIONS),
         ):
             if value not in options:
                 raise ValueError(f"{name} must be one of {options}, got {value!r}.")
@@ -185,6 +199,7 @@ class GKEDM(nn.Module):
         self.add_self_loops = add_self_loops
         self.hops = hops
         self.alpha = alpha
+        self.normalization = normalization
         if hops > 1:
             self.hop_weights = nn.Parameter(torch.empty(hops + 1))
         if scoring == "cosine":
@@ -250,11 +265,11 @@ class GKEDM(nn.Module):
             layout = EdgeLayout.from_edge_index(edge_index, n_nodes)
         # A trimmed layout (EdgeLayout.trimmed) updates its first rows' nodes only.
         n_targets = layout.ptr.numel() - 1
-        if n_targets != n_nodes and self.hops > 1:
+        if n_targets != n_nodes and (self.hops > 1 or self.normalization != "mean"):
             raise ValueError(
-                f"A module of {self.hops} hops needs a square layout: it propagates from "
-                f"every node to every node, but the layout has {n_targets} target rows for "
-                f"{n_nodes} nodes."
+                f"A module of {self.hops} hops or {self.normalization!r} normalisation needs a "
+                f"square layout (it reads every node's in-edges), but the layout has "
+                f"{n_targets} target rows for {n_nodes} nodes."
             )
         targets = h if n_targets == n_nodes else h[:n_targets]
         value = self.value(h) if self.values == "projected" else h
@@ -271,6 +286,11 @@ class GKEDM(nn.Module):
 
         Each step draws its own attention dropout mask, as APPNP's edge dropout does.
         """
+
+        if self.normalization == "symmetric":
+            degree = (layout.ptr[1:] - layout.ptr[:-1]).clamp(min=1).to(attention.dtype)
+            scale = (degree[layout.target] / degree[layout.source]).sqrt()
+            attention = attention * scale[:, None]
 
         def step(x):
             weights = dropout(attention, self.attention_dropout, self.training, generator)
@@ -312,6 +332,8 @@ class GKEDM(nn.Module):
 
     def __repr__(self):
         hops = f", hops={self.hops}, alpha={self.alpha}" if self.hops > 1 else ""
+        if self.normalization != "mean":
+            hops += f", normalization={self.normalization!r}"
         return (
             f"{type(self).__name__}({self.channels}, heads={self.heads}, "
             f"scoring={self.scoring!r}, update={self.update!r}, values={self.values!r}{hops})"

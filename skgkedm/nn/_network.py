@@ -175,8 +175,10 @@ def pooling_matrix(graph_index, n_graphs, mean):
 class GKEDMNetwork(nn.Module):
     """Backbone message-passing layers with GKEDM after the last hidden layer.
 
-    Without a readout (``spec.readout is None``) one more message-passing layer maps
-    every node to its class scores. With one, the node representations are pooled per
+    With ``spec.gkedm_position == "output"`` the module follows the output layer
+    instead and propagates the class scores (one head). Without a readout
+    (``spec.readout is None``) one more message-passing layer maps every node to its
+    class scores. With one, the node representations are pooled per
     graph and a two-layer head maps each graph to its outputs.
 
     Parameters
@@ -212,13 +214,15 @@ class GKEDMNetwork(nn.Module):
         self.gkedm = None
         # With gkedm_layers="every", one module after each hidden layer but the last;
         # ``self.gkedm`` stays the module after the last (its weights keep their names).
+        # With gkedm_position="output", one module on the class scores, with one head.
         self.hidden_gkedm = nn.ModuleList()
         if spec.gkedm:
+            on_output = spec.gkedm_position == "output"
             widths = spec.hidden_dims if spec.gkedm_layers == "every" else spec.hidden_dims[-1:]
             *hidden_modules, self.gkedm = (
                 GKEDM(
                     width,
-                    heads=spec.gkedm_heads,
+                    heads=1 if on_output else spec.gkedm_heads,
                     scoring=spec.gkedm_scoring,
                     update=spec.gkedm_update,
                     values=spec.gkedm_values,
@@ -226,8 +230,9 @@ class GKEDMNetwork(nn.Module):
                     add_self_loops=False,
                     hops=spec.gkedm_hops,
                     alpha=spec.gkedm_alpha,
+                    normalization=spec.gkedm_normalization,
                 )
-                for width in widths
+                for width in ([spec.n_classes] if on_output else widths)
             )
             self.hidden_gkedm.extend(hidden_modules)
 
@@ -237,7 +242,11 @@ class GKEDMNetwork(nn.Module):
         return [parameter for module in modules for parameter in module.parameters()]
 
     def output_parameters(self):
-        """Parameters after GKEDM: the output layer, or the readout's head."""
+        """Parameters after GKEDM: the output layer, or the readout's head.
+
+        With the module on the class scores (``gkedm_position="output"``) nothing
+        follows it, but the output layer, which feeds it, is trained with it.
+        """
         return list((self.head if self.head is not None else self.convs[-1]).parameters())
 
     def message_steps(self, use_gkedm=True):
@@ -264,10 +273,15 @@ class GKEDMNetwork(nn.Module):
             if attend and position < len(self.hidden_gkedm):
                 steps.append(("attend", self.hidden_gkedm[position]))
             steps.append(("conv", conv))
-        if attend:
+        # The last module runs on the hidden layer or, gkedm_position="output", on the
+        # class scores (a network with a readout has it on no layer then).
+        on_output = self.spec.gkedm_position == "output"
+        if attend and not on_output:
             steps.append(("attend", self.gkedm))
         if self.head is None:
             steps.append(("output", self.convs[-1]))
+            if attend and on_output:
+                steps.append(("attend", self.gkedm))
         return steps
 
     def forward(self, graph, use_gkedm=True, generator=None):
@@ -279,8 +293,11 @@ class GKEDMNetwork(nn.Module):
         p = self.spec.dropout
         steps = self.message_steps(use_gkedm)
         # A sampled subgraph's steps are trimmed, but not before a multi-hop GKEDM module.
-        multi_hop = self.spec.gkedm_hops > 1 and any(kind == "attend" for kind, _ in steps)
-        walk = _Steps(graph, len(steps), len(steps) - 1 if multi_hop else 0)
+        # So is a module weighting by its sources' degrees (gkedm_normalization).
+        whole_module = self.spec.gkedm_hops > 1 or self.spec.gkedm_normalization != "mean"
+        modules = [position for position, (kind, _) in enumerate(steps) if kind == "attend"]
+        whole = modules[-1] + 1 if whole_module and modules else 0
+        walk = _Steps(graph, len(steps), whole)
         # Layers that use edge attributes (spec.edge_dim > 0) take them as a third argument.
         edges = (graph.edge_attr,) if self.spec.edge_dim else ()
         h, attention = graph.x, None

@@ -121,6 +121,10 @@ class MachineLoad:
         self._machine = _cpu_times(self._cpus)
         self._own, self._wall = time.process_time(), time.monotonic()
 
+    def ready(self, minimum_wait=0.05):
+        """Whether :meth:`idle_cores` would measure without sleeping."""
+        return time.monotonic() - self._wall >= minimum_wait
+
     def idle_cores(self, minimum_wait=0.05):
         """The process's cores left idle by other processes since the last call."""
         wait = minimum_wait - (time.monotonic() - self._wall)
@@ -146,6 +150,12 @@ class ThreadPolicy:
         Stored adjacency entries plus nodes of the graph the call works on.
     caller_threads : int
         The most threads the caller allows.
+    wait : bool, default=True
+        Whether :meth:`update` may sleep (50 ms) to measure the load. If False, it
+        measures only once that much time has passed since the policy began, and
+        keeps the threads in use (one at first) until then: for calls that may
+        finish sooner, such as a graph-free network's predictions, called between
+        their steps.
 
     Attributes
     ----------
@@ -153,8 +163,9 @@ class ThreadPolicy:
         Threads in use since the last :meth:`update`.
     """
 
-    def __init__(self, graph_entries, caller_threads):
+    def __init__(self, graph_entries, caller_threads, wait=True):
         self.limit = 1 if graph_entries < LARGE_GRAPH_ENTRIES else caller_threads
+        self.wait = wait
         self._load = MachineLoad() if self.limit > 1 else None
         self._checked = -RECHECK_SECONDS
         self.threads = None
@@ -167,7 +178,9 @@ class ThreadPolicy:
         threads = self.threads or 1
         if _active_calls > 1 or self._load is None:
             threads = 1
-        elif time.monotonic() - self._checked >= RECHECK_SECONDS:
+        elif time.monotonic() - self._checked >= RECHECK_SECONDS and (
+            self.wait or self._load.ready()
+        ):
             self._checked = time.monotonic()
             threads = int(min(self.limit, max(1, round(self._load.idle_cores()))))
         if threads != self.threads:
@@ -183,12 +196,13 @@ def graph_entries(nodes):
 
 
 @contextmanager
-def thread_policy(entries):
+def thread_policy(entries, wait=True):
     """Run a block under the thread policy for a graph of ``entries``; restore afterwards.
 
     Yields the :class:`ThreadPolicy`, whose :meth:`~ThreadPolicy.update` a long loop calls
-    between steps. When calls run at once in threads of one process, the last to finish
-    restores the setting the first one found.
+    between steps; ``wait=False`` keeps it from sleeping to measure the load (see
+    :class:`ThreadPolicy`). When calls run at once in threads of one process, the last to
+    finish restores the setting the first one found.
     """
     global _active_calls, _caller_threads
     own_threads = torch.get_num_threads()
@@ -196,7 +210,7 @@ def thread_policy(entries):
         if _active_calls == 0:
             _caller_threads = own_threads
         _active_calls += 1
-    policy = ThreadPolicy(entries, own_threads)
+    policy = ThreadPolicy(entries, own_threads, wait)
     try:
         policy.update()
         yield policy

@@ -38,12 +38,16 @@ class Objective:
         row's share of the score, whose mean weighted by ``weights`` is ``score``.
         ``gkedm_check`` compares candidates row by row with it (paired standard
         errors); None when the score does not split over rows.
+    probabilities : callable or None, default=None
+        ``probabilities(outputs) -> Tensor``: what :func:`consistency_loss` compares
+        (class or label probabilities; the outputs themselves for regression).
     """
 
     loss: Callable
     score: Callable
     name: str
     per_sample: Callable | None = None
+    probabilities: Callable | None = None
 
 
 def weighted_mean(values, weights):
@@ -124,9 +128,82 @@ def _subset_accuracy(outputs, targets, weights=None):
     return weighted_mean(_exact(outputs, targets).float(), weights).item()
 
 
-CLASSIFICATION = Objective(_cross_entropy, _accuracy, "accuracy", _correct)
-REGRESSION = Objective(_mse, _r2, "R2", _r2_per_sample)
-MULTILABEL = Objective(_binary_cross_entropy, _subset_accuracy, "subset accuracy", _exact)
+def _class_probabilities(outputs):
+    return outputs.softmax(dim=1)
+
+
+def _label_probabilities(outputs):
+    return torch.sigmoid(outputs)
+
+
+def _identity(outputs):
+    return outputs
+
+
+CONSISTENCY_TEMPERATURE = 0.5
+"""Sharpening temperature of the consistency target (GRAND's, Feng et al., 2020)."""
+
+
+def consistency_loss(first, second, objective):
+    r"""Disagreement of two dropout views of every node's outputs with their sharpened mean.
+
+    GRAND's consistency regularisation (Feng et al., NeurIPS 2020), with two views: with
+    :math:`p^{(1)}, p^{(2)}` the views' class probabilities and
+    :math:`\bar{p} = (p^{(1)} + p^{(2)}) / 2`, the target
+    :math:`\tilde{p}_c \propto \bar{p}_c^{1/T}` (temperature ``T`` =
+    ``CONSISTENCY_TEMPERATURE``, no gradient) and the loss is
+    :math:`\frac{1}{2} \sum_{s} \operatorname{mean}_i \lVert p^{(s)}_i - \tilde{p}_i \rVert^2`.
+    It needs no labels: every node of the batch counts. Label indicators sharpen each
+    label's probability against its complement; regression targets are not sharpened
+    (the target is the views' mean).
+
+    Parameters
+    ----------
+    first, second : Tensor of shape (n_rows, n_outputs)
+        The network's outputs on the same rows under two dropout masks.
+    objective : Objective
+        Says how outputs become probabilities.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.utils._training import CLASSIFICATION, consistency_loss
+    >>> same = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    >>> float(consistency_loss(same, same, CLASSIFICATION)) > 0  # not yet sharp
+    True
+    >>> sharp = torch.tensor([[50.0, 0.0]])
+    >>> float(consistency_loss(sharp, sharp, CLASSIFICATION)) < 1e-12  # sharp, agreeing
+    True
+    """
+    probabilities = objective.probabilities
+    views = probabilities(first), probabilities(second)
+    with torch.no_grad():
+        target = (views[0] + views[1]) / 2
+        if objective.probabilities is not _identity:
+            power = 1.0 / CONSISTENCY_TEMPERATURE
+            if objective.probabilities is _label_probabilities:
+                target = target**power / (target**power + (1 - target) ** power)
+            else:
+                target = target**power
+                target = target / target.sum(dim=1, keepdim=True)
+    return (
+        sum(((view - target) ** 2).reshape(len(view), -1).sum(dim=1).mean() for view in views) / 2
+    )
+
+
+CLASSIFICATION = Objective(
+    _cross_entropy, _accuracy, "accuracy", _correct, probabilities=_class_probabilities
+)
+REGRESSION = Objective(_mse, _r2, "R2", _r2_per_sample, probabilities=_identity)
+MULTILABEL = Objective(
+    _binary_cross_entropy, _subset_accuracy, "subset accuracy", _exact,
+    probabilities=_label_probabilities,
+)  # fmt: skip
 """Independent labels: a sigmoid output per label, binary cross-entropy."""
 
 
@@ -208,6 +285,7 @@ def train_network(
     parameters=None,
     use_gkedm=True,
     extra_loss=None,
+    consistency=0.0,
     phase="",
 ):
     """Train ``network``: an optimiser step per batch, epochs until the schedule stops.
@@ -233,6 +311,9 @@ def train_network(
     extra_loss : callable, default=None
         ``extra_loss(output, batch) -> Tensor`` added to the objective's loss
         (distillation); ``batch`` is the Batch the network ran on.
+    consistency : float, default=0.0
+        Weight of :func:`consistency_loss` between two dropout views of every output
+        row of each batch (labelled or not); 0 runs one view and adds nothing.
     phase : str, default=""
         Name of the phase, shown in progress output and warnings.
 
@@ -251,7 +332,7 @@ def train_network(
     try:
         return _train_parameters(
             network, batches, validation, schedule, context, objective, parameters,
-            use_gkedm, extra_loss, phase,
+            use_gkedm, extra_loss, consistency, phase,
         )  # fmt: skip
     finally:
         for parameter in frozen:
@@ -260,7 +341,7 @@ def train_network(
 
 def _train_parameters(
     network, batches, validation, schedule, context, objective, parameters, use_gkedm,
-    extra_loss, phase,
+    extra_loss, consistency, phase,
 ):  # fmt: skip
     optimizer = torch.optim.Adam(
         parameters, lr=schedule.learning_rate, weight_decay=schedule.weight_decay
@@ -275,8 +356,9 @@ def _train_parameters(
             if context.threads is not None:
                 context.threads.update()
             loss = _training_epoch(
-                network, batches, optimizer, objective, use_gkedm, extra_loss, context
-            )
+                network, batches, optimizer, objective, use_gkedm, extra_loss, consistency,
+                context,
+            )  # fmt: skip
             history.loss_curve.append(loss)
             score = None
             if validate:
@@ -341,7 +423,9 @@ def warn_once(histories, early_stopping):
         )
 
 
-def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_loss, context):
+def _training_epoch(
+    network, batches, optimizer, objective, use_gkedm, extra_loss, consistency, context
+):
     """One optimiser step per batch; return the mean loss over the epoch's targets."""
     network.train()
     total, counted = 0.0, 0
@@ -351,6 +435,9 @@ def _training_epoch(network, batches, optimizer, objective, use_gkedm, extra_los
         loss = objective.loss(batch.outputs(output.logits), batch.targets, batch.weights)
         if extra_loss is not None:
             loss = loss + extra_loss(output, batch)
+        if consistency:
+            second = network(batch.graph, use_gkedm=use_gkedm, generator=context.generator)
+            loss = loss + consistency * consistency_loss(output.logits, second.logits, objective)
         if not torch.isfinite(loss):
             raise ValueError(
                 "The training loss became NaN or infinite; lower learning_rate, or check "
