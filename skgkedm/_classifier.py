@@ -202,7 +202,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         gradients); a model fitted with ``batch_size`` predicts layer by layer in
         batches of that many nodes (the same outputs as one whole-graph pass up to
         float rounding, in bounded memory; one whole-graph pass with
-        ``gkedm_hops > 1``). See :ref:`mini_batches`.
+        ``gkedm_hops > 1`` or ``gkedm_normalization="symmetric"``, as by default).
+        See :ref:`mini_batches`.
     fanouts : int, sequence of int or None, default=None
         With ``batch_size``: neighbours sampled per node at each hop of message
         passing, one entry per message-passing layer and GKEDM module
@@ -263,7 +264,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         :class:`~sklearn.semi_supervised.LabelSpreading` has it (for feature rows: of
         every training row). With ``batch_size``, computed layer by layer in batches
         of nodes, as ``predict`` is (in bounded memory); not set with ``batch_size``
-        and ``gkedm_hops > 1``, where it would take a whole-graph pass: call
+        and a module that reads every in-edge (``gkedm_hops > 1`` or symmetric
+        normalisation, as by default), where it would take a whole-graph pass: call
         ``predict`` on the whole training graph instead.
     loss_curve_ : list of float
         Training loss at each epoch.
