@@ -170,15 +170,17 @@ class NetworkEstimatorMixin:
     def _network_spec(self, in_dim, n_outputs, readout=None, edge_dim=0, feature_rows=False):
         """The NetworkSpec of a fit; ``feature_rows``: X was a plain feature matrix.
 
-        ``gkedm_update="auto"`` resolves here: ``"residual"`` on feature rows (a
-        k-nearest-neighbour graph, where it measured best), ``"replace"`` on graphs.
+        ``gkedm_update="auto"`` resolves here: ``"residual"`` for a module on the
+        hidden layer of feature rows (a k-nearest-neighbour graph, where it measured
+        best), ``"replace"`` on graphs and for a module on the class scores (whose
+        propagation keeps each node's own scores by its teleport).
         """
         hidden_dims = check_hidden_dims(self.hidden_dims)
         hops, alpha = self._propagation()
         position, normalization = self._gkedm_position()
         update = self.gkedm_update
         if update == "auto":
-            update = "residual" if feature_rows else "replace"
+            update = "residual" if feature_rows and position == "hidden" else "replace"
         attended = hidden_dims if self.gkedm_layers == "every" else hidden_dims[-1:]
         if self.gkedm and position == "output":
             if self.gkedm_layers == "every":

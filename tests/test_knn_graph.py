@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgkedm import GKEDMClassifier
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.data._knn_graph import KNNGraph
 from skgkedm.datasets import make_node_classification
 
@@ -102,16 +103,18 @@ def test_a_samples_prediction_is_the_same_alone_and_in_a_batch():
 
 
 def test_auto_update_is_residual_on_feature_rows_and_replace_on_graphs():
-    # The residual update measured best in k-NN mode (benchmarks/tabular.py); graphs
-    # keep "replace".
+    # The residual update measured best in k-NN mode for a module on the hidden layer
+    # (benchmarks/tabular.py); graphs, and a module on the class scores, keep "replace".
     X, y = make_node_classification(120, n_classes=3, random_state=0)
-    rows = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, random_state=0)
-    rows.fit(X.features, y)
-    graph = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, random_state=0).fit(X, y)
+    hidden = {"hidden_dims": (8,), "max_epochs": 3, "random_state": 0, **HIDDEN_GKEDM}
+    rows = GKEDMClassifier(**hidden).fit(X.features, y)
+    graph = GKEDMClassifier(**hidden).fit(X, y)
+    scores = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, random_state=0)
+    scores.fit(X.features, y)
     assert rows._architecture.gkedm_update == "residual"
     assert graph._architecture.gkedm_update == "replace"
-    explicit = GKEDMClassifier(hidden_dims=(8,), max_epochs=3, gkedm_update="residual")
-    explicit.set_params(random_state=0).fit(X.features, y)
+    assert scores._architecture.gkedm_update == "replace"
+    explicit = GKEDMClassifier(**{**hidden, "gkedm_update": "residual"}).fit(X.features, y)
     np.testing.assert_array_equal(
         explicit.predict_proba(X.features[:20]), rows.predict_proba(X.features[:20])
     )

@@ -1,8 +1,9 @@
 """Figures of the user guide's "When does GKEDM help?" page.
 
 Each function draws one figure from the JSON files that ``benchmarks/gkedm_regimes.py
---output`` wrote into ``benchmarks/results/gkedm_regimes/``: the page shows measured
-results, and re-running the commands it gives redraws it.
+--output`` wrote into ``benchmarks/results/gkedm_regimes/`` (``plot_accuracy``: those of
+``benchmarks/gkedm_accuracy.py`` in ``benchmarks/results/gkedm_accuracy/``): the page
+shows measured results, and re-running the commands it gives redraws it.
 """
 
 import json
@@ -140,3 +141,61 @@ def plot_homophily():
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
     fig.tight_layout()
+
+
+ACCURACY = RESULTS.parent / "gkedm_accuracy"
+ACCURACY_SOURCES = {
+    "Cora": ("planetoid-cora.json", "cora"),
+    "CiteSeer": ("planetoid-citeseer.json", "citeseer"),
+    "chameleon": ("musae-default-heterophilous.json", "chameleon"),
+    "chameleon,\nno duplicates": ("musae-default-heterophilous.json", "chameleon filtered"),
+    "squirrel": ("musae-default-heterophilous.json", "squirrel"),
+    "squirrel,\nno duplicates": ("musae-default-heterophilous.json", "squirrel filtered"),
+    "facebook": ("musae-default-facebook-twitch.json", "facebook"),
+    "Twitch DE": ("musae-default-facebook-twitch.json", "twitch_de"),
+}
+"""Each data set of the accuracy figure: the record that holds it and its name there."""
+SIMPLER = {
+    "gcn": "GCN alone",
+    "plain": "MLP alone (the default's backbone)",
+    "mlp": "MLP, best validation epoch",
+    "logistic": "logistic regression",
+}
+"""Arms the default must not lose to: the plain GNN and models on the features alone."""
+COMPARED = {
+    "default": {"color": "C0", "marker": "o", "label": "default GKEDMClassifier"},
+    "previous": {"color": "C1", "marker": "s", "label": "previous default (GCN + one step)"},
+    "appnp": {"color": "C2", "marker": "^", "label": "PyG APPNP (best validation epoch)"},
+}
+
+
+def plot_accuracy():
+    """The default against the best simpler model on each real graph (points)."""
+    means = {}
+    for name, (file, dataset) in ACCURACY_SOURCES.items():
+        path = ACCURACY / file
+        if path.exists():
+            groups = json.loads(path.read_text())["groups"]
+            scores = {g["arm"]: g["score"] for g in groups if g["dataset"] == dataset}
+            means[name] = {arm: np.mean(score) for arm, score in scores.items()}
+    names = list(means)
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    for offset, (arm, style) in zip((-0.2, 0, 0.2), COMPARED.items(), strict=True):
+        rows = [
+            (position + offset, 100 * (means[name][arm] - best_simpler(means[name])))
+            for position, name in enumerate(names)
+            if arm in means[name]
+        ]
+        if rows:
+            ax.plot(*zip(*rows, strict=True), linestyle="none", **style)
+    ax.axhline(0, color="0.45", linewidth=1)
+    ax.set_xticks(range(len(names)), names, fontsize=8)
+    ax.set_ylabel("points above the best\nsimpler model")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+
+
+def best_simpler(arms):
+    """The best mean score among the simpler models a record ran."""
+    return max(score for arm, score in arms.items() if arm in SIMPLER)
