@@ -103,10 +103,16 @@ class NetworkEstimatorMixin:
             # A checked module may give way to the plain backbone or to a network on
             # the features alone (distillation's extra loss needs the module, so it is
             # never checked).
-            spec, interrupted = self._checked_spec(
+            checked, interrupted = self._checked_spec(
                 spec, data, train, random_state, seed, prepared, context.threads,
                 checkable=extra_loss is None,
             )  # fmt: skip
+            if interrupted is None and checked.backbone != spec.backbone:
+                # The check chose another backbone: train on the tensors it reads.
+                batches, validation_batches, prepared = self._training_batches(
+                    data, checked, device, train, validation, seed, sample_hops
+                )
+            spec = checked
             if interrupted is not None:
                 # Ctrl-C during the check: keep the network it was training, as a fit
                 # interrupted in its own training keeps its weights so far.

@@ -53,7 +53,12 @@ CHECK_FRACTION = 0.2
 
 CHECK_CANDIDATES = ("features", "plain", "gkedm")
 """What ``gkedm_check`` compares, simplest first: a network on each node's own features
-(the ``"mlp"`` backbone, same widths), the plain backbone, and the backbone with GKEDM."""
+(the ``"mlp"`` backbone, same widths), the plain backbone, and the backbone with GKEDM.
+When the backbone reads no graph (``"mlp"``, the classifier's default), it is the
+features candidate and the plain candidate is ``CHECK_GRAPH_BACKBONE``."""
+
+CHECK_GRAPH_BACKBONE = "gcn"
+"""The plain graph network ``gkedm_check`` compares when the backbone reads no graph."""
 
 CHECK_NAMES = {
     "features": "on the features alone",
@@ -348,15 +353,24 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         fit_part, held_out = split
         device = graph.x.device
-        batches, _ = _whole_graph_batches(graph, data, device, fit_part, fit_part[:0])
-        held = _labelled_batch(graph, data, device, held_out)
         objective = data.objective
         found = {}
 
+        def batches_for(network_spec):
+            """Training batches and the held-out batch, on the tensors the spec needs."""
+            tensors = graph
+            backbone = network_spec.backbone
+            if backbone != spec.backbone and BACKBONES[backbone].uses_graph:
+                symmetrize = data.input_state["_symmetrize"]
+                tensors = graph_tensors(data.inputs, symmetrize, network_spec, device)
+            batches, _ = _whole_graph_batches(tensors, data, device, fit_part, fit_part[:0])
+            return batches, _labelled_batch(tensors, data, device, held_out)
+
         def score(name, network_spec, network, use_gkedm):
             network.eval()
+            held = held_batches[network_spec.backbone]
             with torch.no_grad():
-                outputs = held.outputs(network(graph, use_gkedm=use_gkedm).logits)
+                outputs = held.outputs(network(held.graph, use_gkedm=use_gkedm).logits)
             per_sample = None
             if objective.per_sample is not None:
                 per_sample = objective.per_sample(outputs, held.targets, held.weights)
@@ -365,19 +379,26 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             found[name] = CheckCandidate(network_spec, value, per_sample)
 
         plain = replace(spec, gkedm=False)
-        runs = {"gkedm": spec, "plain": plain}
-        if BACKBONES[spec.backbone].uses_graph:
+        # The backbone alone is the plain candidate, or, when it reads no graph, the
+        # features candidate beside a plain graph network.
+        backbone_alone = "plain" if BACKBONES[spec.backbone].uses_graph else "features"
+        runs = {"gkedm": spec, backbone_alone: plain}
+        if backbone_alone == "plain":
             runs["features"] = replace(plain, backbone="mlp", edge_dim=0)
+        else:
+            runs["plain"] = replace(plain, backbone=CHECK_GRAPH_BACKBONE, edge_dim=0)
+        held_batches = {}
         interrupted = None
         for name, network_spec in runs.items():
             # A two-phase schedule scores the plain backbone after its first phase.
             if name in found:
                 continue
+            batches, held_batches[network_spec.backbone] = batches_for(network_spec)
             network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
 
             def after_phase(use_gkedm, name=name, spec=network_spec, net=network):
                 if name == "gkedm" and not use_gkedm:
-                    name, spec = "plain", plain
+                    name, spec = backbone_alone, plain
                 score(name, spec, net, use_gkedm)
 
             histories = self._train(
@@ -388,7 +409,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 interrupted = (network_spec, network, histories)
                 break
         ordered = {key: found[key] for key in CHECK_CANDIDATES if key in found}
-        weights = None if held.weights is None else held.weights.double().cpu().numpy()
+        held_weights = _take(data.weights, held_out)
+        weights = None if held_weights is None else np.asarray(held_weights, dtype=np.float64)
         return ordered, weights, interrupted
 
     def _network_output(self, nodes, symmetrize, device=None):

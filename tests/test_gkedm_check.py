@@ -8,12 +8,14 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor
+from skgkedm import _node_estimator as node_estimator
 from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._node_estimator import CheckCandidate, _check_choice
 from skgkedm.datasets import make_node_classification
 
 # The check of a GCN with one GKEDM step (the previous default's recipe): its three
-# candidates. The default (an MLP's class scores, propagated) has two.
+# candidates. The default (an MLP's class scores, propagated) has them too, with a
+# plain GCN as its graph network.
 QUICK = {**HIDDEN_GKEDM, "hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
 
 
@@ -99,11 +101,19 @@ def test_grid_search_prefers_the_check_on_a_heterophilous_graph(heterophilous):
     assert search.best_estimator_.gkedm_check_choice_ == "features"
 
 
-def test_a_graph_free_backbone_has_no_features_candidate():
-    X, y = make_node_classification(300, n_classes=3, random_state=0)
-    model = GKEDMClassifier(**{**QUICK, "backbone": "mlp"}).fit(X[:250], y[:250])
-    assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
-    assert model.gkedm_check_choice_ in {"plain", "gkedm"}
+def test_a_graph_free_backbone_is_checked_against_a_plain_gcn(monkeypatch):
+    # The default's backbone (an MLP) is itself the features candidate; the plain
+    # graph network beside it is a GCN, which reads tensors the MLP's fit never built.
+    X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
+    quick = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
+    model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
+    assert set(model.gkedm_check_scores_) == {"features", "plain", "gkedm"}
+    monkeypatch.setattr(node_estimator, "_check_choice", lambda candidates, weights: "plain")
+    chosen = GKEDMClassifier(**quick).fit(X[:250], y[:250])
+    assert chosen._architecture.backbone == "gcn" and not chosen._architecture.gkedm
+    # Trained exactly as a plain GCN fitted without the check.
+    gcn = GKEDMClassifier(**quick, backbone="gcn", gkedm=False).fit(X[:250], y[:250])
+    np.testing.assert_allclose(chosen.predict_proba(X[250:]), gcn.predict_proba(X[250:]))
 
 
 def test_regressor_checks_by_r2_and_can_drop_the_graph():
