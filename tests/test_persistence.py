@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 import skgkedm
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GKEDMGraphClassifier, GraphNodes
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._persistence import FORMAT_VERSION
 from skgkedm._spec import NetworkSpec
 from skgkedm.datasets import make_node_classification
@@ -394,8 +395,8 @@ def test_checked_models_of_format_6_name_the_choice_their_architecture_holds():
     # saved as format 6 would have saved it (no gkedm_check_choice_), loads naming it.
     X, y = make_node_classification(300, n_classes=3, homophily=0.95, class_sep=0.3,
                                     random_state=1)  # fmt: skip
-    quick = {"hidden_dims": (16,), "max_epochs": 20, "schedule": "joint", "random_state": 0}
-    model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
+    quick = {**HIDDEN_GKEDM, "hidden_dims": (16,), "max_epochs": 20, "schedule": "joint"}
+    model = GKEDMClassifier(**quick, random_state=0).fit(X[:250], y[:250])
     assert model.gkedm_check_choice_ == "gkedm"
     for network, expected in ((model, "gkedm"), (clone(model).set_params(gkedm=False), None)):
         if expected is None:
