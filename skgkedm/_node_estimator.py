@@ -55,7 +55,8 @@ CHECK_CANDIDATES = ("features", "plain", "gkedm")
 """What ``gkedm_check`` compares, simplest first: a network on each node's own features
 (the ``"mlp"`` backbone, same widths), the plain backbone, and the backbone with GKEDM.
 When the backbone reads no graph (``"mlp"``, the classifier's default), it is the
-features candidate and the plain candidate is ``CHECK_GRAPH_BACKBONE``."""
+features candidate and the plain candidate is ``CHECK_GRAPH_BACKBONE``, ranked after
+the module: the check switches to it only when it scores clearly better."""
 
 CHECK_GRAPH_BACKBONE = "gcn"
 """The plain graph network ``gkedm_check`` compares when the backbone reads no graph."""
@@ -408,7 +409,10 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             if histories[-1].stop_reason == INTERRUPTED:
                 interrupted = (network_spec, network, histories)
                 break
-        ordered = {key: found[key] for key in CHECK_CANDIDATES if key in found}
+        # A plain GCN beside a graph-free backbone is an alternative to the fit's own
+        # model, not a simpler form of it: it comes last, so it must win clearly.
+        order = CHECK_CANDIDATES if backbone_alone == "plain" else ("features", "gkedm", "plain")
+        ordered = {key: found[key] for key in order if key in found}
         held_weights = _take(data.weights, held_out)
         weights = None if held_weights is None else np.asarray(held_weights, dtype=np.float64)
         return ordered, weights, interrupted
