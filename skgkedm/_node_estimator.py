@@ -375,7 +375,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 tensors[backbone] = graph
                 if backbone != spec.backbone and BACKBONES[backbone].uses_graph:
                     symmetrize = data.input_state["_symmetrize"]
-                    tensors[backbone] = graph_tensors(data.inputs, symmetrize, network_spec, device)
+                    own = graph_tensors(data.inputs, symmetrize, network_spec, device)
+                    tensors[backbone] = own
             own = tensors[backbone]
             batches, _ = _whole_graph_batches(own, data, device, fit_part, fit_part[:0])
             return batches, _labelled_batch(own, data, device, held_out)
