@@ -39,6 +39,7 @@ NODE_PARAMETER_CONSTRAINTS = {
     "gkedm_hops": [Interval(Integral, 1, None, closed="left")],
     "gkedm_alpha": [Interval(Real, 0, 1, closed="both")],
     "gkedm_check": [StrOptions({"auto"}), "boolean"],
+    "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
     "gkedm_position": [StrOptions({"hidden", "output"})],
     "gkedm_normalization": [StrOptions(set(NORMALIZATIONS))],
     "consistency": [Interval(Real, 0, None, closed="left")],
