@@ -87,7 +87,9 @@ def propagated(X, hops=2):
 def fit_and_time(model, X, y):
     started = time.perf_counter()
     model.fit(X, y)
-    return model, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    print(f"  fitted {type(model).__name__} in {seconds:.1f} s", file=sys.stderr, flush=True)
+    return model, seconds
 
 
 def choice(model):
