@@ -347,12 +347,15 @@ def warn_ignored_edge_attributes(n_edge_features, spec):
     """
     if not n_edge_features or spec.edge_dim:
         return
-    users = sorted(name for name, backbone in BACKBONES.items() if backbone.edge_features)
+    users = " and ".join(
+        sorted(repr(name) for name, backbone in BACKBONES.items() if backbone.edge_features)
+    )
+    module = " (nor does the GKEDM module)" if spec.gkedm else ""
     warn_at_caller(
         f"X has {n_edge_features} edge attribute(s) per edge, which this model ignores: the "
-        f"{spec.backbone!r} backbone does not read edge attributes"
-        f"{' (nor does the GKEDM module)' if spec.gkedm else ''}. Backbones {' and '.join(map(repr, users))} use them (full-batch); "
-        "or build X without them (edge_attr=None) to fit without this warning.",
+        f"{spec.backbone!r} backbone does not read edge attributes{module}. Backbones "
+        f"{users} use them (full-batch); or build X without them (edge_attr=None) to fit "
+        "without this warning.",
         UserWarning,
     )
 
