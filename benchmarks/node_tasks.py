@@ -12,6 +12,9 @@ Three real tasks, every model side by side in one process, on the same random sp
   gkedm=False``), against ``RidgeCV`` and ``MLPRegressor`` on the features alone, and
   ``RidgeCV`` on SGC-style propagated features ``[X, PX, P²X]`` (``P`` the
   symmetric-normalised adjacency with self-loops).
+- **Feature-row regression** (``--tasks diabetes``, not run by default): scikit-learn's
+  diabetes data in the k-nearest-neighbour graph mode, the same GKEDMRegressor arms
+  and ``RidgeCV``, each behind a ``StandardScaler``, shuffled 5-fold R² per seed.
 - **Imbalanced binary** (Twitch DE ``mature``, 60/20/20 stratified splits): balanced
   accuracy and ROC-AUC of the default :class:`GKEDMClassifier`, the model it wraps
   (``gkedm=False``: an MLP on the features) and the previous default
