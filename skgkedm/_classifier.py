@@ -349,7 +349,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
             :meth:`GraphNodes.from_pyg`; its ``y`` is not read), or feature rows of
             shape (n_samples, n_features) joined into a k-nearest-neighbour graph.
             Edge attributes of the graph (``X.edge_attr``) are used by the ``"gin"``
-            (GINE) and ``"gat"`` backbones.
+            (GINE) and ``"gat"`` backbones; any other backbone (the default ``"mlp"``
+            included) ignores them, with a ``UserWarning``.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class of each sample, ``-1`` marking an unlabelled node; or a 0/1 label
             indicator matrix (multi-label), a row of all ``-1`` marking an unlabelled
