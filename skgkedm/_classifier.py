@@ -123,14 +123,15 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         two-fold cross-validation over the labelled nodes (stratified): each
         candidate network is trained on one half, as the final fit would train it,
         and predicts the other half, then the other way round, so every labelled node
-        is held out once. The candidates, simplest first: a linear model of each
-        node's own features (no hidden layer, no dropout: logistic regression with the
-        weight decay), a network on them (the ``"mlp"`` backbone, same widths; when
-        ``backbone`` is ``"mlp"`` it is the backbone alone), the plain backbone (with
-        a two-phase schedule, the first phase's), and the backbone with GKEDM. When
-        the backbone reads no graph (``"mlp"``, the default), a plain ``"gcn"`` of the
+        is held out once. The candidates, in the order the check prefers them: the
+        plain backbone (with a two-phase schedule, the first phase's: the model the
+        network wraps), a linear model of each node's own features (no hidden layer,
+        no dropout: logistic regression with the weight decay), a network on them
+        (the ``"mlp"`` backbone, same widths), and the backbone with GKEDM. When the
+        backbone reads no graph (``"mlp"``, the default), it is the network on the
+        features, the order is linear, features, GKEDM, and a plain ``"gcn"`` of the
         same widths is the graph network, ranked after the module: an alternative to
-        it, chosen only on a clear win. The model is the simplest candidate whose
+        it, chosen only on a clear win. The model is the first candidate whose
         held-out accuracy is within one standard error (of the paired difference over
         the held-out nodes) of the best one's: a richer network must win by more than
         the noise of the check. The final model is that network trained on every
@@ -296,7 +297,7 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         ``"linear"`` (a linear model of the features), ``"features"`` (a network on
         the features alone), ``"plain"`` (the backbone, or a GCN beside an ``"mlp"``
         backbone) and ``"gkedm"`` (the backbone with its module), in the check's order
-        (simplest first). None when no check ran.
+        of preference. None when no check ran.
     gkedm_check_choice_ : {"linear", "features", "plain", "gkedm"} or None
         The network the check chose, and the fitted model is; None when no check
         ran (the model is then the one the parameters describe).

@@ -55,8 +55,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     gkedm_check : "auto" or bool, default="auto"
         Check the module, the plain backbone, a network on the features alone and a
         linear regression of them by two-fold cross-validation over the labelled
-        nodes (by R²), and keep the simplest
-        within one standard error of the best, retrained on every labelled node, as
+        nodes (by R²), and keep the first of them (the plain backbone first, the
+        module last) within one standard error of the best, retrained on every
+        labelled node, as
         in :class:`GKEDMClassifier`:
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes. The
         scores are kept in ``gkedm_check_scores_``, the choice in
