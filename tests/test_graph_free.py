@@ -1,6 +1,7 @@
 """Graph-free models: the "mlp" backbone without GKEDM, alone and as a distilled student."""
 
 import pickle
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -263,3 +264,43 @@ def test_graph_free_predictions_never_sleep_to_choose_threads(graph, distilled, 
     finally:
         torch.set_num_threads(before)
     np.testing.assert_array_equal(proba, expected)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"activation": "tanh", "hidden_dims": (16, 8)}], ids=["relu", "tanh-2-layers"]
+)
+def test_the_dense_path_predicts_as_the_network_forward_pass(cora, params, monkeypatch):
+    """predict of dense rows runs DenseForward: the same classes as the network's own
+    forward pass (the path before it), probabilities to float32 rounding, for any layout,
+    dtype or writability of the input, which is never copied into or modified."""
+    from skgkedm.loader._graph_tensors import feature_tensors
+    from skgkedm.nn import _feature_forward
+
+    X, y = cora.X.features, cora.y
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    model = GKEDMClassifier(**{**MLP, **params}, random_state=0).fit(X[:1000], y[:1000])
+    network = model._fitted_network(torch.device("cpu"))
+    with torch.no_grad():
+        logits = network(feature_tensors(X, torch.device("cpu"))).logits.double()
+    expected = model.classes_[logits.argmax(dim=1).numpy()]
+    calls = []
+    original = _feature_forward.DenseForward.__call__
+    monkeypatch.setattr(
+        _feature_forward.DenseForward,
+        "__call__",
+        lambda self, rows: calls.append(len(rows)) or original(self, rows),
+    )
+    read_only = np.array(X, dtype=np.float32)
+    read_only.flags.writeable = False
+    inputs = [X, np.asfortranarray(X, dtype=np.float64), read_only, X.astype(np.float64)[::-1]]
+    for features in inputs:
+        before = features.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. torch's warning on a read-only array
+            predicted = model.predict(features)
+            proba = model.predict_proba(features)
+        order = slice(None, None, -1) if features is inputs[-1] else slice(None)
+        np.testing.assert_array_equal(predicted, expected[order])
+        np.testing.assert_allclose(proba, torch.softmax(logits, 1).numpy()[order], atol=1e-6)
+        np.testing.assert_array_equal(features, before)
+    assert sum(calls) == 2 * len(inputs) * len(X)
