@@ -18,9 +18,14 @@ teacher (points). Run from the repository root::
     OMP_NUM_THREADS=1 SKGKEDM_DATA=/abs/path/to/data python benchmarks/graph_free_student_tuning.py
 
 ``--datasets`` (``cora citeseer facebook``), ``--seeds`` (default 3), ``--settings``
-(``transductive inductive``) and ``--variants`` (names of ``VARIANTS``) pick parts;
+(``transductive inductive``) and ``--variants`` (names of ``VARIANTS``; default the
+first six, the first round) pick parts;
 results are merged into ``benchmarks/results/graph_free_student_tuning.json`` keyed by
-data set and setting, so parts may run as separate processes.
+data set and setting (and ``--tag``), so parts may run as separate processes. The
+second round::
+
+    python benchmarks/graph_free_student_tuning.py --tag " (round 2)" --variants default \
+        "soft-label weight 100" "soft-label weight 30, 500 epochs" "dropout 0.2" "width 256"
 """
 
 import argparse
@@ -47,6 +52,10 @@ VARIANTS = {
     "soft-label weight 30": ({}, {"soft_label_weight": 30.0}),
     "500 epochs": ({"max_epochs": 500}, {}),
     "no weight decay": ({"weight_decay": 0.0}, {}),
+    "soft-label weight 100": ({}, {"soft_label_weight": 100.0}),
+    "soft-label weight 30, 500 epochs": ({"max_epochs": 500}, {"soft_label_weight": 30.0}),
+    "dropout 0.2": ({"dropout": 0.2}, {}),
+    "width 256": ({"hidden_dims": (256,)}, {}),
 }
 """Name: (student parameters over ``STUDENT``, distiller parameters over its defaults)."""
 
@@ -100,7 +109,8 @@ def main():
     parser.add_argument("--datasets", nargs="*", default=["cora", "citeseer", "facebook"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--settings", nargs="*", default=["transductive", "inductive"])
-    parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS)[:6])
+    parser.add_argument("--tag", default="", help="appended to the record's keys")
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -125,7 +135,7 @@ def main():
                 v: float(np.mean([100 * (r[v] - r["teacher"]) for r in runs]))
                 for v in args.variants
             }
-            measured[f"{name} {setting}"] = {
+            measured[f"{name} {setting}{args.tag}"] = {
                 "seeds": args.seeds,
                 "runs": runs,
                 "mean gap to the teacher (points)": gap,
