@@ -1,50 +1,132 @@
-"""What a default fit costs against its accuracy: today's default against the previous recipe.
+"""What a default fit costs against the previous default's, in one process.
 
-The previous default trained 200 epochs of backbone and 200 with GKEDM (two-phase,
-``max_epochs`` per phase); today ``max_epochs=200`` is the total, split 150 + 50 by
-``second_phase_fraction=0.25``. The previous recipe is reached today with
-``max_epochs=400, second_phase_fraction=0.5``. For each data set (Planetoid public
-split) and backbone, fits both over ``--seeds`` seeds and prints test accuracy
-(mean ± std) and CPU seconds per fit.
+Issue #24 asks the default ``GKEDMClassifier`` to stay within twice the previous
+default's time on Cora. This fits both in turns on the public Planetoid splits
+(Cora and CiteSeer: 140 / 120 labelled nodes, so ``gkedm_check`` does not run), one
+torch thread, alternating which goes first, and reports the median CPU seconds
+(``time.process_time``: what a fit costs however loaded the shared machine is) and the
+median of the paired ratios. One untimed fit of each warms the process up first.
 
-    SKGKEDM_DATA=/abs/path/to/data python benchmarks/default_cost.py \
-        [--datasets cora citeseer] [--backbones gcn] [--seeds 10]
+- ``default``: ``GKEDMClassifier()`` as shipped;
+- ``previous``: the default until 0.2.0.dev0 (``HIDDEN_GKEDM``, 200 epochs);
+- ``default without consistency``: the default with ``consistency=0`` (one dropout
+  view per step instead of two), to show where the time goes;
+- ``before``, with ``--before CHECKOUT``: ``GKEDMClassifier(random_state=0)`` of an
+  older checkout (e.g. the default when issue #24 was filed, commit 6d5e4fa, extracted
+  with ``git archive``), fitted in a child process with one thread between the others
+  (after an untimed 5-epoch fit there too: a process's first fit pays one-off costs).
+
+::
+
+    mkdir -p /tmp/filed && git archive 6d5e4fa skgkedm | tar -x -C /tmp/filed
+    SKGKEDM_DATA=/abs/path python benchmarks/default_cost.py [--repeats 5] \\
+        [--before /tmp/filed] [--output benchmarks/results/default_cost.json]
 """
 
 import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+import torch
+from _record import machine, versions, write_record
 
 from skgkedm import GKEDMClassifier
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import fetch_planetoid
 
 RECIPES = {
-    "default (150 + 50)": {},
-    "previous (200 + 200)": {"max_epochs": 400, "second_phase_fraction": 0.5},
+    "default": {},
+    "previous": {**HIDDEN_GKEDM, "max_epochs": 200},
+    "default without consistency": {"consistency": 0.0},
 }
+
+
+CHILD = """
+import sys, time
+import torch
+torch.set_num_threads(1)
+from skgkedm import GKEDMClassifier
+from skgkedm.datasets import fetch_planetoid
+data = fetch_planetoid(sys.argv[1])
+train = data.X[data.train_index], data.y[data.train_index]
+GKEDMClassifier(random_state=0, max_epochs=5).fit(*train)  # warm-up, as in the parent
+started = time.process_time()
+GKEDMClassifier(random_state=0).fit(*train)
+print(time.process_time() - started)
+"""
+
+
+def cpu_seconds(data, options):
+    """CPU seconds of one fit on the public training nodes."""
+    started = time.process_time()
+    model = GKEDMClassifier(random_state=0, **options)
+    model.fit(data.X[data.train_index], data.y[data.train_index])
+    return time.process_time() - started
+
+
+def checkout_cpu_seconds(checkout, name):
+    """CPU seconds of a default fit of ``checkout``'s skgkedm, in a child process."""
+    environment = {**os.environ, "PYTHONPATH": str(checkout), "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, name],
+        env=environment, capture_output=True, text=True, check=True, cwd="/",
+    )  # fmt: skip
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def paired_ratio(values, others):
+    """Median of the ratios of paired measurements."""
+    return statistics.median(a / b for a, b in zip(values, others, strict=True))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
-    parser.add_argument("--backbones", nargs="+", default=["gcn"])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="an older checkout's default, too")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    print(f"{'dataset':9} {'backbone':8} {'recipe':22} {'test accuracy':>15} {'CPU s/fit':>9}")
-    for name in args.datasets:
+    torch.set_num_threads(1)
+    record = {
+        "command": "python " + shlex.join(sys.argv),
+        "versions": versions(),
+        "machine": machine(),
+        "groups": [],
+    }
+    print(
+        "| data set | recipe | CPU s/fit (median) | ratio to previous (median of pairs) "
+        "| ratio to before |"
+    )
+    print("|---|---|---|---|---|", flush=True)
+    for name in ("cora", "citeseer"):
         data = fetch_planetoid(name)
-        train, test = data.train_index, data.test_index
-        for backbone in args.backbones:
-            for recipe, params in RECIPES.items():
-                scores, started = [], time.process_time()
-                for seed in range(args.seeds):
-                    clf = GKEDMClassifier(backbone=backbone, random_state=seed, **params)
-                    clf.fit(data.X[train], data.y[train])
-                    scores.append(clf.score(data.X[test], data.y[test]))
-                cpu = (time.process_time() - started) / args.seeds
-                accuracy = f"{np.mean(scores):.3f} ± {np.std(scores):.3f}"
-                print(f"{name:9} {backbone:8} {recipe:22} {accuracy:>15} {cpu:9.2f}", flush=True)
+        for options in RECIPES.values():
+            cpu_seconds(data, {**options, "max_epochs": 5})
+        recipes = [*RECIPES, "before"] if args.before else list(RECIPES)
+        times = {recipe: [] for recipe in recipes}
+        for repeat in range(args.repeats):
+            for recipe in recipes if repeat % 2 == 0 else reversed(recipes):
+                times[recipe].append(
+                    checkout_cpu_seconds(args.before, name)
+                    if recipe == "before"
+                    else cpu_seconds(data, RECIPES[recipe])
+                )
+        for recipe, values in times.items():
+            record["groups"].append({"dataset": name, "recipe": recipe, "cpu_seconds": values})
+            ratios = [
+                f"{paired_ratio(values, times[other]):.2f}x" if other in times else "-"
+                for other in ("previous", "before")
+            ]
+            print(
+                f"| {name} | {recipe} | {statistics.median(values):.2f} | {' | '.join(ratios)} |",
+                flush=True,
+            )
+    write_record(args.output, record)
 
 
 if __name__ == "__main__":

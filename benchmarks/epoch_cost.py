@@ -1,8 +1,8 @@
 """What a training epoch costs, before and after a change to the package, in one process.
 
 The working tree's ``skgkedm`` ("after") and an earlier copy of the package ("before",
-imported under another name) fit the same default ``GKEDMClassifier(random_state=0)``
-(200 epochs, two-phase) in turns, alternating which goes first, so that both see the
+imported under another name) fit the same ``GKEDMClassifier(backbone=..., random_state=0)``
+(the package's other defaults) in turns, alternating which goes first, so that both see the
 same machine load. A fit's CPU time (``time.process_time``) and wall time are divided by
 its epochs (graph preparation included); the table gives medians over the repeats and
 the median of the paired after/before ratios. Graphs: Cora (public split: 140 training

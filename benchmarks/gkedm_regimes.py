@@ -18,10 +18,17 @@ its difference to the plain arm, and seconds per fit:
   scored node gets, relative to the uniform 1 / (in-degree + 1), on same-class and
   on cross-class edges (self-loops left out).
 
-Arms (``--arms`` picks some; the plain arm is always run, as the reference):
+Arms (``--arms`` picks some; the plain arm is always run, as the reference). Every arm
+but ``default`` builds on the recipe of the GKEDM module on a hidden layer
+(``HIDDEN_GKEDM``, the default until 0.2.0.dev0) with the given backbone and depth:
 
 - ``plain``: the backbone alone (``gkedm=False``);
-- ``gkedm last``: GKEDM after the last hidden layer (the default);
+- ``default``: ``GKEDMClassifier()`` as shipped, whatever ``--backbones`` and
+  ``--depths`` say (an MLP whose class scores are propagated ten hops; its
+  ``gkedm_check`` runs from 200 labelled nodes);
+- ``previous``: the previous default itself (``HIDDEN_GKEDM``: one equal-weight step,
+  two phases), whatever ``--schedule`` says;
+- ``gkedm last``: GKEDM after the last hidden layer (cosine attention, no check);
 - ``gkedm every``: GKEDM after every hidden layer (``gkedm_layers="every"``);
 - ``gkedm every residual``: the same with the residual update (``h + gamma z``, gamma
   learned from 0), which keeps each layer's own representation;
@@ -54,10 +61,13 @@ from _record import machine, versions, write_record
 from joblib import Parallel, delayed
 
 from skgkedm import GKEDMClassifier
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import fetch_planetoid, make_node_classification
 
 ARMS = {
     "plain": {"gkedm": False},
+    "default": None,
+    "previous": {},
     "gkedm last": {"gkedm_scoring": "cosine", "gkedm_check": False},
     "gkedm every": {"gkedm_layers": "every", "gkedm_scoring": "cosine", "gkedm_check": False},
     "gkedm every residual": {
@@ -114,13 +124,13 @@ def edge_weighting(model, X_test, labels):
 def fit_one(regime, dataset, setting, backbone, depth, arm, seed, schedule):
     """Test accuracy, seconds and (homophily, attention arms) the edge weighting."""
     X_train, y_train, X_test, y_test, labels = task(regime, dataset, setting, seed)
-    model = GKEDMClassifier(
-        backbone,
-        hidden_dims=(64,) * (depth - 1),
-        schedule=schedule,
-        random_state=seed,
-        **ARMS[arm],
-    )
+    if ARMS[arm] is None:
+        model = GKEDMClassifier(random_state=seed)
+    else:
+        recipe = {**HIDDEN_GKEDM, "backbone": backbone, "hidden_dims": (64,) * (depth - 1)}
+        if arm != "previous":
+            recipe["schedule"] = schedule
+        model = GKEDMClassifier(**recipe, **ARMS[arm], random_state=seed)
     started = time.perf_counter()
     model.fit(X_train, y_train)
     seconds = time.perf_counter() - started

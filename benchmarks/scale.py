@@ -5,12 +5,17 @@ graph with ``make_node_classification`` (average degree 10, 100 dense features, 
 classes), trains on 10% of the nodes and prints, per epoch of a 2-layer GCN (64 hidden):
 
 - ``prep``: building the graph tensors once (what every fit and predict pays);
-- ``plain``: ``GKEDMClassifier(gkedm=False)``, fit time / epochs (preparation included);
-- ``gkedm``: the default GKEDM module trained jointly (every epoch runs it), and its ratio
-  to ``plain``;
-- ``default``: ``GKEDMClassifier()`` as it comes (GKEDM trained in the last quarter of
-  the epochs, the backbone frozen), and its ratio to ``plain``;
-- ``predict``: one ``predict`` over every node (a forward pass, preparation included);
+- ``plain``: the GCN, ``GKEDMClassifier(**HIDDEN_GKEDM, gkedm=False)``, fit time / epochs
+  (preparation included);
+- ``gkedm``: the GCN with one GKEDM step on its hidden layer (``HIDDEN_GKEDM``, the
+  default until 0.2.0.dev0) trained jointly (every epoch runs it), and its ratio to
+  ``plain``;
+- ``default``: the network ``GKEDMClassifier()`` trains as it comes (an MLP whose class
+  scores are propagated ten hops, two dropout views per step for the consistency loss),
+  without its ``gkedm_check`` (which trains the candidates first; see
+  ``benchmarks/check_cost.py``), and its ratio to ``plain``;
+- ``predict``: one ``predict`` of the plain GCN over every node (a forward pass,
+  preparation included);
 - ``pyg``: PyTorch Geometric's full-batch ``GCNConv`` loop on the same graph in the same
   process (``edge_index`` and dense features, ``cached=True``: normalisation once), its
   tensors' construction included;
@@ -20,7 +25,10 @@ classes), trains on 10% of the nodes and prints, per epoch of a 2-layer GCN (64 
 - peak memory (max RSS; on CUDA also the device's peak allocation).
 
     python benchmarks/scale.py [--nodes 10000 100000 1000000] [--epochs 3] \
-        [--threads 2] [--device cpu] [--no-pyg] [--compare-order]
+        [--threads 2] [--device cpu] [--no-pyg] [--compare-order] [--output FILE.json]
+
+``--output`` writes every size's measurements, the command, versions and the load
+average as JSON.
 
 ``--compare-order`` also fits and predicts the plain model with the nodes renumbered in
 a cache-friendly order (by decreasing degree, ``skgkedm.loader._graph_tensors.cache_order``;
@@ -37,6 +45,9 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+from _record import versions, write_record
 
 FEATURES, HIDDEN, CLASSES = 100, 64, 5
 
@@ -135,8 +146,12 @@ def warm_up(device, with_pyg):
     from skgkedm.datasets import make_node_classification
 
     X, y = make_node_classification(500, n_classes=CLASSES, n_features=FEATURES, random_state=0)
+    from skgkedm._classifier import HIDDEN_GKEDM
+
     for gkedm in (False, True):
-        GKEDMClassifier(gkedm=gkedm, max_epochs=2, device=device, schedule="joint").fit(X, y)
+        GKEDMClassifier(**{**HIDDEN_GKEDM, "schedule": "joint"}, gkedm=gkedm, max_epochs=2,
+                        device=device).fit(X, y)  # fmt: skip
+    GKEDMClassifier(max_epochs=2, device=device, gkedm_check=False).fit(X, y)
     if with_pyg:
         pyg_epoch_seconds(X, y, np.ones(len(y), dtype=bool), 2, device)
 
@@ -165,6 +180,7 @@ def run_one(n_nodes, epochs, threads, device, with_pyg, compare_order=False):
     import torch
 
     from skgkedm import GKEDMClassifier
+    from skgkedm._classifier import HIDDEN_GKEDM, PROPAGATION_DEFAULTS
     from skgkedm.datasets import make_node_classification
     from skgkedm.loader._graph_tensors import graph_tensors
 
@@ -184,7 +200,7 @@ def run_one(n_nodes, epochs, threads, device, with_pyg, compare_order=False):
     }
 
     def fit(**options):
-        options = {"schedule": "joint", **options}
+        options = {**HIDDEN_GKEDM, "schedule": "joint", **options}
         model = GKEDMClassifier(max_epochs=epochs, device=device, random_state=0, **options)
         started = time.perf_counter()
         model.fit(X[train], y[train])
@@ -196,7 +212,7 @@ def run_one(n_nodes, epochs, threads, device, with_pyg, compare_order=False):
     synchronize(device)
     result["prep_s"] = time.perf_counter() - started
     _, result["gkedm_s"] = fit()
-    _, result["default_s"] = fit(schedule="two_phase")
+    _, result["default_s"] = fit(**PROPAGATION_DEFAULTS, gkedm_check=False)
     started = time.perf_counter()
     result["accuracy"] = float(np.mean(plain.predict(X)[~train] == y[~train]))
     result["predict_s"] = time.perf_counter() - started
@@ -227,6 +243,7 @@ def main():
     parser.add_argument(
         "--compare-order", action="store_true", help="also time the cache-friendly node order"
     )
+    parser.add_argument("--output", type=Path, help="write the measurements as JSON here")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -242,7 +259,7 @@ def main():
         "peak RSS GB | accuracy |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    bandwidths, orders = [], []
+    bandwidths, orders, records = [], [], []
     for n_nodes in args.nodes:
         command = [sys.executable, __file__, "--one", str(n_nodes), "--epochs", str(args.epochs)]
         command += ["--threads", str(args.threads), "--device", args.device]
@@ -266,6 +283,7 @@ def main():
             flush=True,
         )
         bandwidths.append(r["bandwidth_gb_s"])
+        records.append(r)
         if "plain_cache_order_s" in r:
             orders.append(
                 f"| {r['nodes']:,} | {r['plain_s']:.3f} | {r['plain_cache_order_s']:.3f} | "
@@ -282,6 +300,15 @@ def main():
             "ratio | predict s, given order | cache order | ratio |"
         )
         print("\n".join(orders))
+    write_record(
+        args.output,
+        {
+            "command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]),
+            "versions": versions(),
+            "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()}",
+            "sizes": records,
+        },
+    )
 
 
 if __name__ == "__main__":

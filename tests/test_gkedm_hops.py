@@ -12,7 +12,7 @@ from torch_geometric.nn import APPNP
 from skgkedm import GKEDMClassifier
 from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import make_node_classification
-from skgkedm.nn import GKEDM
+from skgkedm.nn import GKEDM, EdgeLayout
 
 
 def karate():
@@ -64,6 +64,65 @@ def test_hop_weights_on_one_hop_give_its_power_of_the_propagation():
         module.hop_weights.copy_(torch.tensor([0.0, 0.0, 0.0, 1.0]))
     step = mean_propagation(edge_index, n_nodes)
     torch.testing.assert_close(module(h, edge_index).h, step @ step @ step @ h)
+
+
+@pytest.mark.parametrize("normalization", ["mean", "symmetric"])
+def test_uniform_hops_run_as_the_powers_of_their_matrix(normalization):
+    # Fixed (uniform) weights take the fused path; its outputs and gradients must be
+    # sum_k gamma_k P^k h and its adjoint, with P built densely by networkx.
+    edge_index, n_nodes = karate()
+    h = torch.randn(n_nodes, 6, dtype=torch.float64, requires_grad=True)
+    module = GKEDM(6, heads=2, scoring="uniform", update="replace", hops=4,
+                   normalization=normalization).double()  # fmt: skip
+    with torch.no_grad():
+        module.hop_weights.copy_(torch.tensor([0.3, -0.2, 0.5, 0.1, 0.4]))
+    step = mean_propagation(edge_index, n_nodes)
+    if normalization == "symmetric":
+        degree = torch.tensor(np.count_nonzero(step.numpy(), axis=1), dtype=torch.float64)
+        step = step * degree[:, None].sqrt() / degree[None, :].sqrt()
+    weights = torch.tensor([0.3, -0.2, 0.5, 0.1, 0.4], dtype=torch.float64, requires_grad=True)
+    reference_h = h.detach().clone().requires_grad_()
+    expected = sum(w * torch.linalg.matrix_power(step, k) @ reference_h for k, w in
+                   enumerate(weights))  # fmt: skip
+    module.train()
+    out = module(h, edge_index).h
+    torch.testing.assert_close(out, expected)
+    upstream = torch.randn(n_nodes, 6, dtype=torch.float64)
+    (out * upstream).sum().backward()
+    (expected * upstream).sum().backward()
+    torch.testing.assert_close(h.grad, reference_h.grad)
+    torch.testing.assert_close(module.hop_weights.grad, weights.grad)
+
+
+def test_fused_hops_equal_the_hop_by_hop_loop_on_cora():
+    # The fused node against the loop of single steps it replaces (float32, Cora).
+    from skgkedm.datasets import fetch_planetoid
+    from skgkedm.nn._edge_ops import edge_aggregate, propagate_hops
+    from skgkedm.nn._gkedm import uniform_weights
+
+    data = fetch_planetoid("cora")
+    adjacency = data.X.adjacency.tocoo()
+    edge_index = torch.tensor(np.vstack([adjacency.row, adjacency.col]), dtype=torch.long)
+    n_nodes = adjacency.shape[0]
+    loops = torch.arange(n_nodes).repeat(2, 1)
+    layout = EdgeLayout.from_edge_index(torch.cat([edge_index, loops], dim=1), n_nodes)
+    _, weights = uniform_weights(layout, 1, "symmetric", torch.float32)
+    gammas = torch.linspace(0.5, -0.1, 11, requires_grad=True)
+    value = torch.randn(n_nodes, 1, 7, requires_grad=True)
+    fused = propagate_hops(gammas, value, weights, layout)
+    z, power = gammas[0] * value, value
+    for hop in range(1, 11):
+        power = edge_aggregate(weights, power, layout)
+        z = z + gammas[hop] * power
+    assert torch.equal(fused, z)  # the same operations in the same order
+    upstream = torch.randn_like(z)
+    fused_grads = torch.autograd.grad((fused * upstream).sum(), (gammas, value))
+    loop_grads = torch.autograd.grad((z * upstream).sum(), (gammas, value))
+    # A hop weight's gradient sums 19k products: float32 rounding differs by order.
+    torch.testing.assert_close(fused_grads[0], loop_grads[0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(fused_grads[1], loop_grads[1])
+    with pytest.raises(ValueError, match="fixed edge weights"):
+        propagate_hops(gammas, value, weights.clone().requires_grad_(), layout)
 
 
 @pytest.mark.parametrize(("hops", "alpha"), [(10, 0.1), (3, 0.5)])

@@ -19,16 +19,24 @@ STYLE = {
     "gkedm every": {"color": "C1", "marker": "^", "label": "GKEDM after every layer"},
     "uniform last": {"color": "C2", "marker": "x", "label": "uniform control (last)"},
     "uniform every": {"color": "C3", "marker": "v", "label": "uniform control (every)"},
+    "default": {"color": "C4", "marker": "D", "label": "default (issue #24)"},
+    "previous": {"color": "C5", "marker": "P", "label": "previous default"},
 }
 NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "generated": "generated"}
 BACKBONES = {"gcn": "GCN", "sage": "GraphSAGE", "gat": "GAT", "gin": "GIN"}
 
 
 def load(regime):
-    """Every group of every results file of a regime, the newest file last."""
+    """Every group of every results file of a regime, the newest file last.
+
+    Each group gets ``"source"``, its file's name, so that an arm can be paired with the
+    plain backbone of its own run.
+    """
     groups = []
     for path in sorted(RESULTS.glob(f"{regime}*.json")):
-        groups.extend(json.loads(path.read_text())["groups"])
+        groups.extend(
+            {**group, "source": path.name} for group in json.loads(path.read_text())["groups"]
+        )
     return groups
 
 
@@ -88,16 +96,19 @@ def plot_depth():
 
 def plot_label_rate():
     """Gain over the plain backbone at three label rates, one panel per data set."""
-    groups = by_key(load("label-rate"), "dataset", "setting", "arm")
+    loaded = load("label-rate")
+    groups = by_key(loaded, "dataset", "setting", "arm")
+    plains = by_key([g for g in loaded if g["arm"] == "plain"], "source", "dataset", "setting")
     datasets = sorted({key[0] for key in groups}, key=list(NAMES).index)
     settings = ["5 per class", "public", "60/20/20"]
     arms = [arm for arm in STYLE if arm != "plain" and any(key[2] == arm for key in groups)]
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3), sharey=True)
     for ax, dataset in zip(np.atleast_1d(axes), datasets, strict=True):
         for offset, arm in zip(np.linspace(-0.15, 0.15, len(arms)), arms, strict=True):
+            arm_groups = [groups[dataset, setting, arm] for setting in settings]
             values = [
-                gain(groups[dataset, setting, arm], groups[dataset, setting, "plain"])
-                for setting in settings
+                gain(group, plains[group["source"], dataset, setting])
+                for group, setting in zip(arm_groups, settings, strict=True)
             ]
             ax.errorbar(
                 np.arange(len(settings)) + offset, [m for m, _ in values],

@@ -352,18 +352,28 @@ def _block_product(blocks, edge_values, dense, transpose=False):
     -------
     Tensor of shape (n_nodes, heads, width)
     """
+    matrix = _block_matrix(blocks, edge_values, dense.size(0) * dense.size(1), transpose)
+    return _matrix_product(matrix, dense)
+
+
+def _matrix_product(matrix, dense):
+    """``matrix @ dense`` for a block matrix and a (n_nodes, heads, width) tensor."""
+    heads, width = dense.shape[1:]
+    # In place with beta=0 (the empty tensor is never read): unlike torch.sparse.mm,
+    # which fills a zero tensor and then copies it, one output buffer and no extra pass.
+    out = dense.new_empty(matrix.size(0), width)
+    return out.addmm_(matrix, dense.reshape(-1, width), beta=0.0).view(-1, heads, width)
+
+
+def _block_matrix(blocks, edge_values, n_columns, transpose=False):
+    """The block CSR matrix of :func:`_block_product` with ``edge_values`` stored."""
     ptr, columns, order = (
         (blocks.transpose_ptr, blocks.transpose_columns, blocks.transpose_order)
         if transpose
         else (blocks.ptr, blocks.columns, blocks.order)
     )
-    heads, width = dense.shape[1:]
     values = edge_values.reshape(-1).index_select(0, order)
-    matrix = csr_tensor(ptr, columns, values, (ptr.numel() - 1, dense.size(0) * heads))
-    # In place with beta=0 (the empty tensor is never read): unlike torch.sparse.mm,
-    # which fills a zero tensor and then copies it, one output buffer and no extra pass.
-    out = dense.new_empty(ptr.numel() - 1, width)
-    return out.addmm_(matrix, dense.reshape(-1, width), beta=0.0).view(-1, heads, width)
+    return csr_tensor(ptr, columns, values, (ptr.numel() - 1, n_columns))
 
 
 def _block_dots(blocks, left, right):
@@ -420,6 +430,83 @@ class _EdgeAggregate(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             grad_value = _block_product(blocks, weights, grad, transpose=True)
         return grad_weights, grad_value, None
+
+
+class _HopPropagation(torch.autograd.Function):
+    """``sum_k hop_weights[k] * A^k value`` for fixed edge weights ``A``, in one node.
+
+    The forward pass runs exactly the operations of the hop-by-hop loop (same products,
+    same order of sums); the backward pass sums ``hop_weights[k] * (A^T)^k grad`` by
+    Horner's rule and each hop weight's gradient as one product of the stacked powers,
+    instead of a graph of three autograd nodes per hop.
+    """
+
+    @staticmethod
+    def forward(ctx, hop_weights, value, weights, layout):
+        n_columns = value.size(0) * value.size(1)
+        blocks = layout.head_blocks(value.size(1), transpose=ctx.needs_input_grad[1])
+        matrix = _block_matrix(blocks, weights, n_columns)
+        powers = [value]
+        z = hop_weights[0] * value
+        for hop in range(1, hop_weights.numel()):
+            powers.append(_matrix_product(matrix, powers[-1]))
+            z = z + hop_weights[hop] * powers[-1]
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(hop_weights, torch.stack(powers))
+        else:
+            ctx.save_for_backward(hop_weights)
+        if ctx.needs_input_grad[1]:
+            ctx.transpose = _block_matrix(blocks, weights, n_columns, transpose=True)
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        hop_weights, *powers = ctx.saved_tensors
+        grad_hops = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_hops = powers[0].flatten(1) @ grad.reshape(-1)
+        if ctx.needs_input_grad[1]:
+            grad_value = hop_weights[-1] * grad
+            for hop in range(hop_weights.numel() - 2, -1, -1):
+                grad_value = hop_weights[hop] * grad + _matrix_product(ctx.transpose, grad_value)
+        return grad_hops, grad_value, None, None
+
+
+def propagate_hops(hop_weights, value, weights, layout):
+    """Weighted sum of a node tensor's propagations along fixed edge weights.
+
+    ``sum_k hop_weights[k] * A^k value`` with ``A`` the matrix of ``weights``
+    (``(A x)[i, h] = sum over edges e into i of weights[e, h] * x[source[e], h]``): the
+    same values as ``hop_weights[0] * value`` plus ``hop_weights[k]`` times ``k``
+    applications of :func:`edge_aggregate`, in one autograd node. Gradients flow to
+    ``hop_weights`` and ``value``, not to ``weights``.
+
+    Parameters
+    ----------
+    hop_weights : Tensor of shape (hops + 1,)
+    value : Tensor of shape (n_nodes, heads, head_width)
+    weights : Tensor of shape (n_edges, heads)
+        Edge weights; must not require a gradient.
+    layout : EdgeLayout
+
+    Returns
+    -------
+    Tensor of shape (n_nodes, heads, head_width)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn import EdgeLayout
+    >>> from skgkedm.nn._edge_ops import propagate_hops
+    >>> layout = EdgeLayout.from_edge_index(torch.tensor([[0, 1], [1, 0]]), 2)
+    >>> value = torch.tensor([[[1.0]], [[0.0]]])
+    >>> out = propagate_hops(torch.tensor([0.5, 0.25, 0.25]), value, torch.ones(2, 1), layout)
+    >>> out.flatten().tolist()  # 0.5 * value + 0.25 * swapped + 0.25 * value
+    [0.75, 0.25]
+    """
+    if weights.requires_grad:
+        raise ValueError("propagate_hops takes fixed edge weights; these require a gradient.")
+    return _HopPropagation.apply(hop_weights, value, weights, layout)
 
 
 class _EdgeSoftmax(torch.autograd.Function):

@@ -6,9 +6,10 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+from torch.utils.weak import WeakTensorKeyDictionary
 
 from ._dropout import dropout
-from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax
+from ._edge_ops import EdgeLayout, edge_aggregate, edge_scores, edge_softmax, propagate_hops
 
 SCORINGS = ("dot", "cosine", "additive", "uniform")
 UPDATES = ("residual", "gated", "replace")
@@ -274,30 +275,34 @@ class GKEDM(nn.Module):
         targets = h if n_targets == n_nodes else h[:n_targets]
         value = self.value(h) if self.values == "projected" else h
         value = value.view(n_nodes, self.heads, -1)
-        attention = edge_softmax(self._scores(h, targets, layout), layout)
-        z = self._propagate(attention, value, layout, generator).reshape(n_targets, self.channels)
+        if self.scoring == "uniform":
+            attention, weights = uniform_weights(layout, self.heads, self.normalization, h.dtype)
+        else:
+            attention = edge_softmax(self._scores(h, targets, layout), layout)
+            weights = normalized(attention, layout, self.normalization)
+        z = self._propagate(weights, value, layout, generator).reshape(n_targets, self.channels)
         if self.values == "projected":
             z = self.output(z)
         edges = torch.stack([layout.source, layout.target])
         return GKEDMOutput(self._update(targets, z), edges, attention)
 
-    def _propagate(self, attention, value, layout, generator):
+    def _propagate(self, weights, value, layout, generator):
         """``sum_k gamma_k A^k value`` (one step, ``A value``, when ``hops == 1``).
 
-        Each step draws its own attention dropout mask, as APPNP's edge dropout does.
+        ``A`` holds the (normalised) attention ``weights``. Each step draws its own
+        attention dropout mask, as APPNP's edge dropout does; with fixed weights and no
+        dropout the hops run as one autograd node (:func:`propagate_hops`).
         """
 
-        if self.normalization == "symmetric":
-            degree = (layout.ptr[1:] - layout.ptr[:-1]).clamp(min=1).to(attention.dtype)
-            scale = (degree[layout.target] / degree[layout.source]).sqrt()
-            attention = attention * scale[:, None]
-
         def step(x):
-            weights = dropout(attention, self.attention_dropout, self.training, generator)
-            return edge_aggregate(weights, x, layout)
+            dropped = dropout(weights, self.attention_dropout, self.training, generator)
+            return edge_aggregate(dropped, x, layout)
 
         if self.hops == 1:
             return step(value)
+        fixed = not weights.requires_grad
+        if fixed and (self.attention_dropout == 0 or not self.training):
+            return propagate_hops(self.hop_weights, value, weights, layout)
         z = self.hop_weights[0] * value
         for hop in range(1, self.hops + 1):
             value = step(value)
@@ -338,6 +343,63 @@ class GKEDM(nn.Module):
             f"{type(self).__name__}({self.channels}, heads={self.heads}, "
             f"scoring={self.scoring!r}, update={self.update!r}, values={self.values!r}{hops})"
         )
+
+
+# Uniform attention of every live layout, keyed by the layout's ``source`` tensor: it
+# depends on the edges alone, so every forward pass over the same layout shares it.
+_UNIFORM_WEIGHTS = WeakTensorKeyDictionary()
+
+
+def normalized(attention, layout, normalization):
+    r"""The propagation weights of attention: as they are, or symmetrically normalised.
+
+    Parameters
+    ----------
+    attention : Tensor of shape (n_edges, heads)
+        Each target node's incoming weights sum to 1.
+    layout : EdgeLayout
+    normalization : {"mean", "symmetric"}
+        ``"symmetric"`` multiplies edge ``j -> i`` by :math:`\sqrt{d_i / d_j}` (see
+        :class:`GKEDM`).
+
+    Returns
+    -------
+    Tensor of shape (n_edges, heads)
+    """
+    if normalization != "symmetric":
+        return attention
+    degree = (layout.ptr[1:] - layout.ptr[:-1]).clamp(min=1).to(attention.dtype)
+    scale = (degree[layout.target] / degree[layout.source]).sqrt()
+    return attention * scale[:, None]
+
+
+def uniform_weights(layout, heads, normalization, dtype):
+    """Equal attention over each node's incoming edges, and its propagation weights.
+
+    Computed once per layout (the same values as :func:`edge_softmax` of zero scores
+    and :func:`normalized` of them) and shared by every forward pass over it.
+
+    Parameters
+    ----------
+    layout : EdgeLayout
+    heads : int
+    normalization : {"mean", "symmetric"}
+    dtype : torch.dtype
+
+    Returns
+    -------
+    attention, weights : Tensor of shape (n_edges, heads)
+        Neither requires a gradient.
+    """
+    cached = _UNIFORM_WEIGHTS.setdefault(layout.source, {})
+    key = heads, normalization, dtype
+    if key not in cached:
+        with torch.no_grad():
+            scores = torch.zeros(layout.source.numel(), heads, dtype=dtype,
+                                 device=layout.source.device)  # fmt: skip
+            attention = edge_softmax(scores, layout)
+            cached[key] = attention, normalized(attention, layout, normalization)
+    return cached[key]
 
 
 def ppr_hop_weights(hops, alpha):
