@@ -304,3 +304,20 @@ def test_the_dense_path_predicts_as_the_network_forward_pass(cora, params, monke
         np.testing.assert_allclose(proba, torch.softmax(logits, 1).numpy()[order], atol=1e-6)
         np.testing.assert_array_equal(features, before)
     assert sum(calls) == 2 * len(inputs) * len(X)
+
+
+def test_a_graph_free_regressor_predicts_as_its_network_forward_pass(graph):
+    """GKEDMRegressor's graph-free predictions take the same dense path: its outputs."""
+    from skgkedm import GKEDMRegressor
+    from skgkedm.loader._graph_tensors import feature_tensors
+
+    X, y = graph
+    features = np.asarray(X.features)
+    targets = np.c_[y, features[:, 0]].astype(float)
+    model = GKEDMRegressor(**MLP, random_state=0).fit(features[:160], targets[:160])
+    network = model._fitted_network(torch.device("cpu"))
+    with torch.no_grad():
+        outputs = network(feature_tensors(features[160:], torch.device("cpu"))).logits
+    expected = model._targets_from_outputs(outputs.double())
+    np.testing.assert_allclose(model.predict(features[160:]), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.predict(X[160:]), expected, rtol=1e-6, atol=1e-6)
