@@ -425,8 +425,8 @@ class DistilledGCNClassifier(GraphClassifierBase):
     dropout, no weight decay, 500 epochs) -0.0, +0.0 and -0.1. On nodes held out of
     training the close fit generalises far worse (Cora -18.0 points against the
     teacher, the default student -6.8), so keep the default regularisation to predict
-    new nodes. Its ``predict`` took 54 times less CPU time than the default teacher's
-    on a 1M-node graph (61 times with the teacher's propagation module kept;
+    new nodes. Its ``predict`` took 42 to 54 times less CPU time than the default
+    teacher's on a 1M-node graph (55 to 61 times with the teacher's module kept;
     ``benchmarks/graph_free_students.py``; user guide, :ref:`graph_free_students`).
 
     A frozen teacher fitted on the whole training set has seen the labels of the
