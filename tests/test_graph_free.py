@@ -194,8 +194,11 @@ def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypat
     expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
     labels = distilled.predict(features)
     monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
-    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
-    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
+    # A float32 product's rounding may depend on how many rows its block holds (MKL's
+    # kernels differ by block shape, in torch's forward pass as in DenseForward's
+    # addmm): equal to float32 rounding, and the same classes.
+    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-6)
+    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-6)
     np.testing.assert_array_equal(distilled.predict(features), labels)
     np.testing.assert_array_equal(distilled.predict(nodes), labels)
 
