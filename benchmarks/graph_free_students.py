@@ -345,12 +345,14 @@ def print_summary(results):
                 if student not in means:  # a record older than the model
                     continue
                 gap = means[student] - means["teacher"]
-                gain = means[student] - means.get("MLP alone", np.nan)
+                gain = ""
+                if "MLP alone" in means:
+                    gain = f", {means[student] - means['MLP alone']:+.1f} over the MLP alone"
                 verdict = "ok" if gap >= -1 else f"MISSED by {-1 - gap:.1f}"
                 goal = f" ({verdict}; goal >= -1)" if setting == "transductive" else ""
                 verdicts.append(
                     f"{name} {setting}: {student} {gap:+.1f} points against the teacher"
-                    f"{goal}, {gain:+.1f} over the MLP alone"
+                    f"{goal}{gain}"
                 )
     if "timing" in results:
         record = results["timing"]
