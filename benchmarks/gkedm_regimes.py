@@ -42,6 +42,8 @@ but ``default`` builds on the recipe of the GKEDM module on a hidden layer
         [--arms plain "gkedm every" "uniform every"]
     python benchmarks/gkedm_regimes.py --regime homophily --arms "gkedm last" "uniform last"
     SKGKEDM_DATA=... python benchmarks/gkedm_regimes.py --regime label-rate \
+        --settings "5 per class" public --backbones gcn --arms default previous
+    SKGKEDM_DATA=... python benchmarks/gkedm_regimes.py --regime label-rate \
         --arms "gkedm last" "uniform last"
 
 ``--output PATH`` also writes every seed's accuracy and time to a JSON file (with the
@@ -145,7 +147,7 @@ def groups(args):
     if args.regime == "depth":
         return product(args.datasets, [None], args.backbones, args.depths)
     if args.regime == "label-rate":
-        return product(args.datasets, LABEL_RATES, args.backbones, [2])
+        return product(args.datasets, args.settings, args.backbones, [2])
     return product(["generated"], HOMOPHILIES, args.backbones, [2])
 
 
@@ -156,6 +158,10 @@ def main():
     parser.add_argument("--backbones", nargs="+", default=["gcn", "sage", "gat", "gin"])
     parser.add_argument("--depths", nargs="+", type=int, default=[2, 4, 8, 16])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--settings", nargs="+", default=list(LABEL_RATES), choices=LABEL_RATES,
+        help="label-rate settings to run",
+    )  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument(
         "--schedule",

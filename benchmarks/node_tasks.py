@@ -1,45 +1,68 @@
 """Node tasks beyond single-label classification: regression, imbalance, multi-label.
 
-Three real tasks, every model side by side in one process, on the same random splits:
+Three real tasks, every model side by side in one process, on the same random splits
+(model seed = split seed):
 
 - **Node regression** (``fetch_musae(name, target="traffic")``, ``log1p`` of the monthly
   traffic of Wikipedia pages; chameleon and squirrel, 60/20/20 random splits): test R² of
-  the default :class:`GKEDMRegressor` against ``RidgeCV`` and ``MLPRegressor`` on the
-  features alone, and ``RidgeCV`` on SGC-style propagated features ``[X, PX, P²X]``
-  (``P`` the symmetric-normalised adjacency with self-loops).
+  the default :class:`GKEDMRegressor` (the hidden-layer recipe ``HIDDEN_GKEDM``), the
+  classifier's recipe on it (``PROPAGATION_DEFAULTS``: an MLP's outputs propagated ten
+  hops, consistency loss; with and without the consistency loss), its plain GCN
+  (``gkedm=False``) and a network on the features alone (``backbone="mlp",
+  gkedm=False``), against ``RidgeCV`` and ``MLPRegressor`` on the features alone, and
+  ``RidgeCV`` on SGC-style propagated features ``[X, PX, P²X]`` (``P`` the
+  symmetric-normalised adjacency with self-loops).
+- **Feature-row regression** (``--tasks diabetes``, not run by default): scikit-learn's
+  diabetes data in the k-nearest-neighbour graph mode, the same GKEDMRegressor arms
+  and ``RidgeCV``, each behind a ``StandardScaler``, shuffled 5-fold R² per seed.
 - **Imbalanced binary** (Twitch DE ``mature``, 60/20/20 stratified splits): balanced
-  accuracy and ROC-AUC of :class:`GKEDMClassifier` with and without
-  ``class_weight="balanced"``, against ``LogisticRegression(class_weight="balanced")``
-  on the features.
+  accuracy and ROC-AUC of the default :class:`GKEDMClassifier`, the model it wraps
+  (``gkedm=False``: an MLP on the features) and the previous default
+  (``HIDDEN_GKEDM``), each with and without ``class_weight="balanced"``, against
+  ``LogisticRegression(class_weight="balanced")`` on the features.
 - **Multi-label** (BlogCatalog, 39 groups, no node features: the 15 structural features
   of :class:`GraphNodes`), 10 % and 50 % of the nodes labelled, DeepWalk's protocol:
   each test node gets its true number k of labels, the k most probable ones; Micro- and
-  Macro-F1 of :class:`GKEDMClassifier` on the indicator matrix against one-vs-rest
-  logistic regression on the same features.
+  Macro-F1 of the default :class:`GKEDMClassifier` on the indicator matrix, with
+  ``gkedm=False`` and ``HIDDEN_GKEDM``, against one-vs-rest logistic regression on the
+  same features.
 
-Run from the repository root (minutes on a laptop CPU; ``--tasks`` picks a subset)::
+Run from the repository root (minutes to an hour on a laptop CPU; ``--tasks`` picks a
+subset, ``--output`` writes every seed's results as JSON)::
 
-    SKGKEDM_DATA=/abs/path/to/data python benchmarks/node_tasks.py --seeds 3
+    SKGKEDM_DATA=/abs/path/to/data OMP_NUM_THREADS=1 python benchmarks/node_tasks.py \
+        --seeds 3 [--tasks chameleon squirrel twitch blogcatalog] [--output FILE.json]
 
-It prints a markdown table per task (mean ± std over seeds) and the seconds per fit.
+It prints a markdown table per task (mean ± std over seeds) and the seconds per fit;
+for the default classifier, also what its ``gkedm_check`` chose on each seed.
 """
 
 import argparse
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from _record import machine, versions, write_record
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.metrics import balanced_accuracy_score, f1_score, r2_score, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, train_test_split
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor
+from skgkedm._classifier import HIDDEN_GKEDM, PROPAGATION_DEFAULTS
 from skgkedm.datasets import fetch_blogcatalog, fetch_musae
+
+RECORD = {"tables": []}
+"""Every table's per-seed results, written with ``--output``."""
 
 
 def splits(n_nodes, seed, stratify=None):
@@ -70,10 +93,18 @@ def propagated(X, hops=2):
 def fit_and_time(model, X, y):
     started = time.perf_counter()
     model.fit(X, y)
-    return model, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    print(f"  fitted {type(model).__name__} in {seconds:.1f} s", file=sys.stderr, flush=True)
+    return model, seconds
+
+
+def choice(model):
+    """What a GKEDM estimator's ``gkedm_check`` chose (None: no check, or no estimator)."""
+    return getattr(model, "gkedm_check_choice_", None)
 
 
 def report(title, results, metrics):
+    RECORD["tables"].append({"title": title, "metrics": metrics, "results": results})
     print(f"\n### {title}\n")
     print("| model | " + " | ".join(metrics) + " | s / fit |")
     print("|---|" + "---|" * (len(metrics) + 1))
@@ -83,7 +114,11 @@ def report(title, results, metrics):
             values = np.array([row[metric] for row in rows])
             cells.append(f"{values.mean():.3f} ± {values.std():.3f}")
         seconds = np.mean([row["seconds"] for row in rows])
-        print(f"| {model} | " + " | ".join(cells) + f" | {seconds:.1f} |")
+        choices = [row.get("check") for row in rows]
+        chosen = (
+            "" if all(c is None for c in choices) else f" (check: {', '.join(map(str, choices))})"
+        )
+        print(f"| {model}{chosen} | " + " | ".join(cells) + f" | {seconds:.1f} |", flush=True)
 
 
 def regression(name, seeds):
@@ -97,6 +132,19 @@ def regression(name, seeds):
         train, _, test = splits(len(y), seed)
         models = {
             "GKEDMRegressor (default)": (GKEDMRegressor(random_state=seed), X),
+            "GKEDMRegressor(**PROPAGATION_DEFAULTS)": (
+                GKEDMRegressor(**PROPAGATION_DEFAULTS, random_state=seed),
+                X,
+            ),
+            "GKEDMRegressor(**PROPAGATION_DEFAULTS, consistency=0)": (
+                GKEDMRegressor(**{**PROPAGATION_DEFAULTS, "consistency": 0.0}, random_state=seed),
+                X,
+            ),
+            "GKEDMRegressor(gkedm=False)": (GKEDMRegressor(gkedm=False, random_state=seed), X),
+            'GKEDMRegressor(backbone="mlp", gkedm=False)': (
+                GKEDMRegressor(backbone="mlp", gkedm=False, random_state=seed),
+                X,
+            ),
             'GKEDMRegressor(gkedm_update="residual")': (
                 GKEDMRegressor(gkedm_update="residual", random_state=seed),
                 X,
@@ -120,9 +168,48 @@ def regression(name, seeds):
             model, seconds = fit_and_time(model, inputs[train], y[train])
             predicted = model.predict(inputs[test])
             results.setdefault(label, []).append(
-                {"R²": r2_score(y[test], predicted), "seconds": seconds}
+                {"R²": r2_score(y[test], predicted), "seconds": seconds, "check": choice(model)}
             )
     report(f"Node regression: {name}, log1p traffic, test R²", results, ["R²"])
+
+
+def diabetes(seeds):
+    """Feature rows (the k-nearest-neighbour graph mode): scikit-learn's diabetes data.
+
+    Each seed is a shuffled 5-fold split (its test folds pooled into one R²); every model
+    sits behind a ``StandardScaler``.
+    """
+    X, y = load_diabetes(return_X_y=True)
+    alphas = np.logspace(-2, 4, 13)
+    results = {}
+    for seed in seeds:
+        models = {
+            "GKEDMRegressor (default)": GKEDMRegressor(random_state=seed),
+            "GKEDMRegressor(**PROPAGATION_DEFAULTS)": GKEDMRegressor(
+                **PROPAGATION_DEFAULTS, random_state=seed
+            ),
+            "GKEDMRegressor(gkedm=False)": GKEDMRegressor(gkedm=False, random_state=seed),
+            'GKEDMRegressor(backbone="mlp", gkedm=False)': GKEDMRegressor(
+                backbone="mlp", gkedm=False, random_state=seed
+            ),
+            "RidgeCV": RidgeCV(alphas=alphas),
+        }
+        for label, estimator in models.items():
+            predicted, seconds = np.empty_like(y), []
+            for train, test in KFold(5, shuffle=True, random_state=seed).split(X):
+                model, fold_seconds = fit_and_time(
+                    make_pipeline(StandardScaler(), clone(estimator)), X[train], y[train]
+                )
+                predicted[test] = model.predict(X[test])
+                seconds.append(fold_seconds)
+            results.setdefault(label, []).append(
+                {
+                    "R²": r2_score(y, predicted),
+                    "seconds": float(np.mean(seconds)),
+                    "check": choice(model[-1]),
+                }
+            )
+    report("Feature-row regression: diabetes (k-NN graph), 5-fold R²", results, ["R²"])
 
 
 def imbalanced(seeds):
@@ -134,17 +221,24 @@ def imbalanced(seeds):
     results = {}
     for seed in seeds:
         train, _, test = splits(len(y), seed, stratify=y)
-        models = {
-            "GKEDMClassifier": (GKEDMClassifier(random_state=seed), X),
-            'GKEDMClassifier(class_weight="balanced")': (
-                GKEDMClassifier(class_weight="balanced", random_state=seed),
-                X,
-            ),
-            'LogisticRegression(class_weight="balanced") on X': (
-                LogisticRegression(class_weight="balanced", max_iter=2000),
-                features,
-            ),
-        }
+        models = {}
+        for weight in (None, "balanced"):
+            shown = "" if weight is None else 'class_weight="balanced"'
+            for name, params in [("", {}), ("gkedm=False", {"gkedm": False}),
+                                 ("**HIDDEN_GKEDM", HIDDEN_GKEDM)]:  # fmt: skip
+                arguments = ", ".join(part for part in (name, shown) if part)
+                models[f"GKEDMClassifier({arguments})"] = (
+                    GKEDMClassifier(**params, class_weight=weight, random_state=seed),
+                    X,
+                )
+        models.update(
+            {
+                'LogisticRegression(class_weight="balanced") on X': (
+                    LogisticRegression(class_weight="balanced", max_iter=2000),
+                    features,
+                ),
+            }
+        )
         for label, (model, inputs) in models.items():
             model, seconds = fit_and_time(model, inputs[train], y[train])
             results.setdefault(label, []).append(
@@ -154,6 +248,7 @@ def imbalanced(seeds):
                     ),
                     "ROC-AUC": roc_auc_score(y[test], model.predict_proba(inputs[test])[:, 1]),
                     "seconds": seconds,
+                    "check": choice(model),
                 }
             )
     counts = np.bincount(y)
@@ -185,6 +280,18 @@ def multilabel(seeds, fractions=(0.1, 0.5)):
             train, test = train_test_split(labelled, train_size=fraction, random_state=seed)
             models = {
                 "GKEDMClassifier (indicator y)": (GKEDMClassifier(random_state=seed), X),
+                "GKEDMClassifier(consistency=0)": (
+                    GKEDMClassifier(consistency=0.0, random_state=seed),
+                    X,
+                ),
+                "GKEDMClassifier(gkedm=False)": (
+                    GKEDMClassifier(gkedm=False, random_state=seed),
+                    X,
+                ),
+                "GKEDMClassifier(**HIDDEN_GKEDM)": (
+                    GKEDMClassifier(**HIDDEN_GKEDM, random_state=seed),
+                    X,
+                ),
                 "one-vs-rest LogisticRegression on X": (
                     OneVsRestClassifier(LogisticRegression(max_iter=1000)),
                     features,
@@ -200,6 +307,7 @@ def multilabel(seeds, fractions=(0.1, 0.5)):
                         "Micro-F1": f1_score(Y[test], predicted, average="micro"),
                         "Macro-F1": f1_score(Y[test], predicted, average="macro", zero_division=0),
                         "seconds": seconds,
+                        "check": choice(model),
                     }
                 )
         report(
@@ -216,20 +324,30 @@ def main():
         "--tasks",
         nargs="+",
         default=["chameleon", "squirrel", "twitch", "blogcatalog"],
-        choices=["chameleon", "squirrel", "twitch", "blogcatalog"],
+        choices=["chameleon", "squirrel", "twitch", "blogcatalog", "diabetes"],
     )
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", type=Path, help="also write every seed's results here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds))
     print(f"seeds {seeds}, torch threads {args.threads}")
+    RECORD.update(
+        command="python benchmarks/node_tasks.py " + " ".join(sys.argv[1:]),
+        versions=versions(),
+        machine=machine(),
+        seeds=seeds,
+    )
     for task in args.tasks:
         if task in ("chameleon", "squirrel"):
             regression(task, seeds)
         elif task == "twitch":
             imbalanced(seeds)
+        elif task == "diabetes":
+            diabetes(seeds)
         else:
             multilabel(seeds)
+        write_record(args.output, RECORD)  # after every task: a partial run keeps its tables
 
 
 if __name__ == "__main__":

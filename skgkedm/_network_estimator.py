@@ -23,6 +23,7 @@ from .utils._training import (
     train_network,
     warn_once,
 )
+from .utils._warnings import warn_at_caller
 
 ACTIVATIONS = {"relu", "elu", "gelu", "leaky_relu", "tanh"}
 
@@ -91,6 +92,7 @@ class NetworkEstimatorMixin:
             edge_dim=data.inputs.n_edge_features,
             feature_rows=data.input_state.get("_knn_graph") is not None,
         )
+        warn_ignored_edge_attributes(data.inputs.n_edge_features, spec)
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         train, validation = self._validation_split(len(data.rows), data.stratify, random_state)
@@ -334,6 +336,28 @@ class NetworkEstimatorMixin:
         network = build_seeded(lambda: GKEDMNetwork(spec), 0)
         network.load_state_dict({k: torch.from_numpy(v) for k, v in self._weights.items()})
         return network.to(device).eval()
+
+
+def warn_ignored_edge_attributes(n_edge_features, spec):
+    """Warn that the graph's edge attributes go unused by the network of ``spec``.
+
+    Only the ``"gin"`` (GINE) and ``"gat"`` backbones read edge attributes; every other
+    backbone, and GKEDM's propagation, ignores them. A model that silently drops what
+    the user passed would look like it used it: say so at ``fit``.
+    """
+    if not n_edge_features or spec.edge_dim:
+        return
+    users = " and ".join(
+        sorted(repr(name) for name, backbone in BACKBONES.items() if backbone.edge_features)
+    )
+    module = " (nor does the GKEDM module)" if spec.gkedm else ""
+    warn_at_caller(
+        f"X has {n_edge_features} edge attribute(s) per edge, which this model ignores: the "
+        f"{spec.backbone!r} backbone does not read edge attributes{module}. Backbones "
+        f"{users} use them (full-batch); or build X without them (edge_attr=None) to fit "
+        "without this warning.",
+        UserWarning,
+    )
 
 
 def _kept_score(histories):

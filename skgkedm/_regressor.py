@@ -19,8 +19,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     neighbour-sampled mini-batches with ``batch_size``. ``score`` is R².
     Its defaults are the classifier's until 0.2.0.dev0 (one GKEDM step on a GCN's
     hidden layer, two phases): the classifier's propagation defaults
-    (``gkedm_position="output"``, ten hops, consistency loss) were measured on classes
-    only; pass them to try them.
+    (``gkedm_position="output"``, ten hops, consistency loss; pass
+    ``**skgkedm._classifier.PROPAGATION_DEFAULTS`` to try them) led on one of the
+    three regression data sets measured and lost on two (see Notes).
 
     Parameters
     ----------
@@ -167,10 +168,11 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     (:class:`~sklearn.compose.TransformedTargetRegressor`).
 
     On the heterophilous Wikipedia graphs chameleon and squirrel (``log1p`` traffic,
-    ``benchmarks/node_tasks.py``) the default scored R² 0.66 and 0.42, above a ridge
-    regression on the features (0.59, 0.41); ``gkedm_update="residual"`` scored 0.67
-    and 0.43, and ``backbone="sage", gkedm_update="residual", schedule="joint"`` 0.70
-    and 0.49, the best of the models compared (see :ref:`performance`).
+    ``benchmarks/node_tasks.py``, 5 seeds) the default scored R² 0.63 and 0.41, above
+    a ridge regression on the features (0.57, 0.40) and below its plain GCN
+    (``gkedm=False``: 0.64, 0.42); ``backbone="sage", gkedm_update="residual",
+    schedule="joint"`` scored 0.69 and 0.50. The classifier's recipe scored 0.70 and
+    0.41, and lower than the default on feature rows (see :ref:`performance`).
 
     Examples
     --------

@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from skgkedm import (
     GKEDMClassifier,
     GKEDMGraphClassifier,
     GKEDMGraphRegressor,
+    GKEDMRegressor,
     GraphList,
     GraphNodes,
 )
@@ -23,6 +25,7 @@ from skgkedm.loader._message_graph import MessageGraph
 from skgkedm.nn._backbones import BACKBONES
 
 FAST = {"hidden_dims": (16,), "max_epochs": 15, "random_state": 0}
+IGNORED = r"edge attribute\(s\) per edge, which this model ignores"
 
 
 def directed_graph(n_nodes=14, seed=0):
@@ -104,7 +107,8 @@ def test_gin_and_gat_use_bond_features_gcn_ignores_them(molecules):
         # Fitted on bond features, it needs them to predict.
         with pytest.raises(ValueError, match="fitted on graphs with 30 edge attributes"):
             with_bonds.predict(plain[test])
-    gcn = GKEDMGraphClassifier(backbone="gcn", **FAST).fit(bonds[train], y[train])
+    with pytest.warns(UserWarning, match="30 " + IGNORED + ": the 'gcn' backbone"):
+        gcn = GKEDMGraphClassifier(backbone="gcn", **FAST).fit(bonds[train], y[train])
     assert gcn._architecture.edge_dim == 0
     np.testing.assert_array_equal(
         gcn.predict_proba(plain[test]),
@@ -153,8 +157,45 @@ def test_node_classifier_uses_edge_attributes(small_graph):
             clf.predict(X)
         with pytest.raises(ValueError, match=r"mini-batches \(batch_size\) do not carry them"):
             GKEDMClassifier(backbone=backbone, batch_size=32, **params).fit(with_edges, y_train)
-    gcn = GKEDMClassifier(backbone="gcn", **params).fit(with_edges, y_train)
+    with pytest.warns(UserWarning, match=IGNORED):
+        gcn = GKEDMClassifier(backbone="gcn", **params).fit(with_edges, y_train)
     np.testing.assert_array_equal(
         gcn.predict_proba(with_edges),
         GKEDMClassifier(backbone="gcn", **params).fit(X, y_train).predict_proba(X),
     )
+
+
+@pytest.mark.parametrize(
+    "estimator, params",
+    [
+        (GKEDMClassifier, {}),  # the default: an MLP's class scores, propagated
+        (GKEDMClassifier, {"gkedm": False}),  # the MLP alone
+        (GKEDMClassifier, {"backbone": "sage"}),
+        (GKEDMRegressor, {}),  # a GCN with one GKEDM step
+    ],
+)
+def test_a_model_that_ignores_edge_attributes_says_so(small_graph, estimator, params):
+    """Edge attributes that the network does not read are not dropped silently: the fit
+    warns, and the model is the one fitted without them."""
+    X, y = small_graph
+    rows, columns = X.adjacency.nonzero()
+    same = (y[rows] == y[columns]).astype(float)  # would help a model that read it
+    data = GraphNodes(X.adjacency, X.features, edge_attr=same).to_pyg()  # PyG Data input
+    target = y if estimator is GKEDMClassifier else y.astype(float)
+    params = {**params, "hidden_dims": (8,), "max_epochs": 5, "gkedm_check": False}
+    with pytest.warns(UserWarning, match="1 " + IGNORED) as caught:
+        model = estimator(**params, random_state=0).fit(data, target)
+    assert repr(model._architecture.backbone) in str(caught[0].message)
+    assert model._architecture.edge_dim == 0
+    without = estimator(**params, random_state=0).fit(X, target)
+    np.testing.assert_array_equal(model.predict(X), without.predict(X))
+
+
+def test_no_edge_attribute_warning_where_they_are_used_or_absent(small_graph):
+    X, y = small_graph
+    with_edges = GraphNodes(X.adjacency, X.features, edge_attr=np.ones((X.adjacency.nnz, 2)))
+    params = {"hidden_dims": (8,), "max_epochs": 3, "gkedm_check": False, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*" + IGNORED)
+        assert GKEDMClassifier(backbone="gin", **params).fit(with_edges, y)._architecture.edge_dim
+        GKEDMClassifier(**params).fit(X, y)

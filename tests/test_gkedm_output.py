@@ -121,6 +121,46 @@ def test_consistency_loss_is_zero_only_for_sharp_agreeing_views():
     assert soft.grad[0, 0] < 0 and soft.grad[1, 1] < 0
 
 
+def test_consistency_barrier_acts_only_on_a_collapsing_class():
+    shares = torch.full((3,), 1 / 3)
+    # Every node in class 0 (probability 0.987): classes 1 and 2 collapsed.
+    collapsed = torch.tensor([[5.0, 0.0, 0.0]] * 4, requires_grad=True)
+    without = consistency_loss(collapsed, collapsed, CLASSIFICATION)
+    loss = consistency_loss(collapsed, collapsed.detach(), CLASSIFICATION, shares)
+    loss.backward()
+    # Two classes at 0.7 % of the predictions, far below a quarter of their label share.
+    assert float(loss - without) > 2 * np.log(1 / 12 / 0.007) - 0.1
+    assert (collapsed.grad[:, 1:] < 0).all()  # the barrier raises the collapsed classes
+    # Classes predicted in their label shares: the barrier adds exactly nothing.
+    spread = torch.tensor([[30.0, 0.0, 0.0], [0.0, 30.0, 0.0], [0.0, 0.0, 30.0]])
+    soft = spread / 40
+    for first, second in ((spread, spread), (soft, soft + 0.2)):
+        assert torch.equal(
+            consistency_loss(first, second, CLASSIFICATION, shares),
+            consistency_loss(first, second, CLASSIFICATION),
+        )
+
+
+def test_default_does_not_collapse_with_five_labels_per_class(monkeypatch):
+    # CiteSeer with 5 labelled nodes per class: the sharpened consistency loss alone
+    # pulled nearly every test node into one class (0.27 accuracy, plain GCN 0.55).
+    from skgkedm.datasets import fetch_planetoid
+    from skgkedm.utils import _training
+
+    data = fetch_planetoid("citeseer")
+    X, y, public = data.X, data.y, data.train_index
+    train = np.concatenate([public[y[public] == c][:5] for c in range(6)])
+
+    def smallest_class_share():
+        predicted = GKEDMClassifier(random_state=0).fit(X[train], y[train])
+        counts = np.bincount(predicted.predict(X[data.test_index]), minlength=6)
+        return counts.min() / counts.sum()
+
+    assert smallest_class_share() > 0.05  # the test set's smallest class: 0.08
+    monkeypatch.setattr(_training, "COLLAPSE_FLOOR", 0.0)  # the barrier off
+    assert smallest_class_share() < 0.02
+
+
 def test_consistency_uses_the_unlabelled_nodes():
     # Few labels: the consistency loss makes the predictions on unlabelled nodes more
     # confident than cross-entropy alone does.
