@@ -3,8 +3,9 @@
 Every arm runs side by side in one process, on the same splits and seeds:
 
 - ``default``: ``GKEDMClassifier()`` as shipped (with 200 labelled nodes or more its
-  ``gkedm_check`` picks the module, the plain backbone or a network on the features
-  alone: the last column counts its choices, features/plain/GKEDM);
+  ``gkedm_check`` picks the module, the plain backbone, a network on the features
+  alone or a linear model of them: the last column counts its choices,
+  linear/features/plain/GKEDM);
 - ``attention``: the same with ``gkedm_scoring="cosine"`` (attention instead of equal
   weights: the default, an MLP's class scores propagated ten hops with equal weights
   and the consistency loss, is the uniform control of it);
@@ -201,10 +202,12 @@ def check_candidates(X, y, train, test, seed, score):
     for name in candidates:
         if name in test_scores:
             continue
-        refit = GKEDMClassifier(random_state=seed, gkedm_check=False)
-        if name != "gkedm":
-            refit.set_params(gkedm=False, backbone="mlp" if name == "features" else "gcn")
-        refit.fit(X[train], y[train])
+        # The default's fit with its check's choice forced to this candidate.
+        node._check_choice = lambda candidates, weights, name=name: name
+        try:
+            refit = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
+        finally:
+            node._check_choice = original
         test_scores[name] = score(y[test], refit.predict(X[test]))
     chosen = {}
     for margin in MARGINS:
@@ -264,7 +267,7 @@ def main():
         "groups": [],
     }
     print(f"suite: {args.suite}, seeds: {args.seeds}\n")
-    print("| data set | arm | test score | vs plain | s/fit | check chose (f/p/g) |")
+    print("| data set | arm | test score | vs plain | s/fit | check chose (l/f/p/g) |")
     print("|---|---|---|---|---|---|", flush=True)
     for dataset in datasets:
         table = {}
@@ -284,7 +287,7 @@ def main():
                 scores = [detail["margin_scores"][str(margin)] for detail in details]
                 table[name] = [(value, np.nan, choice) for value, choice in
                                zip(scores, chosen, strict=True)]  # fmt: skip
-            for name in ("features", "plain", "gkedm"):
+            for name in ("linear", "features", "plain", "gkedm"):
                 scores = [detail["test"].get(name, np.nan) for detail in details]
                 table[f"candidate {name}"] = [(value, np.nan, None) for value in scores]
             del table[arm]
@@ -297,7 +300,9 @@ def main():
             scores = np.array(scores)
             checked = [value for value in chosen if value is not None]
             kept_text = (
-                "/".join(str(checked.count(name)) for name in ("features", "plain", "gkedm"))
+                "/".join(
+                    str(checked.count(name)) for name in ("linear", "features", "plain", "gkedm")
+                )
                 if checked
                 else "-"
             )

@@ -56,6 +56,32 @@ NETWORK_PARAMETER_CONSTRAINTS = {
 """Constraints of the parameters every network estimator takes (scikit-learn's format)."""
 
 
+AUTO_DROPOUT = 0.5
+"""What ``dropout="auto"`` is on a graph (on feature rows it is 0)."""
+
+
+def resolve_dropout(dropout, feature_rows):
+    """The dropout rate of a fit: ``dropout``, or for ``"auto"`` ``AUTO_DROPOUT`` on a
+    graph and 0 on feature rows (``feature_rows``: X was a plain feature matrix).
+
+    A k-nearest-neighbour graph of feature rows is built from a handful of dense,
+    measured columns (iris has 4): dropping half of them at each step, as dropout on
+    a graph's bag-of-words features does harmlessly, cost the default 3 points on
+    iris (``benchmarks/tabular.py``).
+
+    Examples
+    --------
+    >>> from skgkedm._network_estimator import resolve_dropout
+    >>> resolve_dropout("auto", feature_rows=False), resolve_dropout("auto", True)
+    (0.5, 0.0)
+    >>> resolve_dropout(0.2, feature_rows=True)
+    0.2
+    """
+    if dropout == "auto":
+        return 0.0 if feature_rows else AUTO_DROPOUT
+    return dropout
+
+
 class NetworkEstimatorMixin:
     """Build, train and keep a GKEDMNetwork from the estimator's parameters (not for direct use).
 
@@ -181,7 +207,9 @@ class NetworkEstimatorMixin:
         ``gkedm_update="auto"`` resolves here: ``"residual"`` for a module on the
         hidden layer of feature rows (a k-nearest-neighbour graph, where it measured
         best), ``"replace"`` on graphs and for a module on the class scores (whose
-        propagation keeps each node's own scores by its teleport).
+        propagation keeps each node's own scores by its teleport). So does
+        ``dropout="auto"`` (node estimators): ``AUTO_DROPOUT`` on a graph, none on
+        feature rows.
         """
         hidden_dims = check_hidden_dims(self.hidden_dims)
         hops, alpha = self._propagation()
@@ -213,7 +241,7 @@ class NetworkEstimatorMixin:
             n_classes=int(n_outputs),
             backbone=self.backbone,
             activation=self.activation,
-            dropout=float(self.dropout),
+            dropout=float(resolve_dropout(self.dropout, feature_rows)),
             gat_heads=int(self.gat_heads),
             gkedm=bool(self.gkedm),
             gkedm_heads=int(self.gkedm_heads),

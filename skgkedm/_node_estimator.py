@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import NodeEstimatorBase
@@ -41,6 +41,7 @@ NODE_PARAMETER_CONSTRAINTS = {
     "gkedm_hops": [Interval(Integral, 1, None, closed="left")],
     "gkedm_alpha": [Interval(Real, 0, 1, closed="both")],
     "gkedm_check": [StrOptions({"auto"}), "boolean"],
+    "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
     "gkedm_position": [StrOptions({"hidden", "output"})],
     "gkedm_normalization": [StrOptions(set(NORMALIZATIONS))],
     "consistency": [Interval(Real, 0, None, closed="left")],
@@ -50,12 +51,18 @@ NODE_PARAMETER_CONSTRAINTS = {
 CHECK_MIN_LABELS = 200
 """With ``gkedm_check="auto"``, the fewest labelled training nodes that make a check."""
 
-CHECK_FRACTION = 0.2
-"""Share of the labelled training nodes that ``gkedm_check`` holds out."""
+CHECK_FOLDS = 2
+"""Folds of ``gkedm_check``'s cross-validation: each candidate is trained on one half of
+the labelled training nodes and predicts the other half, then the other way round, so
+every labelled node is held out once (a held-out fifth left the check 40 nodes on the
+homophily sweep, too few to tell candidates apart; two folds cost each candidate two
+fits on half the labels)."""
 
-CHECK_CANDIDATES = ("features", "plain", "gkedm")
-"""What ``gkedm_check`` compares, simplest first: a network on each node's own features
-(the ``"mlp"`` backbone, same widths), the plain backbone, and the backbone with GKEDM.
+CHECK_CANDIDATES = ("linear", "features", "plain", "gkedm")
+"""What ``gkedm_check`` compares, simplest first: a linear model of each node's own
+features (no hidden layer, no dropout: logistic regression, or linear regression,
+with the fit's weight decay), a network on them (the ``"mlp"`` backbone, same widths),
+the plain backbone, and the backbone with GKEDM.
 When the backbone reads no graph (``"mlp"``, the classifier's default), it is the
 features candidate and the plain candidate is ``CHECK_GRAPH_BACKBONE``, ranked after
 the module: the check switches to it only when it scores clearly better."""
@@ -64,6 +71,7 @@ CHECK_GRAPH_BACKBONE = "gcn"
 """The plain graph network ``gkedm_check`` compares when the backbone reads no graph."""
 
 CHECK_NAMES = {
+    "linear": "linear on the features",
     "features": "on the features alone",
     "plain": "the plain backbone",
     "gkedm": "with GKEDM",
@@ -306,10 +314,10 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         if not (checkable and self._checks_gkedm(spec, len(train))):
             return spec, None
         stratify = None if data.stratify is None else data.stratify[train]
-        split = _check_split(train, stratify, random_state)
+        folds = _check_folds(train, stratify, random_state)
         context = TrainingContext(fit_generator(seed, prepared.x.device), threads)
         candidates, weights, interrupted = self._check_gkedm(
-            spec, seed, prepared, data, split, context
+            spec, seed, prepared, data, folds, context
         )
         self.gkedm_check_scores_ = {name: c.score for name, c in candidates.items()}
         if interrupted is not None:
@@ -341,83 +349,114 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             )
         return True
 
-    def _check_gkedm(self, spec, seed, graph, data, split, context):
-        """Held-out scores of the candidates of ``CHECK_CANDIDATES``.
+    def _check_gkedm(self, spec, seed, graph, data, folds, context):
+        """Cross-validated scores of the candidates of ``CHECK_CANDIDATES``.
 
         Each candidate network is trained as the final fit would train it, on the
-        ``split[0]`` positions of the labelled samples, and scored on ``split[1]``
+        fit positions of each fold of ``folds`` (``(fit_part, held_out)`` positions of
+        the labelled samples), and predicts its held-out positions; every labelled
+        sample is held out once, and each candidate is scored once on all of them
         with the fit's own score (accuracy, R²). With a two-phase schedule the
         backbone of phase 1 is the plain candidate (scored after it), and GKEDM is
         scored after phase 2; a single phase trains a plain network beside it. The
+        linear candidate is a graph-free network without hidden layer (and without
+        dropout: logistic or linear regression with weight decay); the
         features-only candidate is the ``"mlp"`` backbone with the same widths (none
         when the backbone already is). Returns ``{name: CheckCandidate}`` (simplest
         first), the held-out weights (None: equal) and None, or, when the user
-        interrupted the check, the candidates so far and ``(spec, network, histories)``
-        of the network it was training.
+        interrupted the check, the candidates scored so far and ``(spec, network,
+        histories)`` of the network it was training.
         """
-        fit_part, held_out = split
         device = graph.x.device
         objective = data.objective
-        found = {}
+        outputs = {}  # name: held-out outputs of each fold so far
+        specs = {}
 
-        def batches_for(network_spec):
+        def batches_for(network_spec, fit_part, held_out):
             """Training batches and the held-out batch, on the tensors the spec needs."""
-            tensors = graph
             backbone = network_spec.backbone
-            if backbone != spec.backbone and BACKBONES[backbone].uses_graph:
-                symmetrize = data.input_state["_symmetrize"]
-                tensors = graph_tensors(data.inputs, symmetrize, network_spec, device)
-            batches, _ = _whole_graph_batches(tensors, data, device, fit_part, fit_part[:0])
-            return batches, _labelled_batch(tensors, data, device, held_out)
+            if backbone not in tensors:
+                tensors[backbone] = graph
+                if backbone != spec.backbone and BACKBONES[backbone].uses_graph:
+                    symmetrize = data.input_state["_symmetrize"]
+                    own = graph_tensors(data.inputs, symmetrize, network_spec, device)
+                    tensors[backbone] = own
+            own = tensors[backbone]
+            batches, _ = _whole_graph_batches(own, data, device, fit_part, fit_part[:0])
+            return batches, _labelled_batch(own, data, device, held_out)
 
-        def score(name, network_spec, network, use_gkedm):
+        def predict(name, network_spec, network, use_gkedm, held):
             network.eval()
-            held = held_batches[network_spec.backbone]
             with torch.no_grad():
-                outputs = held.outputs(network(held.graph, use_gkedm=use_gkedm).logits)
-            per_sample = None
-            if objective.per_sample is not None:
-                per_sample = objective.per_sample(outputs, held.targets, held.weights)
-                per_sample = per_sample.double().cpu().numpy()
-            value = float(objective.score(outputs, held.targets, held.weights))
-            found[name] = CheckCandidate(network_spec, value, per_sample)
+                logits = network(held.graph, use_gkedm=use_gkedm).logits
+            outputs.setdefault(name, []).append(held.outputs(logits))
+            specs[name] = network_spec
 
         plain = replace(spec, gkedm=False)
         # The backbone alone is the plain candidate, or, when it reads no graph, the
         # features candidate beside a plain graph network.
         backbone_alone = "plain" if BACKBONES[spec.backbone].uses_graph else "features"
-        runs = {"gkedm": spec, backbone_alone: plain}
+        runs = {
+            "gkedm": spec,
+            backbone_alone: plain,
+            "linear": replace(plain, backbone="mlp", edge_dim=0, hidden_dims=(), dropout=0.0),
+        }
         if backbone_alone == "plain":
             runs["features"] = replace(plain, backbone="mlp", edge_dim=0)
         else:
             runs["plain"] = replace(plain, backbone=CHECK_GRAPH_BACKBONE, edge_dim=0)
-        held_batches = {}
+        tensors = {}
         interrupted = None
-        for name, network_spec in runs.items():
-            # A two-phase schedule scores the plain backbone after its first phase.
-            if name in found:
-                continue
-            batches, held_batches[network_spec.backbone] = batches_for(network_spec)
-            network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
+        held_parts = []
+        for fit_part, held_out in folds:
+            held_parts.append(held_out)
+            for name, network_spec in runs.items():
+                # A two-phase schedule scores the plain backbone after its first phase.
+                if len(outputs.get(name, ())) == len(held_parts):
+                    continue
+                batches, held = batches_for(network_spec, fit_part, held_out)
+                network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
 
-            def after_phase(use_gkedm, name=name, spec=network_spec, net=network):
-                if name == "gkedm" and not use_gkedm:
-                    name, spec = backbone_alone, plain
-                score(name, spec, net, use_gkedm)
+                def after_phase(use_gkedm, name=name, spec=network_spec, net=network, held=held):
+                    if name == "gkedm" and not use_gkedm:
+                        name, spec = backbone_alone, plain
+                    predict(name, spec, net, use_gkedm, held)
 
-            histories = self._train(
-                network, batches, [], context, objective=objective, verbose=0,
-                after_phase=after_phase,
-            )  # fmt: skip
-            if histories[-1].stop_reason == INTERRUPTED:
-                interrupted = (network_spec, network, histories)
+                histories = self._train(
+                    network, batches, [], context, objective=objective, verbose=0,
+                    after_phase=after_phase,
+                )  # fmt: skip
+                if histories[-1].stop_reason == INTERRUPTED:
+                    interrupted = (network_spec, network, histories)
+                    break
+            if interrupted is not None:
                 break
-        # A plain GCN beside a graph-free backbone is an alternative to the fit's own
-        # model, not a simpler form of it: it comes last, so it must win clearly.
-        order = CHECK_CANDIDATES if backbone_alone == "plain" else ("features", "gkedm", "plain")
-        ordered = {key: found[key] for key in order if key in found}
+        # Candidates held out on every fold so far are scored on all of those nodes.
+        held_out = np.concatenate(held_parts)
         held_weights = _take(data.weights, held_out)
         weights = None if held_weights is None else np.asarray(held_weights, dtype=np.float64)
+        every = _labelled_batch(graph, data, device, held_out)
+        found = {}
+        for name, parts in outputs.items():
+            # Interrupted, a candidate may lack the last fold: scored on those it has.
+            rows = slice(0, sum(len(part) for part in held_parts[: len(parts)]))
+            targets = every.targets[rows]
+            held_w = None if every.weights is None else every.weights[rows]
+            joined = torch.cat(parts)
+            per_sample = None
+            if objective.per_sample is not None:
+                per_sample = objective.per_sample(joined, targets, held_w)
+                per_sample = per_sample.double().cpu().numpy()
+            value = float(objective.score(joined, targets, held_w))
+            found[name] = CheckCandidate(specs[name], value, per_sample)
+        # A plain GCN beside a graph-free backbone is an alternative to the fit's own
+        # model, not a simpler form of it: it comes last, so it must win clearly.
+        order = (
+            CHECK_CANDIDATES
+            if backbone_alone == "plain"
+            else ("linear", "features", "gkedm", "plain")
+        )
+        ordered = {key: found[key] for key in order if key in found}
         return ordered, weights, interrupted
 
     def _network_output(self, nodes, symmetrize, device=None):
@@ -613,16 +652,25 @@ def _standard_error(values, weights):
     return float(np.sqrt(np.sum(share**2 * (values - mean) ** 2)))
 
 
-def _check_split(train, stratify, random_state):
-    """Positions to fit on and to hold out (a fifth, stratified) for ``gkedm_check``."""
+def _check_folds(train, stratify, random_state):
+    """``CHECK_FOLDS`` pairs of positions to fit on and to hold out for ``gkedm_check``.
+
+    Stratified (when ``stratify`` is given and every class has ``CHECK_FOLDS``
+    samples), shuffled with ``random_state``: each of ``train`` is held out once.
+    """
     if stratify is not None:
         counts = np.bincount(stratify)
-        if counts[counts > 0].min() < 2:
+        if counts[counts > 0].min() < CHECK_FOLDS:
             stratify = None
-    fit_part, held_out = train_test_split(
-        train, test_size=CHECK_FRACTION, stratify=stratify, random_state=random_state
-    )
-    return np.sort(fit_part), np.sort(held_out)
+    if stratify is None:
+        splitter = KFold(CHECK_FOLDS, shuffle=True, random_state=random_state)
+    else:
+        splitter = StratifiedKFold(CHECK_FOLDS, shuffle=True, random_state=random_state)
+    labels = np.zeros(len(train)) if stratify is None else stratify
+    return [
+        (train[fit_part], train[held_out])
+        for fit_part, held_out in splitter.split(np.zeros((len(train), 1)), labels)
+    ]
 
 
 def _float32_rows(chunk):

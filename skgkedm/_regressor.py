@@ -53,8 +53,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
     gkedm_alpha : float, default=0.1
         Teleport probability of the initial per-hop weights; unused with one hop.
     gkedm_check : "auto" or bool, default="auto"
-        Check the module, the plain backbone and a network on the features alone
-        on a held-out fifth of the labelled nodes (by R²), and keep the simplest
+        Check the module, the plain backbone, a network on the features alone and a
+        linear regression of them by two-fold cross-validation over the labelled
+        nodes (by R²), and keep the simplest
         within one standard error of the best, retrained on every labelled node, as
         in :class:`GKEDMClassifier`:
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes. The
@@ -73,8 +74,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Share of ``max_epochs`` given to the second phase of a two-phase schedule.
     activation : {"relu", "elu", "gelu", "leaky_relu", "tanh"}, default="relu"
         Activation after each hidden layer.
-    dropout : float, default=0.5
+    dropout : float or "auto", default=0.5
         Dropout on the input features and hidden representations during training.
+        ``"auto"`` is 0.5 on a graph and 0 on a plain feature matrix, as in
+        :class:`GKEDMClassifier`.
     gat_heads : int, default=8
         Attention heads of GAT hidden layers; must divide each hidden width.
     learning_rate : float, default=0.01
@@ -143,8 +146,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         With ``early_stopping``, the validation R² of the weights kept, else None.
     gkedm_check_scores_ : dict or None
         With a ``gkedm_check``: held-out R² of each network it compared
-        (``"features"``, ``"plain"``, ``"gkedm"``). None when no check ran.
-    gkedm_check_choice_ : {"features", "plain", "gkedm"} or None
+        (``"linear"``, ``"features"``, ``"plain"``, ``"gkedm"``). None when no check
+        ran.
+    gkedm_check_choice_ : {"linear", "features", "plain", "gkedm"} or None
         The network the check chose, and the fitted model is; None when no check
         ran.
 

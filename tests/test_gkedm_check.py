@@ -64,13 +64,15 @@ def heterophilous():
 
 def test_a_features_only_choice_predicts_from_features_alone(heterophilous):
     X, _, model = heterophilous
-    assert model.gkedm_check_choice_ == "features"
+    # The generator's classes are Gaussian clusters: a linear model of the features.
+    assert model.gkedm_check_choice_ == "linear"
     assert model._architecture.backbone == "mlp" and not model._architecture.gkedm
+    assert model._architecture.hidden_dims == ()
     # The graph is not read: a plain feature matrix of the same nodes predicts the same.
     features = np.asarray(X.features)[X.indices[250:]]
     np.testing.assert_array_equal(model.predict_proba(features), model.predict_proba(X[250:]))
     assert model.transduction_.shape == (X.n_nodes,)
-    with pytest.raises(ValueError, match="gkedm_check_choice_='features'"):
+    with pytest.raises(ValueError, match="gkedm_check_choice_='linear'"):
         model.attention_weights(X[:3])
 
 
@@ -98,7 +100,7 @@ def test_grid_search_prefers_the_check_on_a_heterophilous_graph(heterophilous):
     search = GridSearchCV(GKEDMClassifier(**QUICK), {"gkedm_check": [False, True]}, cv=2)
     search.fit(X, y)
     assert search.best_params_ == {"gkedm_check": True}
-    assert search.best_estimator_.gkedm_check_choice_ == "features"
+    assert search.best_estimator_.gkedm_check_choice_ == "linear"
 
 
 def test_a_graph_free_backbone_is_checked_against_a_plain_gcn(monkeypatch):
@@ -107,7 +109,7 @@ def test_a_graph_free_backbone_is_checked_against_a_plain_gcn(monkeypatch):
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
     quick = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
     model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
-    assert set(model.gkedm_check_scores_) == {"features", "plain", "gkedm"}
+    assert list(model.gkedm_check_scores_) == ["linear", "features", "gkedm", "plain"]
     monkeypatch.setattr(node_estimator, "_check_choice", lambda candidates, weights: "plain")
     chosen = GKEDMClassifier(**quick).fit(X[:250], y[:250])
     assert chosen._architecture.backbone == "gcn" and not chosen._architecture.gkedm
@@ -123,9 +125,9 @@ def test_regressor_checks_by_r2_and_can_drop_the_graph():
     target = features[:, :4].sum(axis=1)
     model = GKEDMRegressor(**{**QUICK, "max_epochs": 60}).fit(X[:250], target[:250])
     scores = model.gkedm_check_scores_
-    assert set(scores) == {"features", "plain", "gkedm"}
+    assert set(scores) == {"linear", "features", "plain", "gkedm"}
     assert all(score <= 1.0 for score in scores.values())
-    assert model.gkedm_check_choice_ == "features"
+    assert model.gkedm_check_choice_ == "linear"  # the target is linear in the features
     assert model.predict(features[250:]).shape == (50,)
 
 
@@ -138,8 +140,8 @@ def test_ctrl_c_during_the_check_keeps_the_network_it_was_training(monkeypatch):
 
     def interrupted_epoch(*args):
         calls.append(1)
-        # The module's network trains 20 epochs (both phases); then the features
-        # network starts: stop it in its fifth.
+        # The module's network trains 20 epochs (both phases) on the first fold;
+        # then the linear network starts: stop it in its fifth.
         if len(calls) == 25:
             raise KeyboardInterrupt
         return real_epoch(*args)
@@ -149,5 +151,72 @@ def test_ctrl_c_during_the_check_keeps_the_network_it_was_training(monkeypatch):
         model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
     assert set(model.gkedm_check_scores_) == {"plain", "gkedm"}
     assert model.gkedm_check_choice_ is None
-    assert model._architecture.backbone == "mlp" and model.n_iter_ == 4
+    assert model._architecture.hidden_dims == () and model.n_iter_ == 4
     assert model.predict(X[250:]).shape == (50,)
+
+
+def test_check_folds_hold_out_every_label_once_and_repeat_with_the_seed():
+    train = np.arange(10, 110)
+    stratify = np.repeat([0, 1, 2, 3], 25)
+    folds = node_estimator._check_folds(train, stratify, np.random.RandomState(0))
+    assert len(folds) == node_estimator.CHECK_FOLDS == 2
+    held = np.concatenate([held_out for _, held_out in folds])
+    np.testing.assert_array_equal(np.sort(held), train)  # each once
+    for fit_part, held_out in folds:
+        np.testing.assert_array_equal(np.sort(np.concatenate([fit_part, held_out])), train)
+        # Stratified: 12 or 13 of each class's 25 held out.
+        counts = np.bincount(stratify[held_out - 10], minlength=4)
+        assert set(counts) <= {12, 13}
+    again = node_estimator._check_folds(train, stratify, np.random.RandomState(0))
+    other = node_estimator._check_folds(train, stratify, np.random.RandomState(1))
+    for (fit_a, held_a), (fit_b, held_b) in zip(folds, again, strict=True):
+        np.testing.assert_array_equal(fit_a, fit_b)
+        np.testing.assert_array_equal(held_a, held_b)
+    assert not np.array_equal(folds[0][1], other[0][1])
+    # A class with one sample: the folds are not stratified, and still cover train.
+    single = np.array([0] * 99 + [1])
+    folds = node_estimator._check_folds(train, single, np.random.RandomState(0))
+    np.testing.assert_array_equal(np.sort(np.concatenate([h for _, h in folds])), train)
+
+
+def test_check_scores_every_labelled_node_once(monkeypatch):
+    X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
+    seen = {}
+    original = node_estimator._check_choice
+
+    def recording(candidates, weights):
+        seen.update(candidates)
+        return original(candidates, weights)
+
+    monkeypatch.setattr(node_estimator, "_check_choice", recording)
+    model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
+    assert list(seen) == ["linear", "features", "plain", "gkedm"]
+    for name, found in seen.items():
+        # One right-or-wrong per labelled node; the score is their mean.
+        assert found.per_sample.shape == (250,)
+        assert set(np.unique(found.per_sample)) <= {0.0, 1.0}
+        assert found.score == pytest.approx(found.per_sample.mean())
+        assert model.gkedm_check_scores_[name] == found.score
+
+
+def test_a_linear_choice_is_logistic_regression_on_the_features(monkeypatch):
+    X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
+    monkeypatch.setattr(node_estimator, "_check_choice", lambda candidates, weights: "linear")
+    model = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, random_state=0)
+    model.fit(X[:250], y[:250])
+    spec = model._architecture
+    assert model.gkedm_check_choice_ == "linear"
+    assert spec.graph_free and spec.hidden_dims == () and spec.dropout == 0.0
+    # Log-odds affine in the features: a least-squares fit of them on [features, 1]
+    # leaves no residual.
+    features = np.asarray(X.features)[X.indices[250:]]
+    log_proba = np.log(model.predict_proba(features))
+    log_odds = log_proba[:, 1:] - log_proba[:, :1]
+    design = np.hstack([features, np.ones((len(features), 1))])
+    _, residual, *_ = np.linalg.lstsq(design, log_odds, rcond=None)
+    assert residual.max() < 1e-6 * np.sum(log_odds**2)
+    # An MLP's log-odds are not.
+    mlp = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, gkedm=False, random_state=0)
+    mlp_proba = np.log(mlp.fit(X[:250], y[:250]).predict_proba(features))
+    _, residual, *_ = np.linalg.lstsq(design, mlp_proba[:, 1:] - mlp_proba[:, :1], rcond=None)
+    assert residual.max() > 1e-3

@@ -173,19 +173,21 @@ def test_same_seed_same_multi_hop_model_in_threads():
 @pytest.mark.parametrize(
     ("homophily", "class_sep", "expected"),
     [
-        (0.05, 2.0, "features"),  # heterophilous, informative features: no graph
+        (0.05, 2.0, "linear"),  # heterophilous, separable features: no graph, no layer
         (0.7, 1.0, "plain"),  # the module ties the backbone: the simpler network
         (0.95, 0.3, "gkedm"),  # homophilous, weak features: the module
     ],
 )
-def test_check_refits_its_choice_as_the_reference_does(homophily, class_sep, expected):
+def test_check_refits_its_choice_as_the_reference_does(
+    homophily, class_sep, expected, monkeypatch
+):
     X, y = make_node_classification(
         300, n_classes=3, homophily=homophily, class_sep=class_sep, random_state=1
     )
     joint = {**QUICK, "schedule": "joint"}
     model = GKEDMClassifier(**joint).fit(X[:250], y[:250])
     scores = model.gkedm_check_scores_
-    assert set(scores) == {"features", "plain", "gkedm"}
+    assert set(scores) == {"linear", "features", "plain", "gkedm"}
     assert all(0.0 <= score <= 1.0 for score in scores.values())
     choice = model.gkedm_check_choice_
     assert choice == expected
@@ -197,8 +199,14 @@ def test_check_refits_its_choice_as_the_reference_does(homophily, class_sep, exp
     reference = GKEDMClassifier(**joint, gkedm_check=False)
     if choice != "gkedm":
         reference.set_params(gkedm=False)
-    if choice == "features":
+    if choice in ("features", "linear"):
         reference.set_params(backbone="mlp")
+    if choice == "linear":
+        # No hidden layer (which hidden_dims does not offer) and no dropout.
+        import skgkedm._network_estimator as network_estimator
+
+        monkeypatch.setattr(network_estimator, "check_hidden_dims", lambda dims: ())
+        reference.set_params(dropout=0.0)
     reference.fit(X[:250], y[:250])
     assert model._architecture == reference._architecture
     np.testing.assert_array_equal(model.predict_proba(X[250:]), reference.predict_proba(X[250:]))
@@ -208,7 +216,7 @@ def test_check_refits_its_choice_as_the_reference_does(homophily, class_sep, exp
 def test_check_of_a_single_phase_trains_a_plain_network_beside(params):
     X, y = make_node_classification(300, n_classes=3, random_state=0)
     model = GKEDMClassifier(**{**QUICK, **params}).fit(X[:250], y[:250])
-    assert set(model.gkedm_check_scores_) == {"features", "plain", "gkedm"}
+    assert set(model.gkedm_check_scores_) == {"linear", "features", "plain", "gkedm"}
 
 
 def test_check_runs_only_where_asked_and_possible():
@@ -231,12 +239,14 @@ def test_verbose_check_says_what_it_chose(capsys):
     lines = [line for line in capsys.readouterr().out.splitlines() if "gkedm_check" in line]
     scores = model.gkedm_check_scores_
     chosen = {
+        "linear": "linear on the features",
         "features": "on the features alone",
         "plain": "the plain backbone",
         "gkedm": "with GKEDM",
     }[model.gkedm_check_choice_]
     assert lines == [
-        f"gkedm_check: held-out accuracy {scores['features']:.3f} on the features alone, "
+        f"gkedm_check: held-out accuracy {scores['linear']:.3f} linear on the features, "
+        f"{scores['features']:.3f} on the features alone, "
         f"{scores['plain']:.3f} the plain backbone, {scores['gkedm']:.3f} with GKEDM: "
         f"the model is {chosen}"
     ]

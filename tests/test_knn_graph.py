@@ -118,3 +118,25 @@ def test_auto_update_is_residual_on_feature_rows_and_replace_on_graphs():
     np.testing.assert_array_equal(
         explicit.predict_proba(X.features[:20]), rows.predict_proba(X.features[:20])
     )
+
+
+def test_auto_dropout_is_none_on_feature_rows_and_half_on_graphs():
+    # Dropout on iris's 4 columns cost the default 3 points (benchmarks/tabular.py).
+    X, y = make_node_classification(120, n_classes=3, random_state=0)
+    quick = {"hidden_dims": (8,), "max_epochs": 5, "random_state": 0}
+    rows = GKEDMClassifier(**quick).fit(X.features, y)
+    graph = GKEDMClassifier(**quick).fit(X, y)
+    assert GKEDMClassifier().dropout == "auto"
+    assert rows._architecture.dropout == 0.0
+    assert graph._architecture.dropout == 0.5
+    # The same models as the resolved values given outright.
+    for auto, value, inputs in ((rows, 0.0, X.features), (graph, 0.5, X)):
+        explicit = GKEDMClassifier(**quick, dropout=value).fit(inputs, y)
+        np.testing.assert_array_equal(
+            explicit.predict_proba(inputs[:20]), auto.predict_proba(inputs[:20])
+        )
+    # An explicit rate stands on feature rows too; a misspelt one is refused.
+    kept = GKEDMClassifier(**quick, dropout=0.3).fit(X.features, y)
+    assert kept._architecture.dropout == 0.3
+    with pytest.raises(ValueError, match="dropout"):
+        GKEDMClassifier(**quick, dropout="half").fit(X.features, y)

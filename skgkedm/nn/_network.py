@@ -268,7 +268,9 @@ class GKEDMNetwork(nn.Module):
         """
         attend = self.gkedm is not None and use_gkedm
         hidden = list(self.convs if self.head is not None else self.convs[:-1])
-        steps = [("conv", hidden[0])]
+        # A linear network (no hidden layer: the check's "linear" candidate) has
+        # its output layer alone.
+        steps = [("conv", hidden[0])] if hidden else []
         for position, conv in enumerate(hidden[1:]):
             if attend and position < len(self.hidden_gkedm):
                 steps.append(("attend", self.hidden_gkedm[position]))
