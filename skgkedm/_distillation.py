@@ -420,13 +420,14 @@ class DistilledGCNClassifier(GraphClassifierBase):
     graph is built); graph input is accepted and only its selected nodes' features
     are read. The teacher still needs the graph to train. Transductively (the test
     nodes in the training graph, predicted from their features) such a student scored
-    +0.6 (Cora), +1.7 (CiteSeer) and -1.0 (facebook) points against its teacher,
-    17 to 26 points above the same MLP trained alone; fitted closely (no dropout, no
-    weight decay, 500 epochs) +0.1, +0.1 and -0.1. On nodes held out of training the
-    close fit generalises far worse (Cora -21.8 points against the teacher, the default
-    student -6.4), so keep the default regularisation to predict new nodes. Its
-    ``predict`` took 30 to 38 times less CPU time than the teacher's on a 1M-node graph
-    (``benchmarks/graph_free_students.py``; user guide, :ref:`graph_free_students`).
+    +0.3 (Cora), +0.7 (CiteSeer) and -1.1 (facebook) points against the default
+    teacher, 17 to 27 points above the same MLP trained alone; fitted closely (no
+    dropout, no weight decay, 500 epochs) -0.0, +0.0 and -0.1. On nodes held out of
+    training the close fit generalises far worse (Cora -18.0 points against the
+    teacher, the default student -6.8), so keep the default regularisation to predict
+    new nodes. Its ``predict`` took 42 to 54 times less CPU time than the default
+    teacher's on a 1M-node graph (55 to 61 times with the teacher's module kept;
+    ``benchmarks/graph_free_students.py``; user guide, :ref:`graph_free_students`).
 
     A frozen teacher fitted on the whole training set has seen the labels of the
     validation folds of a cross-validation on that set, so cross-validated scores of

@@ -1,6 +1,7 @@
 """Graph-free models: the "mlp" backbone without GKEDM, alone and as a distilled student."""
 
 import pickle
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -193,8 +194,11 @@ def test_predictions_do_not_depend_on_the_chunk_size(graph, distilled, monkeypat
     expected = distilled.predict_proba(features), distilled.predict_log_proba(nodes)
     labels = distilled.predict(features)
     monkeypatch.setattr("skgkedm._node_estimator.FEATURE_CHUNK", 7)
-    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-12)
-    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-12)
+    # A float32 product's rounding may depend on how many rows its block holds (MKL's
+    # kernels differ by block shape, in torch's forward pass as in DenseForward's
+    # addmm): equal to float32 rounding, and the same classes.
+    np.testing.assert_allclose(distilled.predict_proba(features), expected[0], atol=1e-6)
+    np.testing.assert_allclose(distilled.predict_log_proba(nodes), expected[1], atol=1e-6)
     np.testing.assert_array_equal(distilled.predict(features), labels)
     np.testing.assert_array_equal(distilled.predict(nodes), labels)
 
@@ -263,3 +267,60 @@ def test_graph_free_predictions_never_sleep_to_choose_threads(graph, distilled, 
     finally:
         torch.set_num_threads(before)
     np.testing.assert_array_equal(proba, expected)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"activation": "tanh", "hidden_dims": (16, 8)}], ids=["relu", "tanh-2-layers"]
+)
+def test_the_dense_path_predicts_as_the_network_forward_pass(cora, params, monkeypatch):
+    """predict of dense rows runs DenseForward: the same classes as the network's own
+    forward pass (the path before it), probabilities to float32 rounding, for any layout,
+    dtype or writability of the input, which is never copied into or modified."""
+    from skgkedm.loader._graph_tensors import feature_tensors
+    from skgkedm.nn import _feature_forward
+
+    X, y = cora.X.features, cora.y
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    model = GKEDMClassifier(**{**MLP, **params}, random_state=0).fit(X[:1000], y[:1000])
+    network = model._fitted_network(torch.device("cpu"))
+    with torch.no_grad():
+        logits = network(feature_tensors(X, torch.device("cpu"))).logits.double()
+    expected = model.classes_[logits.argmax(dim=1).numpy()]
+    calls = []
+    original = _feature_forward.DenseForward.__call__
+    monkeypatch.setattr(
+        _feature_forward.DenseForward,
+        "__call__",
+        lambda self, rows: calls.append(len(rows)) or original(self, rows),
+    )
+    read_only = np.array(X, dtype=np.float32)
+    read_only.flags.writeable = False
+    inputs = [X, np.asfortranarray(X, dtype=np.float64), read_only, X.astype(np.float64)[::-1]]
+    for features in inputs:
+        before = features.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. torch's warning on a read-only array
+            predicted = model.predict(features)
+            proba = model.predict_proba(features)
+        order = slice(None, None, -1) if features is inputs[-1] else slice(None)
+        np.testing.assert_array_equal(predicted, expected[order])
+        np.testing.assert_allclose(proba, torch.softmax(logits, 1).numpy()[order], atol=1e-6)
+        np.testing.assert_array_equal(features, before)
+    assert sum(calls) == 2 * len(inputs) * len(X)
+
+
+def test_a_graph_free_regressor_predicts_as_its_network_forward_pass(graph):
+    """GKEDMRegressor's graph-free predictions take the same dense path: its outputs."""
+    from skgkedm import GKEDMRegressor
+    from skgkedm.loader._graph_tensors import feature_tensors
+
+    X, y = graph
+    features = np.asarray(X.features)
+    targets = np.c_[y, features[:, 0]].astype(float)
+    model = GKEDMRegressor(**MLP, random_state=0).fit(features[:160], targets[:160])
+    network = model._fitted_network(torch.device("cpu"))
+    with torch.no_grad():
+        outputs = network(feature_tensors(features[160:], torch.device("cpu"))).logits
+    expected = model._targets_from_outputs(outputs.double())
+    np.testing.assert_allclose(model.predict(features[160:]), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.predict(X[160:]), expected, rtol=1e-6, atol=1e-6)
