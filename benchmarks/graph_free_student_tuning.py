@@ -41,9 +41,10 @@ from sklearn.frozen import FrozenEstimator
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from graph_free_students import STUDENT, induced, teacher_description
+from graph_free_students import load as load_task
 
 from skgkedm import DistilledGCNClassifier, GKEDMClassifier
-from skgkedm.datasets import fetch_musae, fetch_planetoid
+from skgkedm.datasets import fetch_planetoid
 
 VARIANTS = {
     "default": ({}, {}),
@@ -63,19 +64,13 @@ RESULTS = pathlib.Path(__file__).parent / "results" / "graph_free_student_tuning
 
 
 def load(name, seed):
-    """(GraphNodes, y, train, validation) for one seed."""
+    """(GraphNodes, y, train, validation) for one seed: ``graph_free_students.py``'s
+    training nodes, and validation nodes out of the nodes it scores."""
+    X, y, train, rest, _ = load_task(name, seed)
     if name in ("cora", "citeseer"):
-        data = fetch_planetoid(name)
-        return data.X, data.y, data.train_index, data.val_index
-    data = fetch_musae(name)
-    y = np.unique(np.asarray(data.y), return_inverse=True)[1]
-    rng = np.random.RandomState(seed)
-    train = np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in np.unique(y)]
-    )
-    rest = np.setdiff1d(np.arange(len(y)), train)
+        return X, y, train, fetch_planetoid(name).val_index
     validation = np.sort(np.random.RandomState(2000 + seed).choice(rest, 2000, replace=False))
-    return data.X, y, train, validation
+    return X, y, train, validation
 
 
 def run_seed(name, seed, setting, variants):
