@@ -356,12 +356,17 @@ def _block_product(blocks, edge_values, dense, transpose=False):
     return _matrix_product(matrix, dense)
 
 
-def _matrix_product(matrix, dense):
-    """``matrix @ dense`` for a block matrix and a (n_nodes, heads, width) tensor."""
+def _matrix_product(matrix, dense, out=None):
+    """``matrix @ dense`` for a block matrix and a (n_nodes, heads, width) tensor.
+
+    Written into ``out`` (a contiguous tensor of the result's size) when given.
+    """
     heads, width = dense.shape[1:]
     # In place with beta=0 (the empty tensor is never read): unlike torch.sparse.mm,
     # which fills a zero tensor and then copies it, one output buffer and no extra pass.
-    out = dense.new_empty(matrix.size(0), width)
+    if out is None:
+        out = dense.new_empty(matrix.size(0), width)
+    out = out.view(matrix.size(0), width)
     return out.addmm_(matrix, dense.reshape(-1, width), beta=0.0).view(-1, heads, width)
 
 
@@ -438,7 +443,8 @@ class _HopPropagation(torch.autograd.Function):
     The forward pass runs exactly the operations of the hop-by-hop loop (same products,
     same order of sums); the backward pass sums ``hop_weights[k] * (A^T)^k grad`` by
     Horner's rule and each hop weight's gradient as one product of the stacked powers,
-    instead of a graph of three autograd nodes per hop.
+    instead of a graph of three autograd nodes per hop. The powers are written into
+    one buffer as they are computed (stacking them afterwards copied them all again).
     """
 
     @staticmethod
@@ -446,13 +452,17 @@ class _HopPropagation(torch.autograd.Function):
         n_columns = value.size(0) * value.size(1)
         blocks = layout.head_blocks(value.size(1), transpose=ctx.needs_input_grad[1])
         matrix = _block_matrix(blocks, weights, n_columns)
-        powers = [value]
+        powers = None
+        if ctx.needs_input_grad[0]:
+            powers = value.new_empty((hop_weights.numel(), *value.shape))
+            powers[0] = value
+        power = value
         z = hop_weights[0] * value
         for hop in range(1, hop_weights.numel()):
-            powers.append(_matrix_product(matrix, powers[-1]))
-            z = z + hop_weights[hop] * powers[-1]
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(hop_weights, torch.stack(powers))
+            power = _matrix_product(matrix, power, None if powers is None else powers[hop])
+            z = z + hop_weights[hop] * power
+        if powers is not None:
+            ctx.save_for_backward(hop_weights, powers)
         else:
             ctx.save_for_backward(hop_weights)
         if ctx.needs_input_grad[1]:

@@ -233,13 +233,15 @@ class GKEDM(nn.Module):
             with torch.no_grad():
                 self.hop_weights.copy_(ppr_hop_weights(self.hops, self.alpha))
 
-    def forward(self, h: Tensor, edge_index, generator=None) -> GKEDMOutput:
+    def forward(self, h: Tensor, edge_index, generator=None, views=1) -> GKEDMOutput:
         """Enhance node representations by attention along the edges.
 
         Parameters
         ----------
-        h : Tensor of shape (n_nodes, channels)
-            Node representations.
+        h : Tensor of shape (views * n_nodes, channels)
+            Node representations: with ``views > 1``, those of several dropout views
+            of the same nodes, stacked (rows ``v * n_nodes`` to ``(v + 1) * n_nodes
+            - 1`` are view ``v``).
         edge_index : Tensor of shape (2, n_edges) or EdgeLayout
             Edges as (source, target) rows; messages flow from source to target.
             Duplicate edges are not allowed. An :class:`EdgeLayout` (built once with
@@ -248,14 +250,20 @@ class GKEDM(nn.Module):
         generator : torch.Generator, default=None
             Source of the attention dropout mask during training (torch's global
             generator when None).
+        views : int, default=1
+            Number of views stacked in ``h``. Each is enhanced as if alone; with
+            uniform scores and no attention dropout they share one propagation, side
+            by side in the columns (a product with a matrix of ``views`` times the
+            width costs less than ``views`` products: Cora's two views of the
+            consistency loss).
 
         Returns
         -------
         GKEDMOutput
-            Enhanced representations, the edges used (sorted by target) and their
-            attention weights.
+            Enhanced representations (the views stacked as in ``h``), the edges used
+            (sorted by target) and their attention weights (of the first view).
         """
-        n_nodes = h.size(0)
+        n_nodes = h.size(0) // views
         layout = edge_index
         if not isinstance(layout, EdgeLayout):
             if self.add_self_loops:
@@ -272,19 +280,35 @@ class GKEDM(nn.Module):
                 f"square layout (it reads every node's in-edges), but the layout has "
                 f"{n_targets} target rows for {n_nodes} nodes."
             )
+        if views > 1 and not self._shares_propagation(n_targets == n_nodes):
+            outputs = [self(part, layout, generator) for part in h.chunk(views)]
+            return GKEDMOutput(
+                torch.cat([out.h for out in outputs]), *outputs[0][1:]
+            )
         targets = h if n_targets == n_nodes else h[:n_targets]
         value = self.value(h) if self.values == "projected" else h
-        value = value.view(n_nodes, self.heads, -1)
+        value = views_in_columns(value.view(views, n_nodes, self.heads, -1))
         if self.scoring == "uniform":
             attention, weights = uniform_weights(layout, self.heads, self.normalization, h.dtype)
         else:
             attention = edge_softmax(self._scores(h, targets, layout), layout)
             weights = normalized(attention, layout, self.normalization)
-        z = self._propagate(weights, value, layout, generator).reshape(n_targets, self.channels)
+        z = self._propagate(weights, value, layout, generator)
+        z = views_in_rows(z, views).reshape(views * n_targets, self.channels)
         if self.values == "projected":
             z = self.output(z)
         edges = torch.stack([layout.source, layout.target])
         return GKEDMOutput(self._update(targets, z), edges, attention)
+
+    def _shares_propagation(self, square):
+        """Whether stacked views can share one propagation (see ``forward``'s ``views``).
+
+        The views' edge weights must be the same: uniform scores, and no attention
+        dropout mask per view; a trimmed layout (not ``square``) reads a prefix of
+        each view's rows.
+        """
+        dropout_on = self.training and self.attention_dropout > 0
+        return self.scoring == "uniform" and not dropout_on and square
 
     def _propagate(self, weights, value, layout, generator):
         """``sum_k gamma_k A^k value`` (one step, ``A value``, when ``hops == 1``).
@@ -343,6 +367,53 @@ class GKEDM(nn.Module):
             f"{type(self).__name__}({self.channels}, heads={self.heads}, "
             f"scoring={self.scoring!r}, update={self.update!r}, values={self.values!r}{hops})"
         )
+
+
+def views_in_columns(value):
+    """Views of a node tensor side by side in its columns, for one propagation.
+
+    Parameters
+    ----------
+    value : Tensor of shape (views, n_nodes, heads, width)
+
+    Returns
+    -------
+    Tensor of shape (n_nodes, heads, views * width)
+        ``value`` itself (a view) for one view.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._gkedm import views_in_columns, views_in_rows
+    >>> value = torch.arange(8.0).view(2, 2, 1, 2)
+    >>> views_in_columns(value)[:, 0].tolist()
+    [[0.0, 1.0, 4.0, 5.0], [2.0, 3.0, 6.0, 7.0]]
+    >>> torch.equal(views_in_rows(views_in_columns(value), 2), value.view(4, 1, 2))
+    True
+    """
+    views, n_nodes, heads, width = value.shape
+    if views == 1:
+        return value[0]
+    return value.permute(1, 2, 0, 3).reshape(n_nodes, heads, views * width)
+
+
+def views_in_rows(value, views):
+    """The inverse of :func:`views_in_columns`, the views stacked along the rows.
+
+    Parameters
+    ----------
+    value : Tensor of shape (n_nodes, heads, views * width)
+    views : int
+
+    Returns
+    -------
+    Tensor of shape (views * n_nodes, heads, width)
+    """
+    if views == 1:
+        return value
+    n_nodes, heads, width = value.shape
+    value = value.view(n_nodes, heads, views, width // views).permute(2, 0, 1, 3)
+    return value.reshape(views * n_nodes, heads, width // views)
 
 
 # Uniform attention of every live layout, keyed by the layout's ``source`` tensor: it

@@ -5,12 +5,73 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.utils.weak import WeakTensorKeyDictionary
 
 from ._backbones import BACKBONES
 from ._dropout import dropout
 from ._edge_ops import csr_tensor
 from ._gkedm import GKEDM
-from ._sparse_product import SparseMatrix, sparse_product
+from ._sparse_product import SparseMatrix, TransposeLayout, sparse_product
+
+
+# The stacked sparsity pattern of sparse features (see ``stacked_features``), keyed by
+# the features tensor: computed once per fit, shared by all its training steps.
+_STACKED_FEATURES = WeakTensorKeyDictionary()
+
+
+def stacked_features(graph, views, p, training, generator):
+    """``views`` dropout views of a graph's features, stacked along the rows.
+
+    The input of a first layer that maps each node's own row, which then computes
+    every view in one product: dense features as a ``(views * n_nodes, n_features)``
+    tensor, sparse ones as a sparse CSR matrix of that shape paired with its
+    transpose (laid out once per features tensor), for the backward pass.
+
+    Parameters
+    ----------
+    graph : GraphTensors
+    views : int
+    p : float
+        Dropout probability.
+    training : bool
+        Drop (each view with its own mask); when False every view is the features.
+    generator : torch.Generator or None
+        Source of the masks.
+
+    Returns
+    -------
+    Tensor or SparseMatrix
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.loader._graph_tensors import feature_tensors
+    >>> from skgkedm.nn._network import stacked_features
+    >>> graph = feature_tensors(torch.eye(2).numpy(), torch.device("cpu"))
+    >>> stacked_features(graph, 2, 0.5, False, None).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    """
+    x = graph.x
+    if x.layout != torch.sparse_csr:
+        n_nodes, n_features = x.shape
+        stacked = dropout(x.expand(views, n_nodes, n_features), p, training, generator)
+        return stacked.reshape(views * n_nodes, n_features)
+    cached = _STACKED_FEATURES.setdefault(x, {})
+    if views not in cached:
+        ptr, columns, values = x.crow_indices(), x.col_indices(), x.values()
+        offsets = torch.arange(views, device=ptr.device, dtype=ptr.dtype) * columns.numel()
+        ptr = torch.cat([ptr[:1], (ptr[1:] + offsets[:, None]).reshape(-1)])
+        columns = columns.repeat(views)
+        transpose = None
+        if graph.x_transpose is not None:
+            transpose = TransposeLayout.from_pattern(ptr, columns, x.size(1))
+        cached[views] = ptr, columns, values.repeat(views), transpose
+    ptr, columns, values, transpose = cached[views]
+    size = (views * x.size(0), x.size(1))
+    stacked = csr_tensor(ptr, columns, dropout(values, p, training, generator), size)
+    if transpose is None:
+        return stacked
+    return SparseMatrix(stacked, transpose.transpose(stacked))
 
 
 class NetworkOutput(NamedTuple):
@@ -125,12 +186,12 @@ class _Steps:
         out = layer(h, propagation, *edges)
         return out if hop is None or out.size(0) == hop.n_rows else out[: hop.n_rows]
 
-    def attend(self, module, h, generator):
-        """One GKEDM module; returns its output and attention."""
+    def attend(self, module, h, generator, views=1):
+        """One GKEDM module on ``views`` stacked views; returns its output and attention."""
         hop, _, layout = self.next()
         if hop is not None and h.size(0) != hop.n_columns:
             h = h[: hop.n_columns]
-        h, _, attention = module(h, layout, generator=generator)
+        h, _, attention = module(h, layout, generator=generator, views=views)
         return h, attention
 
 
@@ -286,12 +347,20 @@ class GKEDMNetwork(nn.Module):
                 steps.append(("attend", self.gkedm))
         return steps
 
-    def forward(self, graph, use_gkedm=True, generator=None):
+    def forward(self, graph, use_gkedm=True, generator=None, views=1):
         """Compute the outputs for every node, or every graph, of ``graph`` (``GraphTensors``).
 
         ``generator`` draws the dropout masks during training (torch's global
-        generator when None).
+        generator when None). With ``views > 1`` the outputs of that many dropout
+        views (independent masks), stacked: logits of shape ``(views, n_rows,
+        n_outputs)`` and the first view's attention. A network whose layers read no
+        edge (the ``"mlp"`` backbone) on a whole graph runs them as one pass, the
+        views stacked along the rows (:meth:`fuses_views`); any other runs a pass
+        per view.
         """
+        if views > 1 and not self.fuses_views(graph):
+            outputs = [self(graph, use_gkedm, generator) for _ in range(views)]
+            return NetworkOutput(torch.stack([out.logits for out in outputs]), outputs[0][1])
         p = self.spec.dropout
         steps = self.message_steps(use_gkedm)
         # A sampled subgraph's steps are trimmed, but not before a multi-hop GKEDM module.
@@ -305,20 +374,36 @@ class GKEDMNetwork(nn.Module):
         h, attention = graph.x, None
         for position, (kind, module) in enumerate(steps):
             if kind == "attend":
-                h, attention = walk.attend(module, h, generator)
+                h, attention = walk.attend(module, h, generator, views)
                 continue
-            h = dropout(h, p, self.training, generator)
-            if position == 0:
-                h = graph.with_transpose(h)
+            if position == 0 and views > 1:
+                h = stacked_features(graph, views, p, self.training, generator)
+            else:
+                h = dropout(h, p, self.training, generator)
+                if position == 0:
+                    h = graph.with_transpose(h)
             h = walk.conv(module, h, edges)
             if kind == "conv":
                 h = self.activation(h)
         if self.head is None:
-            return NetworkOutput(h, attention)
+            return NetworkOutput(h if views == 1 else h.view(views, -1, h.size(1)), attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
         h = self.activation(hidden_layer(pooled))
         return NetworkOutput(output_layer(dropout(h, p, self.training, generator)), attention)
+
+    def fuses_views(self, graph):
+        """Whether ``forward(graph, views=k)`` runs the ``k`` views as one pass.
+
+        So it does when every layer maps each node's own row (a backbone that reads
+        no edge), the outputs are per node (no readout) and ``graph`` is whole (not
+        a neighbour-sampled subgraph, whose layers are trimmed to fewer rows).
+        """
+        return (
+            self.head is None
+            and not BACKBONES[self.spec.backbone].uses_graph
+            and getattr(graph, "hops", None) is None
+        )
 
     def _pool(self, h, graph):
         """Node representations pooled per graph, by the spec's readout."""
