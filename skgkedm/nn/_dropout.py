@@ -49,6 +49,80 @@ def dropout(x, p, training, generator=None):
         return F.dropout(x, p=p, training=True)
     if p >= 1:
         return x * 0.0
+    fields = dyadic(p) if x.device.type == "cpu" else None
+    if fields is not None:
+        return x * bit_mask(x.shape, *fields, generator).to(x.dtype).mul_(1.0 / (1.0 - p))
     # Uniform draws compared in place: half the time of bernoulli_ on the CPU.
     scale = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     return x * scale.ge_(p).div_(1.0 - p)
+
+
+MASK_BITS = 8
+"""The most random bits :func:`bit_mask` spends on one entry."""
+
+
+def dyadic(p):
+    """``(bits, dropped)`` with ``p == dropped / 2**bits`` and ``bits <= MASK_BITS``, or None.
+
+    Examples
+    --------
+    >>> from skgkedm.nn._dropout import dyadic
+    >>> dyadic(0.5), dyadic(0.75), dyadic(0.1)
+    ((1, 1), (2, 3), None)
+    """
+    for bits in range(1, MASK_BITS + 1):
+        dropped = p * (1 << bits)
+        if dropped == int(dropped):
+            return bits, int(dropped)
+    return None
+
+
+# Bit offsets of the fields of one random word, by field width.
+_OFFSETS = {}
+
+
+def bit_mask(shape, bits, dropped, generator):
+    """A keep mask that drops each entry with probability ``dropped / 2**bits``, exactly.
+
+    Each entry reads ``bits`` bits of a random word (torch's CPU generator gives 31
+    uniform bits per int32 word) and is kept when they are at least ``dropped``. Drawing
+    a float per entry (``torch.rand``) was most of the cost of dropout on the CPU: at
+    ``p = 0.5``, one bit per entry draws 31 times fewer words (about a third of the
+    time on Cora's hidden layer, masks included).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    bits : int
+        From 1 to ``MASK_BITS``.
+    dropped : int
+        From 1 to ``2**bits - 1``.
+    generator : torch.Generator
+        A CPU generator.
+
+    Returns
+    -------
+    Tensor of shape ``shape``, dtype int32
+        1 where the entry is kept, 0 where it drops.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._dropout import bit_mask
+    >>> mask = bit_mask((1000, 10), 2, 1, torch.Generator().manual_seed(0))
+    >>> sorted(mask.unique().tolist()), 0.73 < mask.float().mean().item() < 0.77
+    ([0, 1], True)
+    """
+    n = 1
+    for size in shape:
+        n *= size
+    per_word = 31 // bits
+    offsets = _OFFSETS.get(bits)
+    if offsets is None:
+        offsets = _OFFSETS[bits] = torch.arange(per_word, dtype=torch.int32) * bits
+    words = torch.empty(-(-n // per_word), 1, dtype=torch.int32)
+    words.random_(generator=generator)  # uniform on [0, 2**31): 31 random bits
+    fields = (words >> offsets).bitwise_and_((1 << bits) - 1).view(-1)[:n].view(shape)
+    if bits == 1:
+        return fields  # one bit, dropped == 1: the bit is the mask
+    return fields.ge(dropped).to(torch.int32)

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from ._progress import EpochReporter
+from ._torch_utils import keep_step_memory
 from ._warnings import warn_at_caller
 
 # Why a phase stopped, as reported by TrainingHistory.stop_reason.
@@ -396,6 +397,7 @@ def train_network(
         With ``stop_reason == INTERRUPTED`` the caller should stop training: the user
         pressed Ctrl-C.
     """
+    keep_step_memory()
     parameters = list(network.parameters() if parameters is None else parameters)
     trained = {id(parameter) for parameter in parameters}
     frozen = [p for p in network.parameters() if id(p) not in trained and p.requires_grad]
