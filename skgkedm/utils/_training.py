@@ -418,8 +418,14 @@ def _train_parameters(
     network, batches, validation, schedule, context, objective, parameters, use_gkedm,
     extra_loss, consistency, phase,
 ):  # fmt: skip
+    # torch's fused Adam: one kernel per parameter instead of a dozen operations (on
+    # Cora's default a third of the optimiser's time); the same update up to rounding.
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters)
     optimizer = torch.optim.Adam(
-        parameters, lr=schedule.learning_rate, weight_decay=schedule.weight_decay
+        parameters,
+        lr=schedule.learning_rate,
+        weight_decay=schedule.weight_decay,
+        fused=fused or None,
     )
     history = TrainingHistory(phase=phase)
     reporter = EpochReporter(schedule.verbose, phase, schedule.max_epochs, objective.name)
