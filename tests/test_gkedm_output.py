@@ -164,16 +164,23 @@ def test_default_does_not_collapse_with_five_labels_per_class(monkeypatch):
 def test_consistency_uses_the_unlabelled_nodes():
     # Few labels: the consistency loss makes the predictions on unlabelled nodes more
     # confident than cross-entropy alone does.
+    # Over 5 seeds: at 40 epochs one seed in five goes the other way (so it did
+    # before the views shared a pass, with other seeds).
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
-    params = {**APPNP_LIKE, "max_epochs": 40, "schedule": "joint"}
-    plain = GKEDMClassifier(**params, consistency=0.0).fit(X[:30], y[:30])
-    consistent = GKEDMClassifier(**params, consistency=1.0).fit(X[:30], y[:30])
 
     def entropy(model):
         proba = model.predict_proba(X[30:])
         return float(-(proba * np.log(proba + 1e-12)).sum(axis=1).mean())
 
-    assert entropy(consistent) < entropy(plain)
+    entropies, first = {0.0: [], 1.0: []}, {}
+    for seed in range(5):
+        params = {**APPNP_LIKE, "max_epochs": 40, "schedule": "joint", "random_state": seed}
+        for weight, values in entropies.items():
+            model = GKEDMClassifier(**params, consistency=weight).fit(X[:30], y[:30])
+            values.append(entropy(model))
+            first.setdefault(weight, model)
+    assert np.mean(entropies[1.0]) < np.mean(entropies[0.0])
+    plain, consistent = first[0.0], first[1.0]
     # Same seed, same model; the loss curve counts the consistency term.
     again = clone(consistent).fit(X[:30], y[:30])
     for name, weights in consistent._weights.items():
