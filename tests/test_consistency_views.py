@@ -73,7 +73,7 @@ def test_views_in_one_pass_draw_a_mask_each(cora):
 
 
 def test_stacked_sparse_features_are_dropped_views_with_their_transpose(cora):
-    network, graph = fitted_network(cora)
+    _, graph = fitted_network(cora)
     features = graph.x.to_dense()
     n_nodes = features.size(0)
     stacked = stacked_features(graph, 2, 0.5, True, torch.Generator().manual_seed(0))

@@ -194,8 +194,7 @@ def test_check_refits_its_choice_as_the_reference_does(
     # picks a neighbour of the expected candidate (a linear model of the features, the
     # plain GCN where the module helps little).
     others = [
-        GKEDMClassifier(**{**joint, "random_state": seed}).fit(X[:250], y[:250])
-        for seed in (1, 2)
+        GKEDMClassifier(**{**joint, "random_state": seed}).fit(X[:250], y[:250]) for seed in (1, 2)
     ]
     choices = [choice, *(other.gkedm_check_choice_ for other in others)]
     assert max(set(choices), key=choices.count) == expected, choices

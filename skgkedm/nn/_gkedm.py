@@ -282,9 +282,7 @@ class GKEDM(nn.Module):
             )
         if views > 1 and not self._shares_propagation(n_targets == n_nodes):
             outputs = [self(part, layout, generator) for part in h.chunk(views)]
-            return GKEDMOutput(
-                torch.cat([out.h for out in outputs]), *outputs[0][1:]
-            )
+            return GKEDMOutput(torch.cat([out.h for out in outputs]), *outputs[0][1:])
         targets = h if n_targets == n_nodes else h[:n_targets]
         value = self.value(h) if self.values == "projected" else h
         value = views_in_columns(value.view(views, n_nodes, self.heads, -1))

@@ -13,7 +13,6 @@ from ._edge_ops import csr_tensor
 from ._gkedm import GKEDM
 from ._sparse_product import SparseMatrix, TransposeLayout, sparse_product
 
-
 # The stacked sparsity pattern of sparse features (see ``stacked_features``), keyed by
 # the features tensor: computed once per fit, shared by all its training steps.
 _STACKED_FEATURES = WeakTensorKeyDictionary()

@@ -165,7 +165,6 @@ def class_probabilities(outputs):
     return outputs.transpose(-1, -2).softmax(dim=-2).transpose(-1, -2)
 
 
-
 def _label_probabilities(outputs):
     return torch.sigmoid(outputs)
 
