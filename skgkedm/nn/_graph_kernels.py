@@ -47,11 +47,24 @@ def entry_rows(ptr, nnz):
     >>> entry_rows(torch.tensor([0, 2, 2, 3]), 3).tolist()
     [0, 0, 2]
     """
+    return repeat_rows(torch.arange(ptr.numel() - 1, device=ptr.device), ptr, nnz)
+
+
+def repeat_rows(values, ptr, nnz):
+    """``values[row]`` for the row of every stored entry of CSR row pointers ``ptr``.
+
+    A repeat, not a gather: it reads ``values`` once, in order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._graph_kernels import repeat_rows
+    >>> repeat_rows(torch.tensor([0.5, 1.0, 2.0]), torch.tensor([0, 2, 2, 3]), 3).tolist()
+    [0.5, 0.5, 2.0]
+    """
     if host_kernels(ptr):
-        counts = np.diff(ptr.numpy())
-        return torch.from_numpy(np.repeat(np.arange(len(counts), dtype=np.int64), counts))
-    nodes = torch.arange(ptr.numel() - 1, device=ptr.device)
-    return torch.repeat_interleave(nodes, ptr.diff(), output_size=nnz)
+        return torch.from_numpy(np.repeat(values.numpy(), np.diff(ptr.numpy())))
+    return torch.repeat_interleave(values, ptr.diff(), output_size=nnz)
 
 
 def take(values, index):
