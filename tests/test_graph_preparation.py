@@ -13,7 +13,6 @@ import scipy.sparse as sp
 import torch
 
 from skgkedm.data import GraphNodes
-from skgkedm.loader import _message_graph
 from skgkedm.loader._graph_tensors import build_graph_tensors
 from skgkedm.loader._message_graph import MessageGraph, upload_csr
 from skgkedm.nn import _graph_kernels
@@ -204,11 +203,15 @@ def perturbations(adjacency, rng):
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("chunk", [7, 2**18])
-def test_symmetry_fingerprint_agrees_with_scipy(seed, chunk, monkeypatch):
+@pytest.mark.parametrize("kernels", ["host", "device"])
+def test_symmetry_fingerprint_agrees_with_scipy(seed, chunk, kernels, monkeypatch):
     # The fingerprint decides whether a graph is symmetric without transposing it: it
     # must say so for symmetric graphs (networkx's, weighted and not) and never for
-    # their near misses; small chunks run its chunked sums across entries' boundaries.
-    monkeypatch.setattr(_message_graph, "FINGERPRINT_CHUNK", chunk)
+    # their near misses, with NumPy (CPU) and torch (device) arithmetic; small chunks
+    # run its chunked sums across entries' boundaries.
+    monkeypatch.setattr(_graph_kernels, "FINGERPRINT_CHUNKS", {"host": chunk, "device": chunk})
+    if kernels == "device":
+        monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     rng = np.random.default_rng(seed)
     graphs = [
         nx.karate_club_graph(),
@@ -226,7 +229,8 @@ def test_symmetry_fingerprint_agrees_with_scipy(seed, chunk, monkeypatch):
                 matrix.sort_indices()
                 ptr, columns, weights = upload_csr(matrix)
                 rows = entry_rows(ptr, columns.numel())
-                verdict = _message_graph.symmetric_fingerprint(ptr, columns, weights, rows)
+                verdict = _graph_kernels.symmetric_fingerprint(ptr, columns, weights, rows)
                 assert verdict == scipy_symmetric(matrix), (label, dtype)
-                messages = MessageGraph.from_adjacency(matrix, symmetrize=False)
-                assert messages.symmetric == scipy_symmetric(matrix), label
+                for reverse in (False, True):  # told by the fingerprint, or transposed
+                    messages = MessageGraph.from_adjacency(matrix, False, reverse=reverse)
+                    assert messages.symmetric == scipy_symmetric(matrix), label

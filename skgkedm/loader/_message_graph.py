@@ -16,7 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..nn._graph_kernels import entry_rows, put, row_pointers, take, transposed_pattern
+from ..nn._graph_kernels import (
+    entry_rows,
+    put,
+    row_pointers,
+    symmetric_fingerprint,
+    take,
+    transposed_pattern,
+)
 from ..nn._sparse_product import TransposeLayout
 
 
@@ -129,7 +136,7 @@ class MessageGraph:
         return cls(ptr, columns, weights, symmetric)
 
     @classmethod
-    def from_adjacency(cls, adjacency, symmetrize, track_edges=False, device=None):
+    def from_adjacency(cls, adjacency, symmetrize, track_edges=False, device=None, reverse=False):
         """The message edges of a graph given by its adjacency matrix.
 
         Parameters
@@ -145,19 +152,24 @@ class MessageGraph:
             store it.
         device : torch.device or None, default=None
             Where to upload the adjacency's arrays and build the graph; None: the CPU.
+        reverse : bool, default=False
+            Find where each entry's reverse is stored now (a fit that multiplies by a
+            transpose needs it): the transposition that finds it also tells whether
+            the graph is symmetric, without :func:`symmetric_fingerprint`. Otherwise
+            it is found when first needed.
 
         Returns
         -------
         MessageGraph
         """
         ptr, columns, weights = upload_csr(adjacency, device)
-        messages = cls._from_csr(ptr, columns, weights, symmetrize)
+        messages = cls._from_csr(ptr, columns, weights, symmetrize, reverse)
         if track_edges:
             messages.edge_positions = _edge_positions(ptr, columns, messages)
         return messages
 
     @classmethod
-    def _from_csr(cls, ptr, columns, weights, symmetrize):
+    def _from_csr(cls, ptr, columns, weights, symmetrize, reverse):
         """:meth:`from_adjacency` of canonical CSR tensors."""
         n_nodes = ptr.numel() - 1
         rows = entry_rows(ptr, columns.numel())
@@ -167,7 +179,7 @@ class MessageGraph:
                 values.masked_select(off_diagonal) for values in (rows, columns, weights)
             )
             ptr = row_pointers(rows, n_nodes)
-        if symmetric_fingerprint(ptr, columns, weights, rows):
+        if not reverse and symmetric_fingerprint(ptr, columns, weights, rows):
             # The usual case, told without transposing: each entry's reverse is found
             # when first needed (``transpose_layout``), and many fits never need it.
             messages = cls(ptr, columns, weights, symmetric=True)
@@ -180,7 +192,7 @@ class MessageGraph:
             torch.equal(ptr, transposed.ptr)
             and torch.equal(columns, transposed.columns)
             and torch.equal(weights, transposed_weights)
-        ):  # Symmetric, but for the bits of a weight (-0.0 against 0.0)
+        ):
             messages = cls(ptr, columns, weights, symmetric=True, reverse=transposed.order)
             messages._rows = rows
             return messages
@@ -283,11 +295,16 @@ class MessageGraph:
             rows, n_nodes = self.rows(looped=False), self.n_nodes
             # Each earlier row gained one entry, and a row's loop sits before its larger
             # columns: entry (i, j) moves by i, plus one if j > i.
-            shifted = torch.arange(self.nnz, device=self.device) + rows + (self.columns > rows)
+            # (In place: a million-node graph's temporaries cost page faults.)
+            shifted = torch.arange(self.nnz, device=self.device)
+            shifted += rows
+            shifted += self.columns > rows
             # Entries sorted by (row, column): node i's loop goes where (i, i) would be
             # among them, moved by i.
             nodes = torch.arange(n_nodes, device=self.device)
-            before = torch.searchsorted(rows * n_nodes + self.columns, nodes * (n_nodes + 1))
+            keys = rows * n_nodes
+            keys += self.columns
+            before = torch.searchsorted(keys, nodes * (n_nodes + 1))
             self._loops = shifted, before + nodes
         return self._loops
 
@@ -368,75 +385,6 @@ def upload_csr(adjacency, device=None):
     ).coalesce()
     rows, columns = coo.indices()
     return row_pointers(rows, n_nodes), columns, coo.values()
-
-
-# SplitMix64's finaliser (Steele, Lea and Flood, 2014) and the golden-ratio increment,
-# as signed int64 constants (torch's integer products wrap around).
-_MIXERS = (-4658895280553007687, -7723592293110705685)  # 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-_GOLDEN = -7046029254386353131  # 0x9E3779B97F4A7C15
-_CHECKSUM_BITS = 31
-# Entries mixed at a time: the temporaries of a chunk stay in the CPU's cache.
-FINGERPRINT_CHUNK = 2**18
-
-
-def symmetric_fingerprint(ptr, columns, weights, rows):
-    """Whether a CSR matrix equals its transpose, weights included, told by checksums.
-
-    Each stored entry ``(i, j, w)`` is hashed (SplitMix64's finaliser of its key and the
-    bits of its weight), and so is the entry ``(j, i, w)`` the transpose stores in its
-    place; the matrix is symmetric exactly when both lists hold the same entries, so the
-    sums of two 31-bit parts of the hashes agree. A matrix that is not symmetric has
-    them agree only by a coincidence of chance about 2**-62; the answer False is always
-    right. Elementwise passes over the entries, a chunk at a time: about a quarter of
-    a transposition's time on the CPU (1M nodes, 10M entries: 0.10 s against 0.39 s),
-    and no sort on a GPU.
-
-    Parameters
-    ----------
-    ptr : Tensor of shape (n_rows + 1,)
-        Row pointers (a square matrix).
-    columns, rows : Tensor of shape (n_stored,)
-        Column and row of each stored entry (int64), no duplicate entry.
-    weights : Tensor of shape (n_stored,)
-        float32 or float64.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skgkedm.loader._message_graph import symmetric_fingerprint
-    >>> ptr, rows = torch.tensor([0, 1, 2]), torch.tensor([0, 1])
-    >>> symmetric_fingerprint(ptr, torch.tensor([1, 0]), torch.tensor([2.0, 2.0]), rows)
-    True
-    >>> symmetric_fingerprint(ptr, torch.tensor([1, 0]), torch.tensor([2.0, 3.0]), rows)
-    False
-    """
-    n_rows = ptr.numel() - 1
-    if weights.dtype == torch.float64:
-        bits = weights.view(torch.int64)
-    else:
-        bits = weights.view(torch.int32).long()
-    difference = torch.zeros(2, dtype=torch.int64, device=ptr.device)
-    for start in range(0, columns.numel(), FINGERPRINT_CHUNK):
-        chunk = slice(start, start + FINGERPRINT_CHUNK)
-        row, column, bit = rows[chunk], columns[chunk], bits[chunk]
-        difference += _checksums(row * n_rows + column, bit)
-        difference -= _checksums(column * n_rows + row, bit)
-    return not bool(difference.any())
-
-
-def _checksums(keys, weight_bits):
-    """Two sums of 31-bit parts of the hashes of entries (their keys and weights' bits)."""
-    hashed = keys + weight_bits * _GOLDEN
-    for shift, multiplier in zip((30, 27), _MIXERS, strict=True):
-        hashed ^= (hashed >> shift) & ((1 << (64 - shift)) - 1)  # a logical shift
-        hashed *= multiplier
-    hashed ^= (hashed >> 31) & ((1 << 33) - 1)
-    low = 2**_CHECKSUM_BITS - 1
-    return torch.stack([(hashed & low).sum(), ((hashed >> 32) & low).sum()])
 
 
 def host_tensor(array):
