@@ -176,6 +176,7 @@ def perturbations(adjacency, rng):
     """Symmetric matrices, and near misses: one weight changed, one direction dropped,
     two reverse entries' weights swapped, an edge moved to a fresh pair."""
     yield "as given", adjacency
+    yield "no edge", sp.csr_array(adjacency.shape)
     upper = sp.triu(adjacency, k=1, format="coo")
     k = rng.integers(upper.nnz)
     i, j, w = int(upper.row[k]), int(upper.col[k]), float(upper.data[k])

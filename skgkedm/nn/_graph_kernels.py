@@ -201,10 +201,11 @@ def symmetric_fingerprint(ptr, columns, weights, rows):
         # Unsigned 64-bit NumPy arrays: products wrap, shifts are logical.
         arrays = [tensor.numpy().view(np.uint64) for tensor in (rows, columns, bits)]
         hashing, chunk = _Hashing(host=True, n_rows=n_rows), FINGERPRINT_CHUNKS["host"]
+        difference = np.zeros(2, dtype=np.int64)
     else:
         arrays = [rows, columns, bits]
         hashing, chunk = _Hashing(host=False, n_rows=n_rows), FINGERPRINT_CHUNKS["device"]
-    difference = 0
+        difference = torch.zeros(2, dtype=torch.int64, device=ptr.device)
     for start in range(0, columns.numel(), chunk):
         row, column, bit = (array[start : start + chunk] for array in arrays)
         bit = bit * hashing.golden
