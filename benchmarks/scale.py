@@ -36,6 +36,13 @@ off by default), in the same process, and prints the ratios to the given order.
 
 ``--threads`` fixes torch's thread count (the package's load-dependent thread policy is
 bypassed so the figure does not depend on what else runs).
+
+The environment variables that change how the CPU allocates memory are recorded with
+the measurements and printed: ``THP_MEM_ALLOC_ENABLE=1`` (PyTorch's: tensors of 2 MB
+and more on transparent huge pages) and glibc's ``MALLOC_MMAP_THRESHOLD_`` /
+``MALLOC_TRIM_THRESHOLD_``. At a million nodes every large temporary pays the kernel's
+page faults on first touch; compare with ``THP_MEM_ALLOC_ENABLE=1 python
+benchmarks/scale.py ...``.
 """
 
 import argparse
@@ -50,6 +57,12 @@ from pathlib import Path
 from _record import versions, write_record
 
 FEATURES, HIDDEN, CLASSES = 100, 64, 5
+ALLOCATION_VARIABLES = ("THP_MEM_ALLOC_ENABLE", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+
+
+def allocation_environment():
+    """The environment variables set that change how memory is allocated."""
+    return {name: os.environ[name] for name in ALLOCATION_VARIABLES if name in os.environ}
 
 
 def copy_bandwidth(device):
@@ -252,7 +265,10 @@ def main():
         )
         print(json.dumps(result))
         return
-    print(f"epochs: {args.epochs}, threads: {args.threads or 'policy'}, device: {args.device}\n")
+    print(
+        f"epochs: {args.epochs}, threads: {args.threads or 'policy'}, device: {args.device}, "
+        f"allocation environment: {allocation_environment() or 'default'}\n"
+    )
     print(
         "| nodes | edges | prep s | plain s/epoch | floor s | gkedm s/epoch (ratio) | "
         "default s/epoch (ratio) | predict s (floor) | PyG s/epoch (ratio to plain) | "
@@ -303,7 +319,11 @@ def main():
     write_record(
         args.output,
         {
-            "command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]),
+            "command": " ".join(
+                [f"{name}={value}" for name, value in allocation_environment().items()]
+                + ["python benchmarks/scale.py", *sys.argv[1:]]
+            ),
+            "environment": allocation_environment(),
             "versions": versions(),
             "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()}",
             "sizes": records,

@@ -14,10 +14,10 @@ import torch
 
 from skgkedm.data import GraphNodes
 from skgkedm.loader._graph_tensors import build_graph_tensors
-from skgkedm.loader._message_graph import MessageGraph
+from skgkedm.loader._message_graph import MessageGraph, upload_csr
 from skgkedm.nn import _graph_kernels
 from skgkedm.nn._backbones import BACKBONES
-from skgkedm.nn._graph_kernels import transposed_pattern
+from skgkedm.nn._graph_kernels import entry_rows, transposed_pattern
 
 
 def directed_graph():
@@ -166,3 +166,72 @@ def test_transposition_kernels_agree(cora):
     transposed.sort_indices()
     np.testing.assert_array_equal(counting[0].numpy(), transposed.indptr)
     np.testing.assert_array_equal(counting[1].numpy(), transposed.indices)
+
+
+def scipy_symmetric(adjacency):
+    return (abs(adjacency - adjacency.T)).nnz == 0
+
+
+def perturbations(adjacency, rng):
+    """Symmetric matrices, and near misses: one weight changed, one direction dropped,
+    two reverse entries' weights swapped, an edge moved to a fresh pair."""
+    yield "as given", adjacency
+    yield "no edge", sp.csr_array(adjacency.shape)
+    upper = sp.triu(adjacency, k=1, format="coo")
+    k = rng.integers(upper.nnz)
+    i, j, w = int(upper.row[k]), int(upper.col[k]), float(upper.data[k])
+    changed = sp.lil_array(adjacency)
+    changed[i, j] = w + 1.0
+    yield "one weight changed", changed
+    dropped = sp.lil_array(adjacency)
+    dropped[i, j] = 0.0
+    yield "one direction dropped", dropped
+    other = rng.integers(upper.nnz)
+    a, b, v = int(upper.row[other]), int(upper.col[other]), float(upper.data[other])
+    swapped = sp.lil_array(adjacency)
+    swapped[i, j], swapped[a, b] = v + 2.0, w + 2.0
+    swapped[j, i], swapped[b, a] = w + 2.0, v + 2.0
+    yield "reverse weights swapped", swapped
+    moved = sp.lil_array(adjacency)
+    moved[i, j] = moved[j, i] = 0.0
+    free = np.argwhere(adjacency.toarray() == 0)
+    free = free[free[:, 0] != free[:, 1]][rng.integers(len(free) - adjacency.shape[0])]
+    moved[free[0], free[1]] = moved[free[1], free[0]] = w
+    yield "edge moved", moved
+    moved[free[1], free[0]] = 0.0
+    yield "moved edge one-way", moved
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("chunk", [7, 2**18])
+@pytest.mark.parametrize("kernels", ["host", "device"])
+def test_symmetry_fingerprint_agrees_with_scipy(seed, chunk, kernels, monkeypatch):
+    # The fingerprint decides whether a graph is symmetric without transposing it: it
+    # must say so for symmetric graphs (networkx's, weighted and not) and never for
+    # their near misses, with NumPy (CPU) and torch (device) arithmetic; small chunks
+    # run its chunked sums across entries' boundaries.
+    monkeypatch.setattr(_graph_kernels, "FINGERPRINT_CHUNKS", {"host": chunk, "device": chunk})
+    if kernels == "device":
+        monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
+    rng = np.random.default_rng(seed)
+    graphs = [
+        nx.karate_club_graph(),
+        nx.les_miserables_graph(),
+        nx.gnm_random_graph(60, 200, seed=seed),
+    ]
+    for network in graphs:
+        for edge in network.edges:
+            network.edges[edge].setdefault("weight", 1.0)
+        adjacency = sp.csr_array(nx.to_scipy_sparse_array(network, weight="weight"))
+        for label, matrix in perturbations(adjacency, rng):
+            for dtype in (np.float64, np.float32):
+                matrix = sp.csr_array(matrix, dtype=dtype)
+                matrix.eliminate_zeros()
+                matrix.sort_indices()
+                ptr, columns, weights = upload_csr(matrix)
+                rows = entry_rows(ptr, columns.numel())
+                verdict = _graph_kernels.symmetric_fingerprint(ptr, columns, weights, rows)
+                assert verdict == scipy_symmetric(matrix), (label, dtype)
+                for reverse in (False, True):  # told by the fingerprint, or transposed
+                    messages = MessageGraph.from_adjacency(matrix, False, reverse=reverse)
+                    assert messages.symmetric == scipy_symmetric(matrix), label

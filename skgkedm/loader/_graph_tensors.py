@@ -217,8 +217,12 @@ def graph_tensors(nodes, symmetrize, spec, device):
     if spec.graph_free:
         return feature_tensors(nodes.features, device)
     edge_dim = getattr(spec, "edge_dim", 0)
+    backbone = BACKBONES[spec.backbone]
+    # A fit that attends or takes means multiplies by transposes, built from each edge's
+    # reverse: found at once, its transposition also tells whether the graph is symmetric.
+    reverse = torch.is_grad_enabled() and (spec.gkedm or backbone.mean_aggregation)
     messages = MessageGraph.from_adjacency(
-        nodes.adjacency, symmetrize, track_edges=edge_dim > 0, device=device
+        nodes.adjacency, symmetrize, track_edges=edge_dim > 0, device=device, reverse=reverse
     )
     features, order = nodes.features, None
     threshold = REORDER_MIN_NODES
@@ -234,7 +238,7 @@ def graph_tensors(nodes, symmetrize, spec, device):
     graph = build_graph_tensors(
         features,
         messages,
-        BACKBONES[spec.backbone],
+        backbone,
         device,
         attention=spec.gkedm,
         edge_attr=edge_attr,

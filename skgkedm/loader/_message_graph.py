@@ -6,7 +6,9 @@ edges GKEDM attends along. The adjacency's CSR arrays are uploaded once, as they
 the device the network runs on, and everything else is built there with torch ops, so a
 CUDA fit never sends the graph back to the host (only scalars such as "is the graph
 symmetric?" are read). The adjacency already arrives as canonical CSR, sorted by row:
-one stable sort of the column indices transposes it, and a self-loop per node or a
+whether it is symmetric (the usual case) is told by checksums of its entries against
+their reverses' (:func:`symmetric_fingerprint`), without transposing it; one stable sort
+of the column indices transposes it where needed, and a self-loop per node or a
 normalisation is a pass over the stored values in CSR order.
 """
 
@@ -14,7 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..nn._graph_kernels import entry_rows, put, row_pointers, take, transposed_pattern
+from ..nn._graph_kernels import (
+    entry_rows,
+    put,
+    row_pointers,
+    symmetric_fingerprint,
+    take,
+    transposed_pattern,
+)
 from ..nn._sparse_product import TransposeLayout
 
 
@@ -127,7 +136,7 @@ class MessageGraph:
         return cls(ptr, columns, weights, symmetric)
 
     @classmethod
-    def from_adjacency(cls, adjacency, symmetrize, track_edges=False, device=None):
+    def from_adjacency(cls, adjacency, symmetrize, track_edges=False, device=None, reverse=False):
         """The message edges of a graph given by its adjacency matrix.
 
         Parameters
@@ -143,19 +152,24 @@ class MessageGraph:
             store it.
         device : torch.device or None, default=None
             Where to upload the adjacency's arrays and build the graph; None: the CPU.
+        reverse : bool, default=False
+            Find where each entry's reverse is stored now (a fit that multiplies by a
+            transpose needs it): the transposition that finds it also tells whether
+            the graph is symmetric, without :func:`symmetric_fingerprint`. Otherwise
+            it is found when first needed.
 
         Returns
         -------
         MessageGraph
         """
         ptr, columns, weights = upload_csr(adjacency, device)
-        messages = cls._from_csr(ptr, columns, weights, symmetrize)
+        messages = cls._from_csr(ptr, columns, weights, symmetrize, reverse)
         if track_edges:
             messages.edge_positions = _edge_positions(ptr, columns, messages)
         return messages
 
     @classmethod
-    def _from_csr(cls, ptr, columns, weights, symmetrize):
+    def _from_csr(cls, ptr, columns, weights, symmetrize, reverse):
         """:meth:`from_adjacency` of canonical CSR tensors."""
         n_nodes = ptr.numel() - 1
         rows = entry_rows(ptr, columns.numel())
@@ -165,8 +179,13 @@ class MessageGraph:
                 values.masked_select(off_diagonal) for values in (rows, columns, weights)
             )
             ptr = row_pointers(rows, n_nodes)
-        # One transposition: it gives the transpose and, when the graph is symmetric (the
-        # usual case), where each edge's reverse is stored.
+        if not reverse and symmetric_fingerprint(ptr, columns, weights, rows):
+            # The usual case, told without transposing: each entry's reverse is found
+            # when first needed (``transpose_layout``), and many fits never need it.
+            messages = cls(ptr, columns, weights, symmetric=True)
+            messages._rows = rows
+            return messages
+        # Exact: the transpose, and where each edge's reverse is stored.
         transposed = TransposeLayout.from_pattern(ptr, columns, n_nodes, rows)
         transposed_weights = take(weights, transposed.order)
         if (
@@ -276,11 +295,16 @@ class MessageGraph:
             rows, n_nodes = self.rows(looped=False), self.n_nodes
             # Each earlier row gained one entry, and a row's loop sits before its larger
             # columns: entry (i, j) moves by i, plus one if j > i.
-            shifted = torch.arange(self.nnz, device=self.device) + rows + (self.columns > rows)
+            # (In place: a million-node graph's temporaries cost page faults.)
+            shifted = torch.arange(self.nnz, device=self.device)
+            shifted += rows
+            shifted += self.columns > rows
             # Entries sorted by (row, column): node i's loop goes where (i, i) would be
             # among them, moved by i.
             nodes = torch.arange(n_nodes, device=self.device)
-            before = torch.searchsorted(rows * n_nodes + self.columns, nodes * (n_nodes + 1))
+            keys = rows * n_nodes
+            keys += self.columns
+            before = torch.searchsorted(keys, nodes * (n_nodes + 1))
             self._loops = shifted, before + nodes
         return self._loops
 

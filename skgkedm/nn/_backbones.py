@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ._edge_ops import csr_tensor
-from ._graph_kernels import take
+from ._graph_kernels import repeat_rows, take
 from ._sparse_product import SparseMatrix, linear
 
 
@@ -122,14 +122,18 @@ class Backbone:
         if self.gcn_normalize:
             # PyG's gcn_norm: w_ij / sqrt(d_i d_j), d the weighted in-degree (loops included);
             # the product of the two factors first, so the matrix stays exactly symmetric.
-            weight = graph.weights.float().double()
-            weighted_degree = torch.segment_reduce(weight, "sum", offsets=ptr, unsafe=True)
-            scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt()
-            rows = graph.rows(looped=False)
-            values = (weight * (take(scale, rows) * take(scale, columns))).float()
+            # Degrees summed in float64, the entries scaled in float32 (half the bytes
+            # gathered); the row's factor is repeated along its entries, not gathered.
+            weight = graph.weights.float()
+            weighted_degree = torch.segment_reduce(
+                weight.double(), "sum", offsets=ptr, unsafe=True
+            )
+            scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt().float()
+            factors = repeat_rows(scale, ptr, graph.nnz) * take(scale, columns)
+            values = factors.mul_(weight)
         elif self.mean_aggregation:
             inverse = (1.0 / ptr.diff().clamp(min=1).double()).float()
-            values = take(inverse, graph.rows(looped=False))
+            values = repeat_rows(inverse, ptr, graph.nnz)
         else:
             values = torch.ones(graph.nnz, dtype=torch.float32, device=ptr.device)
         size = (messages.n_nodes, messages.n_nodes)

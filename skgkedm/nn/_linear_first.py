@@ -49,7 +49,9 @@ class PrecomputedGCNConv(GCNConv):
 
     def forward(self, x, propagation):
         projected = sources(linear(x, self.lin.weight), propagation)
-        return sparse_product(propagation, projected) + self.bias
+        # In place: the product's backward pass does not read its output, and a million
+        # nodes' fresh output would cost as much in page faults as the addition itself.
+        return sparse_product(propagation, projected).add_(self.bias)
 
 
 class LinearFirstSAGEConv(SAGEConv):
@@ -67,7 +69,7 @@ class LinearFirstSAGEConv(SAGEConv):
 
     def forward(self, x, propagation):
         projected = sources(linear(x, self.lin_l.weight), propagation)
-        out = sparse_product(propagation, projected) + self.lin_l.bias
+        out = sparse_product(propagation, projected).add_(self.lin_l.bias)
         if isinstance(x, SparseMatrix) or x.layout != torch.strided:  # sparse features
             return out + targets(linear(x, self.lin_r.weight), propagation)
         return out + linear(targets(x, propagation), self.lin_r.weight)
