@@ -158,6 +158,7 @@ ACCURACY = RESULTS.parent / "gkedm_accuracy"
 CHECKED = (
     "musae-final-squirrel.json",
     "musae-final-facebook.json",
+    "musae-final-filtered.json",
     "musae-twofold-chameleon.json",
     "musae-twofold-squirrel-filtered.json",
     "musae-twofold-squirrel.json",
