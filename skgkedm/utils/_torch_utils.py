@@ -74,7 +74,8 @@ def keep_step_memory():
     the threshold to its size (up to 32 MiB). A process that never freed such a block
     (a script that fits Cora) gives back most of every training step's tensors at the
     end of the step and faults the pages in again in the next: 100,000 to 180,000 page
-    faults in a fit of the default classifier on Cora, 15 to 30 % of its CPU time.
+    faults in a fit of the default classifier on Cora (its two dropout views stacked),
+    15 to 30 % of its CPU time.
     Allocating and freeing one block of ``HEAP_BLOCK_BYTES`` (never written, so never
     paged in) raises the thresholds as any array of that size freed by the process
     would: steps then reuse the heap's pages. Done once per process; elsewhere than
