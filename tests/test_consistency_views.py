@@ -154,3 +154,23 @@ def test_class_probabilities_are_the_softmax(shape):
     (expected * upstream).sum().backward()
     torch.testing.assert_close(probabilities, expected)
     torch.testing.assert_close(gradient, scores.grad)
+
+
+@pytest.mark.parametrize(("version", "fused"), [("2.3.1", None), ("2.4.0", True)])
+def test_fused_adam_only_where_torch_has_it_on_the_cpu(monkeypatch, version, fused):
+    # torch accepts Adam(fused=True) for CPU parameters from 2.4 on; the package
+    # declares torch>=2.2, so an older torch must get the unfused optimiser.
+    from skgkedm.datasets import make_node_classification
+
+    built = []
+    original = torch.optim.Adam
+
+    def recording(*args, **kwargs):
+        built.append(kwargs.get("fused"))
+        return original(*args, **{**kwargs, "fused": None})
+
+    monkeypatch.setattr(torch, "__version__", version)
+    monkeypatch.setattr(torch.optim, "Adam", recording)
+    X, y = make_node_classification(60, n_classes=2, n_features=4, random_state=0)
+    GKEDMClassifier(max_epochs=2, device="cpu", random_state=0, gkedm_check=False).fit(X, y)
+    assert built and all(value is fused for value in built)

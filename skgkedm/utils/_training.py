@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
+from torch.torch_version import TorchVersion
 
 from ._progress import EpochReporter
 from ._torch_utils import keep_step_memory
@@ -419,7 +420,9 @@ def _train_parameters(
 ):  # fmt: skip
     # torch's fused Adam: one kernel per parameter instead of a dozen operations (on
     # Cora's default a third of the optimiser's time); the same update up to rounding.
-    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters)
+    # (torch 2.4 and later on the CPU; earlier versions refuse fused=True there.)
+    devices = ("cpu", "cuda") if TorchVersion(torch.__version__) >= (2, 4) else ("cuda",)
+    fused = all(p.device.type in devices and p.is_floating_point() for p in parameters)
     optimizer = torch.optim.Adam(
         parameters,
         lr=schedule.learning_rate,
