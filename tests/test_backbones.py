@@ -265,7 +265,11 @@ def test_propagation_matrix_rows_are_receivers(name, graph):
     propagation = BACKBONES[name].propagation(messages)
     assert propagation.matrix.layout == propagation.transpose.layout == torch.sparse_csr
     expected = expected_propagation(name, adjacency)
-    np.testing.assert_allclose(propagation.matrix.to_dense().numpy(), expected, atol=1e-6)
+    # GCN keeps its self-loops apart, as the diagonal; the others have none.
+    diagonal = propagation.diagonal
+    assert (diagonal is not None) == (name == "gcn")
+    loops = np.diag(diagonal.numpy()) if diagonal is not None else 0.0
+    np.testing.assert_allclose(propagation.matrix.to_dense().numpy() + loops, expected, atol=1e-6)
     # Exact, or the matrix itself where it is symmetric up to round-off.
     np.testing.assert_allclose(
         propagation.transpose.to_dense().numpy(),

@@ -76,8 +76,26 @@ def expected_propagation(messages, backbone):
     return matrix
 
 
-def assert_csr_equal(tensor, expected):
-    """Same pattern exactly, same values to float32 precision."""
+def with_diagonal(tensor, diagonal):
+    """The CSR tensor plus ``diag(diagonal)`` (None: as it is), as a canonical SciPy matrix."""
+    matrix = sp.csr_array(
+        (tensor.values().numpy(), tensor.col_indices().numpy(), tensor.crow_indices().numpy()),
+        shape=tuple(tensor.shape),
+    )
+    if diagonal is not None:
+        matrix = sp.csr_array(matrix + sp.diags(diagonal.numpy().astype(matrix.dtype)))
+    matrix.sort_indices()
+    return matrix
+
+
+def assert_csr_equal(tensor, expected, diagonal=None):
+    """Same pattern exactly, same values to float32 precision (``diagonal`` added)."""
+    if diagonal is not None:
+        actual = with_diagonal(tensor, diagonal)
+        np.testing.assert_array_equal(actual.indptr, expected.indptr)
+        np.testing.assert_array_equal(actual.indices, expected.indices)
+        np.testing.assert_allclose(actual.data, expected.data, rtol=1e-6)
+        return
     np.testing.assert_array_equal(tensor.crow_indices().numpy(), expected.indptr)
     np.testing.assert_array_equal(tensor.col_indices().numpy(), expected.indices)
     np.testing.assert_allclose(tensor.values().numpy(), expected.data, rtol=1e-6)
@@ -93,8 +111,10 @@ def test_prepared_graph_matches_scipy(graph, name, symmetrize):
     )
     expected = expected_messages(graph.adjacency, symmetrize)
     propagation = expected_propagation(expected, backbone)
-    assert_csr_equal(tensors.propagation.matrix, propagation)
-    assert_csr_equal(tensors.propagation.transpose, sp.csr_array(propagation.T))
+    diagonal = tensors.propagation.diagonal
+    assert (diagonal is not None) == (name == "gcn")  # GCN's self-loops, kept apart
+    assert_csr_equal(tensors.propagation.matrix, propagation, diagonal)
+    assert_csr_equal(tensors.propagation.transpose, sp.csr_array(propagation.T), diagonal)
     # GKEDM attends along every message edge and one self-loop per node.
     looped = sp.csr_array(expected + sp.identity(expected.shape[0], format="csr"))
     looped.sort_indices()
@@ -141,7 +161,8 @@ def test_device_code_path_gives_the_host_kernels_tensors(graph, symmetrize, monk
     host = prepared()
     monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     device = prepared()
-    for a, b in zip(host.propagation, device.propagation, strict=True):
+    assert host.propagation.diagonal is device.propagation.diagonal is None  # GraphSAGE
+    for a, b in zip(host.propagation[:2], device.propagation[:2], strict=True):
         assert torch.equal(a.crow_indices(), b.crow_indices())
         assert torch.equal(a.col_indices(), b.col_indices())
         assert torch.equal(a.values(), b.values())

@@ -87,9 +87,11 @@ def test_sampled_batch_holds_the_targets_and_at_most_fanout_neighbours():
     # Every target's output row holds that target (features are per node).
     features = np.asarray(X.features)
     np.testing.assert_array_equal(tensors.x.numpy()[rows.numpy()], features[targets])
-    # GKEDM attends along the sampled edges plus one self-loop per node.
+    # GKEDM attends along the sampled edges plus one self-loop per node (GCN keeps its
+    # loops apart, as the propagation's diagonal).
     layout = tensors.attention_layout
-    assert layout.target.numel() == tensors.propagation.matrix._nnz()
+    assert layout.target.numel() == tensors.propagation.matrix._nnz() + n_sampled
+    assert tensors.propagation.diagonal.numel() == n_sampled
 
 
 def test_predictions_use_the_whole_graph_whatever_the_batch_size(graph):

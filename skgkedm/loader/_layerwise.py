@@ -44,11 +44,18 @@ def supports_layerwise(spec):
 
 
 class _Neighbourhoods:
-    """All the in-neighbours of batches of nodes, relabelled batch first, with weights."""
+    """All the in-neighbours of batches of nodes, relabelled batch first, with weights
+    (and the matrix's ``diagonal``, GCN's self-loops, or None)."""
 
-    def __init__(self, ptr, columns, values):
+    def __init__(self, ptr, columns, values, diagonal=None):
         self.sampler = NeighbourSampler(ptr, columns, fanouts=(-1,))
-        self.values = values
+        self.values, self.diagonal = values, diagonal
+
+    def diagonal_of(self, batch, device):
+        """The diagonal's entries of the rows of ``batch``, on ``device`` (or None)."""
+        if self.diagonal is None:
+            return None
+        return self.diagonal.index_select(0, batch.to(self.diagonal.device)).to(device)
 
     def of(self, batch):
         """``(nodes, ptr, sources, values)`` of the rows of ``batch``.
@@ -92,8 +99,8 @@ def layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device):
     backbone = BACKBONES[network.spec.backbone]
     steps = network.message_steps()
     attends = any(kind == "attend" for kind, _ in steps)
-    # GCN's and GAT's propagation pattern has GKEDM's self-loops already: one pattern.
-    separate_layout = attends and not (backbone.uses_graph and backbone.self_loops)
+    # GAT's propagation pattern has GKEDM's self-loops already: one pattern.
+    separate_layout = attends and not (backbone.uses_graph and backbone.looped_pattern)
     messages = MessageGraph.from_adjacency(nodes.adjacency, symmetrize)
     # The whole graph's matrices without its features (no row is read here).
     whole = build_graph_tensors(nodes.features[:0], messages, backbone, device, separate_layout)
@@ -102,8 +109,9 @@ def layerwise_outputs(network, nodes, symmetrize, rows, batch_size, device):
     if whole.propagation is not None:
         matrix = whole.propagation.matrix
         neighbourhoods["conv"] = _Neighbourhoods(
-            matrix.crow_indices(), matrix.col_indices(), matrix.values()
-        )
+            matrix.crow_indices(), matrix.col_indices(), matrix.values(),
+            whole.propagation.diagonal,
+        )  # fmt: skip
     if separate_layout:
         layout = whole.attention_layout
         neighbourhoods["attend"] = _Neighbourhoods(layout.ptr, layout.source, None)
@@ -151,7 +159,8 @@ def _step(network, kind, module, neighbourhoods, batch, h, nodes, device):
     sparse = None
     if source is not None:
         matrix = csr_tensor(ptr, source, values, (n_rows, needed.numel()))
-        sparse = SparseMatrix(matrix.to(device), None)
+        diagonal = neighbourhoods["conv"].diagonal_of(batch, device)
+        sparse = SparseMatrix(matrix.to(device), None, diagonal)
     out = module(x, sparse)
     if out.size(0) != n_rows:
         out = out[:n_rows]

@@ -111,26 +111,30 @@ class Backbone:
         -------
         propagation : SparseMatrix of shape (n_nodes, n_nodes) or None
             Sparse CSR matrix, with its transpose or None; row ``i`` lists the nodes
-            that send messages to node ``i``, with their weights. None for a backbone
-            that does not use the graph.
+            that send messages to node ``i``, with their weights; GCN's self-loops are
+            its ``diagonal``. None for a backbone that does not use the graph.
         """
         if not self.uses_graph:
             return None
         # Built with torch on the graph's device: nothing goes through the host.
-        graph = messages.looped if self.self_loops else messages
+        looped = self.looped_pattern
+        graph = messages.looped if looped else messages
         ptr, columns = graph.ptr, graph.columns
+        diagonal = None
         if self.gcn_normalize:
-            # PyG's gcn_norm: w_ij / sqrt(d_i d_j), d the weighted in-degree (loops included);
-            # the product of the two factors first, so the matrix stays exactly symmetric.
-            # Degrees summed in float64, the entries scaled in float32 (half the bytes
+            # PyG's gcn_norm: w_ij / sqrt(d_i d_j), d the weighted in-degree with the
+            # self-loop's 1, which stays apart as the diagonal 1 / d_i; the product of
+            # the two factors first, so the matrix stays exactly symmetric. Degrees
+            # summed in float64, the entries scaled in float32 (half the bytes
             # gathered); the row's factor is repeated along its entries, not gathered.
             weight = graph.weights.float()
             weighted_degree = torch.segment_reduce(
                 weight.double(), "sum", offsets=ptr, unsafe=True
             )
-            scale = torch.where(weighted_degree > 0, weighted_degree, torch.inf).rsqrt().float()
+            scale = (weighted_degree + 1.0).rsqrt().float()
             factors = repeat_rows(scale, ptr, graph.nnz) * take(scale, columns)
             values = factors.mul_(weight)
+            diagonal = scale * scale
         elif self.mean_aggregation:
             inverse = (1.0 / ptr.diff().clamp(min=1).double()).float()
             values = repeat_rows(inverse, ptr, graph.nnz)
@@ -139,10 +143,17 @@ class Backbone:
         size = (messages.n_nodes, messages.n_nodes)
         sparse = csr_tensor(ptr, columns, values, size)
         if not transpose:
-            return SparseMatrix(sparse, None)
+            return SparseMatrix(sparse, None, diagonal)
         if messages.symmetric and not self.mean_aggregation:
-            return SparseMatrix(sparse, sparse)
-        return SparseMatrix(sparse, messages.transpose_layout(self.self_loops).transpose(sparse))
+            return SparseMatrix(sparse, sparse, diagonal)
+        layout = messages.transpose_layout(looped)
+        return SparseMatrix(sparse, layout.transpose(sparse), diagonal)
+
+    @property
+    def looped_pattern(self):
+        """Whether the propagation matrix stores a self-loop per node among its entries
+        (GAT attends along them); GCN keeps its loops apart, as the matrix's diagonal."""
+        return self.self_loops and not self.gcn_normalize
 
     def edge_attributes(self, messages, edge_attr):
         """Edge attributes aligned with the entries of :meth:`propagation`'s matrix.
@@ -162,7 +173,7 @@ class Backbone:
             ``add_self_loops(fill_value="mean")`` gives GATConv.
         """
         edge_attr = torch.as_tensor(edge_attr, dtype=torch.float32, device=messages.device)
-        if not self.self_loops:
+        if not self.looped_pattern:
             return edge_attr.contiguous()
         rows = messages.rows(looped=False)
         counts = torch.bincount(rows, minlength=messages.n_nodes).clamp(min=1)

@@ -92,17 +92,23 @@ class TransposeLayout(NamedTuple):
 
 
 class SparseMatrix(NamedTuple):
-    """A constant sparse CSR matrix paired with its transpose.
+    """A constant sparse CSR matrix paired with its transpose, plus a diagonal.
+
+    The matrix it stands for is ``matrix + diag(diagonal)``: a GCN's self-loops are
+    kept apart from the edges, so that inserting them does not rebuild the matrix.
 
     Attributes
     ----------
     matrix : Tensor of shape (n_rows, n_columns)
-        Sparse CSR.
+        Sparse CSR, without the diagonal's entries.
     transpose : Tensor of shape (n_columns, n_rows) or None
         Sparse CSR; ``matrix`` itself when the matrix is symmetric. The transpose of a
         matrix that is not symmetric takes as much memory as the matrix. None where
         nothing is differentiated (predictions): products with the matrix then have no
         gradient.
+    diagonal : Tensor of shape (n_rows,) or None, default=None
+        Entries ``(i, i)`` added to ``matrix`` (row ``i`` reads column ``i``: the
+        first ``n_rows`` columns are the rows' own nodes); None: none.
 
     Examples
     --------
@@ -115,13 +121,16 @@ class SparseMatrix(NamedTuple):
 
     matrix: Tensor
     transpose: Tensor
+    diagonal: Tensor = None
 
     def to(self, device):
-        """Move both matrices to ``device`` (a symmetric matrix stays shared)."""
+        """Move every tensor to ``device`` (a symmetric matrix stays shared)."""
         matrix = self.matrix.to(device)
+        diagonal = None if self.diagonal is None else self.diagonal.to(device)
         if self.transpose is self.matrix:
-            return SparseMatrix(matrix, matrix)
-        return SparseMatrix(matrix, None if self.transpose is None else self.transpose.to(device))
+            return SparseMatrix(matrix, matrix, diagonal)
+        transpose = None if self.transpose is None else self.transpose.to(device)
+        return SparseMatrix(matrix, transpose, diagonal)
 
     def trimmed(self, n_rows, n_columns):
         """The first ``n_rows`` rows, as a matrix of ``n_columns`` columns, with its transpose.
@@ -160,8 +169,9 @@ class SparseMatrix(NamedTuple):
             matrix.values()[:end],
             (n_rows, n_columns),
         )
+        diagonal = None if self.diagonal is None else self.diagonal[:n_rows]
         if self.transpose is None:
-            return SparseMatrix(trimmed, None)
+            return SparseMatrix(trimmed, None, diagonal)
         transpose = self.transpose
         columns = transpose.col_indices()
         transpose_ptr, kept = csr_prefix(transpose.crow_indices(), columns, n_columns, n_rows)
@@ -169,6 +179,7 @@ class SparseMatrix(NamedTuple):
         return SparseMatrix(
             trimmed,
             csr_tensor(transpose_ptr, columns[: kept.numel()][kept], values, (n_columns, n_rows)),
+            diagonal,
         )
 
 
@@ -178,19 +189,29 @@ def _product(matrix, dense):
     return out.addmm_(matrix, dense, beta=0.0)
 
 
+def _with_diagonal(out, diagonal, dense):
+    """``out += diag(diagonal) @ dense[:len(diagonal)]`` in place (None: nothing)."""
+    if diagonal is not None:
+        n_rows = diagonal.numel()
+        out[:n_rows].addcmul_(diagonal.unsqueeze(1), dense[:n_rows])
+    return out
+
+
 class _SparseProduct(torch.autograd.Function):
     @staticmethod
     def forward(ctx, dense, sparse):
-        ctx.transpose = sparse.transpose
-        return _product(sparse.matrix, dense)
+        ctx.transpose, ctx.diagonal = sparse.transpose, sparse.diagonal
+        return _with_diagonal(_product(sparse.matrix, dense), sparse.diagonal, dense)
 
     @staticmethod
     def backward(ctx, grad):
-        return _product(ctx.transpose, grad), None
+        return _with_diagonal(_product(ctx.transpose, grad), ctx.diagonal, grad), None
 
 
 def sparse_product(sparse, dense):
-    """``sparse.matrix @ dense``, whose gradient is ``sparse.transpose @ grad``.
+    """``(sparse.matrix + diag(sparse.diagonal)) @ dense``, differentiable by ``dense``.
+
+    Its gradient is ``(sparse.transpose + diag(sparse.diagonal)) @ grad``.
 
     Parameters
     ----------
