@@ -179,12 +179,16 @@ class MessageGraph:
                 values.masked_select(off_diagonal) for values in (rows, columns, weights)
             )
             ptr = row_pointers(rows, n_nodes)
+
+        def symmetric(reverse_order):
+            messages = cls(ptr, columns, weights, symmetric=True, reverse=reverse_order)
+            messages._rows = rows
+            return messages
+
         if not reverse and symmetric_fingerprint(ptr, columns, weights, rows):
             # The usual case, told without transposing: each entry's reverse is found
             # when first needed (``transpose_layout``), and many fits never need it.
-            messages = cls(ptr, columns, weights, symmetric=True)
-            messages._rows = rows
-            return messages
+            return symmetric(None)
         # Exact: the transpose, and where each edge's reverse is stored.
         transposed = TransposeLayout.from_pattern(ptr, columns, n_nodes, rows)
         transposed_weights = take(weights, transposed.order)
@@ -193,9 +197,7 @@ class MessageGraph:
             and torch.equal(columns, transposed.columns)
             and torch.equal(weights, transposed_weights)
         ):
-            messages = cls(ptr, columns, weights, symmetric=True, reverse=transposed.order)
-            messages._rows = rows
-            return messages
+            return symmetric(transposed.order)
         if not symmetrize:
             return cls(transposed.ptr, transposed.columns, transposed_weights, symmetric=False)
         # Union of both directions, the larger weight winning (weights are >= 0).

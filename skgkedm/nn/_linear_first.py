@@ -40,7 +40,7 @@ class PrecomputedGCNConv(GCNConv):
 
     Same parameters as :class:`torch_geometric.nn.GCNConv` (build it with
     ``normalize=False, add_self_loops=False``): ``propagation`` is
-    :math:`D^{-1/2} (A + I) D^{-1/2}`.
+    :math:`D^{-1/2} (A + I) D^{-1/2}`, its self-loops kept as the ``diagonal``.
     """
 
     def __init__(self, in_channels, out_channels, **options):
