@@ -10,6 +10,8 @@ Every arm runs side by side in one process, on the same splits and seeds:
   weights: the default, an MLP's class scores propagated ten hops with equal weights
   and the consistency loss, is the uniform control of it);
 - ``no consistency``: the default with ``consistency=0`` (cross-entropy alone);
+- ``dropout 0.625``: the default with ``dropout=0.625`` (``"auto"`` was 0.5 on a
+  graph until issue #24's ``default_neighbourhood.py`` chose it on validation nodes);
 - ``plain``: the default's backbone alone, ``gkedm=False`` (an MLP on the features);
 - ``previous``: the default until issue #24 (``skgkedm._classifier.HIDDEN_GKEDM``, 200
   epochs: one equal-weight GKEDM step on a GCN's hidden layer, two phases); ``gcn``:
@@ -76,6 +78,8 @@ GKEDM_ARMS = {
     "default": {},
     "attention": {"gkedm_scoring": "cosine"},
     "no consistency": {"consistency": 0.0},
+    # The candidate of issue #24's default neighbourhood (default_neighbourhood.py).
+    "dropout 0.625": {"dropout": 0.625},
     "previous": HIDDEN_GKEDM,
     "gcn": {**HIDDEN_GKEDM, "gkedm": False},
     # Arms of earlier records: variants of the previous default.
