@@ -11,6 +11,8 @@ median of the paired ratios. One untimed fit of each warms the process up first.
 - ``previous``: the default until 0.2.0.dev0 (``HIDDEN_GKEDM``, 200 epochs);
 - ``default without consistency``: the default with ``consistency=0`` (one dropout
   view per step instead of two), to show where the time goes;
+- ``default with dropout 0.5``: the default with the dropout it had until
+  ``dropout="auto"`` became 0.625 on a graph (issue #24);
 - ``before``, with ``--before CHECKOUT``: ``GKEDMClassifier(random_state=0)`` of an
   older checkout (e.g. the default when issue #24 was filed, commit 6d5e4fa, extracted
   with ``git archive``), fitted in a child process with one thread between the others
@@ -44,6 +46,7 @@ RECIPES = {
     "default": {},
     "previous": {**HIDDEN_GKEDM, "max_epochs": 200},
     "default without consistency": {"consistency": 0.0},
+    "default with dropout 0.5": {"dropout": 0.5},
 }
 
 
