@@ -64,8 +64,8 @@ AUTO_DROPOUT = 0.625
 0.5 points of validation accuracy on Cora and 1.1 on CiteSeer; 0.6 gained as much
 (0.6 and 0.9), 0.7 less, 0.8 lost on CiteSeer. Of 0.6 and 0.625, 0.625 is the dyadic
 rate (5 / 8: a 3-bit mask, ``skgkedm.nn._dropout.bit_mask``), which costs a default fit
-9 to 10 % more CPU time than 0.5 (a 1-bit mask) where 0.6, a float drawn per entry,
-costs 16 to 18 % more (``benchmarks/default_cost.py``)."""
+9 to 11 % more CPU time than 0.5 (a 1-bit mask) where 0.6, a float drawn per entry,
+costs 16 to 20 % more (``benchmarks/default_cost.py``)."""
 
 
 def resolve_dropout(dropout, feature_rows):
