@@ -644,12 +644,12 @@ def _check_choice(candidates, weights):
         margin = 0.0
         if best.per_sample is not None and candidate.per_sample is not None:
             difference = best.per_sample - candidate.per_sample
-            margin = CHECK_STANDARD_ERRORS * _standard_error(difference, weights)
+            margin = CHECK_STANDARD_ERRORS * standard_error(difference, weights)
         if candidate.score >= best.score - margin:  # true of the best itself
             return name
 
 
-def _standard_error(values, weights):
+def standard_error(values, weights):
     """Standard error of the (weighted) mean of ``values``."""
     share = np.full(len(values), 1 / len(values)) if weights is None else weights / weights.sum()
     mean = share @ values

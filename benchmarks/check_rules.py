@@ -1,0 +1,218 @@
+"""Which rule should ``gkedm_check`` choose its candidate by? Rules compared offline.
+
+For every data set and seed, one default ``GKEDMClassifier`` fit records its check's
+candidates (linear, features, gkedm, plain: held-out scores and each held-out node's
+correctness over the check's two folds) and every candidate is then fitted on all
+training labels, as the default's final fit would fit it, and scored on the test
+nodes (``gkedm_accuracy.check_candidates``); the anchors ``gcn``, ``mlp`` and
+``logistic`` of ``gkedm_accuracy.py`` run beside it on the same split. The splits
+and loaders are ``gkedm_accuracy.py``'s: MUSAE (chameleon and squirrel with 5
+traffic classes, also with duplicates removed, facebook, Twitch DE with balanced
+accuracy) on random 60/20/20 splits, the generated homophily sweep with 10 %
+labelled. Each rule of ``RULES`` then picks a candidate from the held-out record
+alone; the table gives, per data set, the mean test score of the rule's choice
+(its choices counted linear/features/gkedm/plain), its difference in points to the
+best anchor (the highest of the mean scores of ``gcn``, ``mlp`` and ``logistic``),
+each candidate's mean test score, the oracle (the candidate best on the test nodes,
+seed by seed) and how often the check's held-out scores order two candidates as their
+test scores do.
+
+    OMP_NUM_THREADS=1 SKGKEDM_DATA=/abs/path python benchmarks/check_rules.py --seeds 5 \\
+        --musae 'chameleon filtered' 'squirrel filtered' chameleon twitch_de squirrel \\
+        --homophily 0.1 0.3 0.5 0.7 0.9 \\
+        --output benchmarks/results/gkedm_accuracy/check-rules.json
+    python benchmarks/check_rules.py --tables benchmarks/results/gkedm_accuracy/check-rules*.json
+
+(``--tables`` prints the tables of records without fitting anything; the committed
+records ran the first command in parts: ``--musae 'chameleon filtered' 'squirrel
+filtered' --homophily 0.1 0.3 0.5 0.7 0.9`` to ``check-rules-small.json``, ``--musae
+chameleon twitch_de squirrel`` to ``check-rules-rest.json``, ``--musae facebook`` to
+``check-rules-facebook.json``.) The record is
+written after every seed, so a run cut short keeps what it measured.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from _record import machine, versions, write_record
+from gkedm_accuracy import fit_one
+
+from skgkedm._node_estimator import standard_error
+
+ANCHORS = ("gcn", "mlp", "logistic")
+"""``gkedm_accuracy.py`` arms a default must match: the plain GCN and the features alone."""
+
+SHIPPED = ("linear", "features", "gkedm", "plain")
+"""The check's order of preference with the default's graph-free backbone."""
+
+GCN_FIRST = ("linear", "features", "plain", "gkedm")
+
+
+def first_within(order, margin):
+    """The rule: the first candidate of ``order`` within ``margin`` SEs of the best score."""
+
+    def rule(scores, shares, weights):
+        best = max(order, key=lambda name: scores[name])
+        for name in order:
+            error = standard_error(shares[best] - shares[name], weights)
+            if scores[name] >= scores[best] - margin * error:
+                return name
+        raise AssertionError("the best candidate is within any margin of itself")
+
+    return rule
+
+
+def tiers_within(tiers, margin):
+    """The first tier holding a candidate within ``margin`` SEs of the best; in it, the best."""
+
+    def rule(scores, shares, weights):
+        order = [name for tier in tiers for name in tier]
+        first = first_within(order, margin)(scores, shares, weights)
+        tier = next(tier for tier in tiers if first in tier)
+        return max(tier, key=lambda name: (scores[name], -tier.index(name)))
+
+    return rule
+
+
+def stepwise(order, margin):
+    """From the simplest, step to each richer candidate only if it beats the current one
+    by more than ``margin`` SEs of their paired difference."""
+
+    def rule(scores, shares, weights):
+        current = order[0]
+        for name in order[1:]:
+            error = standard_error(shares[name] - shares[current], weights)
+            if scores[name] > scores[current] + margin * error:
+                current = name
+        return current
+
+    return rule
+
+
+RULES = {
+    "shipped: 1 SE, l f g p": first_within(SHIPPED, 1.0),
+    "best held-out": first_within(SHIPPED, 0.0),
+    "0.5 SE, l f g p": first_within(SHIPPED, 0.5),
+    "1 SE, l f p g (GCN before gkedm)": first_within(GCN_FIRST, 1.0),
+    "0.5 SE, l f p g": first_within(GCN_FIRST, 0.5),
+    "1 SE, l f (g=p): GCN equal to gkedm": tiers_within(
+        [("linear",), ("features",), ("gkedm", "plain")], 1.0
+    ),
+    "0.5 SE, l f (g=p)": tiers_within([("linear",), ("features",), ("gkedm", "plain")], 0.5),
+    "1 SE, (l=f) (g=p)": tiers_within([("linear", "features"), ("gkedm", "plain")], 1.0),
+    "stepwise 1 SE, l f g p": stepwise(SHIPPED, 1.0),
+}
+"""Rules that pick a candidate from the check's held-out record alone."""
+
+
+def candidate_record(detail):
+    """(held-out scores, per-node shares as arrays, weights) of one seed's check."""
+    shares = {
+        name: np.array([float(c) for c in text])
+        for name, text in detail["held_out_shares"].items()
+    }
+    weights = detail["held_out_weights"]
+    return detail["held_out"], shares, None if weights is None else np.asarray(weights)
+
+
+def agreement(runs, pairs):
+    """How many of ``pairs`` of candidates, over the seeds, the check's held-out scores
+    order as their test scores do (ties either side count as disagreement), of how many."""
+    agree = 0
+    for run in runs:
+        held, test = run["candidates"]["held_out"], run["candidates"]["test"]
+        agree += sum((held[a] - held[b]) * (test[a] - test[b]) > 0 for a, b in pairs)
+    return f"{agree}/{len(runs) * len(pairs)}"
+
+
+def tables(record):
+    """Markdown table of every rule on every data set of ``record``."""
+    lines = [
+        "| data set | rule | test (chosen) | vs best anchor | choices l/f/g/p |",
+        "|---|---|---|---|---|",
+    ]
+    for group in record["groups"]:
+        runs = group["seeds"]
+        if not runs:
+            continue
+        anchors = np.array([[run["anchors"][arm] for arm in ANCHORS] for run in runs])
+        # The goal's bar: the best anchor on average over the seeds (not seed by seed).
+        best_anchor = anchors.mean(axis=0).max()
+        means = ", ".join(f"{arm} {anchors[:, i].mean():.3f}" for i, arm in enumerate(ANCHORS))
+        name = f"{group['dataset']} ({len(runs)} seeds)"
+        lines.append(f"| {name} | anchors: {means} | {best_anchor:.3f} | | |")
+        for rule_name, rule in RULES.items():
+            chosen = [rule(*candidate_record(run["candidates"])) for run in runs]
+            if rule_name.startswith("shipped"):
+                recorded = [run["candidates"]["choice"] for run in runs]
+                assert chosen == recorded, (group["dataset"], chosen, recorded)
+            test = np.array(
+                [run["candidates"]["test"][c] for run, c in zip(runs, chosen, strict=True)]
+            )
+            counts = "/".join(str(chosen.count(c)) for c in SHIPPED)
+            lines.append(
+                f"| {group['dataset']} | {rule_name} | {test.mean():.3f} | "
+                f"{100 * (test - best_anchor).mean():+.1f} | {counts} |"
+            )
+        oracle = np.array([max(run["candidates"]["test"].values()) for run in runs])
+        for c in SHIPPED:
+            scores = np.mean([run["candidates"]["test"][c] for run in runs])
+            lines.append(f"| {group['dataset']} | candidate {c} | {scores:.3f} | | |")
+        lines.append(
+            f"| {group['dataset']} | oracle (best on test) | {oracle.mean():.3f} | "
+            f"{100 * (oracle - best_anchor).mean():+.1f} | |"
+        )
+        every = agreement(runs, list(combinations(SHIPPED, 2)))
+        graphs = agreement(runs, [("gkedm", "plain")])
+        lines.append(
+            f"| {group['dataset']} | held-out order = test order | {every} pairs, "
+            f"gkedm vs plain {graphs} | | |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--musae", nargs="*", default=[], help="MUSAE data sets")
+    parser.add_argument("--homophily", nargs="*", type=float, default=[])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--output", type=Path)
+    parser.add_argument(
+        "--tables", type=Path, nargs="+", help="print the tables of these records, fit nothing"
+    )
+    args = parser.parse_args()
+    if args.tables is not None:
+        groups = [
+            group for path in args.tables for group in json.loads(path.read_text())["groups"]
+        ]
+        print(tables({"groups": groups}))
+        return
+    record = {
+        "command": "python " + shlex.join(sys.argv),
+        "versions": versions(),
+        "machine": machine(),
+        "seeds": args.seeds,
+        "groups": [],
+    }
+    work = [("musae", name) for name in args.musae] + [("homophily", h) for h in args.homophily]
+    for suite, dataset in work:
+        group = {"suite": suite, "dataset": dataset, "seeds": []}
+        record["groups"].append(group)
+        for seed in range(args.seeds):
+            detail, seconds, _ = fit_one(suite, dataset, "candidates", seed)
+            anchors = {arm: fit_one(suite, dataset, arm, seed)[0] for arm in ANCHORS}
+            group["seeds"].append(
+                {"seed": seed, "candidates": detail, "anchors": anchors, "seconds": seconds}
+            )
+            print(f"{dataset} seed {seed}: {seconds:.0f} s, chose {detail['choice']}", flush=True)
+            write_record(args.output, record)
+    print(tables(record))
+
+
+if __name__ == "__main__":
+    main()
