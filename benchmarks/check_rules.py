@@ -140,6 +140,18 @@ def agreement(runs, pairs):
     return f"{agree}/{len(runs) * len(pairs)}"
 
 
+def merged(records):
+    """One record of the groups of ``records``, a data set's seeds from every record joined."""
+    groups = {}
+    for record in records:
+        for group in record["groups"]:
+            key = (group["suite"], group["dataset"], group.get("check_folds", 2))
+            if key not in groups:
+                groups[key] = {**group, "seeds": []}
+            groups[key]["seeds"] += group["seeds"]
+    return {"groups": list(groups.values())}
+
+
 def group_label(group):
     """A group's data set, with its check's folds where they are not two."""
     dataset = str(group["dataset"])
@@ -226,6 +238,7 @@ def main():
     parser.add_argument("--musae", nargs="*", default=[], help="MUSAE data sets")
     parser.add_argument("--homophily", nargs="*", type=float, default=[])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
     parser.add_argument(
         "--check-folds",
         type=int,
@@ -239,10 +252,8 @@ def main():
     )
     args = parser.parse_args()
     if args.tables is not None:
-        groups = [
-            group for path in args.tables for group in json.loads(path.read_text())["groups"]
-        ]
-        print(tables({"groups": groups}) + "\n\n" + summary({"groups": groups}))
+        record = merged([json.loads(path.read_text()) for path in args.tables])
+        print(tables(record) + "\n\n" + summary(record))
         return
     record = {
         "command": "python " + shlex.join(sys.argv),
@@ -256,7 +267,7 @@ def main():
     for suite, dataset in work:
         group = {"suite": suite, "dataset": dataset, "check_folds": args.check_folds, "seeds": []}
         record["groups"].append(group)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             with patch.object(node_estimator, "CHECK_FOLDS", args.check_folds):
                 detail, seconds, _ = fit_one(suite, dataset, "candidates", seed)
             anchors = {arm: fit_one(suite, dataset, arm, seed)[0] for arm in ANCHORS}
