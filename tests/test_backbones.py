@@ -189,6 +189,56 @@ def test_weight_gradients_match_stock_pyg(name, graph, features, is_output):
         torch.testing.assert_close(grad, stock_grads[key], rtol=0, atol=1e-5, msg=key)
 
 
+@pytest.mark.parametrize(
+    ("out_dim", "input_gradient", "grad_enabled", "aggregates_first"),
+    [
+        # By hand: aggregating first carries N_FEATURES = 12 columns through the matrix
+        # (twice when the input needs a gradient), projecting first carries out_dim
+        # (twice whenever the layer is differentiated).
+        (8, False, True, True),  # 12 < 2 x 8
+        (4, False, True, False),  # 12 > 2 x 4
+        (8, False, False, False),  # no gradient: 12 > 8
+        (64, False, False, True),  # 12 < 64
+        (8, True, True, False),  # 2 x 12 > 2 x 8
+        (64, True, True, True),  # 2 x 12 < 2 x 64
+    ],
+)
+@pytest.mark.parametrize("name", ["gcn", "sage"])
+def test_layers_take_the_cheaper_order_and_match_stock_pyg(
+    name, graph, out_dim, input_gradient, grad_enabled, aggregates_first
+):
+    from skgkedm.nn._linear_first import propagates_first
+
+    edge_index, edge_weight, n_nodes, _, messages = graph
+    dense = torch.from_numpy(bag_of_words(n_nodes))
+    torch.manual_seed(0)
+    conv = BACKBONES[name].build_conv(
+        N_FEATURES, out_dim, is_output=True, activation=None, gat_heads=GAT_HEADS
+    )
+    if name == "gcn":
+        reference, weight, graph_inputs = GCNConv(N_FEATURES, out_dim), "lin", (edge_weight,)
+    else:
+        reference, weight, graph_inputs = SAGEConv(N_FEATURES, out_dim), "lin_l", ()
+    reference.load_state_dict(conv.state_dict())
+    x, stock_x = dense.clone().requires_grad_(input_gradient), dense.clone()
+    stock_x.requires_grad_(input_gradient)
+    with torch.set_grad_enabled(grad_enabled):
+        assert propagates_first(x, getattr(conv, weight).weight) is aggregates_first
+        out = conv(x, BACKBONES[name].propagation(messages))
+        expected = reference(stock_x, edge_index, *graph_inputs)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-5)
+    if not grad_enabled:
+        return
+    upstream = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
+    (out * upstream).sum().backward()
+    (expected * upstream).sum().backward()
+    for key, parameter in conv.named_parameters():
+        stock = dict(reference.named_parameters())[key]
+        torch.testing.assert_close(parameter.grad, stock.grad, rtol=0, atol=1e-5, msg=key)
+    if input_gradient:
+        torch.testing.assert_close(x.grad, stock_x.grad, rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["gcn", "sage"])
 def test_sparse_product_passes_gradcheck(name, graph):
     n_nodes, messages = graph[2], graph[4]

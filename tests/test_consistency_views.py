@@ -8,7 +8,7 @@ import torch
 from skgkedm import GKEDMClassifier
 from skgkedm.loader._graph_tensors import graph_tensors
 from skgkedm.nn import GKEDM
-from skgkedm.nn._dropout import bit_mask, dropout, dyadic
+from skgkedm.nn._dropout import bit_mask, dropout, dyadic, scaled
 from skgkedm.nn._network import stacked_features
 from skgkedm.utils._training import CLASSIFICATION, class_probabilities, consistency_loss
 
@@ -139,6 +139,16 @@ def test_bit_mask_is_exact_for_rates_of_at_most_eight_bits():
     assert mask.dtype == torch.int32 and sorted(mask.unique().tolist()) == [0, 1]
     dropped = 1 - mask.double().mean().item()
     assert abs(dropped - 3 / 256) < 5 * np.sqrt(3 / 256 * (1 - 3 / 256) / mask.numel())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("scale", [2.0, 4 / 3, 4.0, 256 / 253, 1e-3])
+def test_scaled_mask_equals_converting_and_multiplying(scale, dtype):
+    mask = torch.randint(0, 2, (1000, 3), generator=torch.Generator().manual_seed(0))
+    mask = mask.to(torch.int32)
+    expected = mask.to(dtype) * scale  # as torch scales a tensor of dtype by a float
+    out = scaled(mask.clone(), scale, dtype)
+    assert out.dtype == dtype and torch.equal(out, expected)
 
 
 @pytest.mark.parametrize("shape", [(2708, 7), (2, 50, 3), (300, 40)])

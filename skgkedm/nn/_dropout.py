@@ -51,10 +51,42 @@ def dropout(x, p, training, generator=None):
         return x * 0.0
     fields = dyadic(p) if x.device.type == "cpu" else None
     if fields is not None:
-        return x * bit_mask(x.shape, *fields, generator).to(x.dtype).mul_(1.0 / (1.0 - p))
+        return x * scaled(bit_mask(x.shape, *fields, generator), 1.0 / (1.0 - p), x.dtype)
     # Uniform draws compared in place: half the time of bernoulli_ on the CPU.
     scale = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     return x * scale.ge_(p).div_(1.0 - p)
+
+
+def scaled(mask, scale, dtype):
+    """``mask * scale`` in ``dtype``: 0 where ``mask`` is 0, ``scale`` where it is 1.
+
+    In float32 it writes the scale's bit pattern into the integer mask in place and
+    reads those bits as floats: the same values as a conversion and a multiplication,
+    without their two passes over a mask of every entry (and without allocating a
+    float copy: at a million nodes, a mask is hundreds of megabytes).
+
+    Parameters
+    ----------
+    mask : Tensor of dtype int32
+        0 or 1 everywhere; overwritten.
+    scale : float
+    dtype : torch.dtype
+
+    Returns
+    -------
+    Tensor of dtype ``dtype``, the shape of ``mask``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skgkedm.nn._dropout import scaled
+    >>> scaled(torch.tensor([0, 1, 1], dtype=torch.int32), 2.0, torch.float32).tolist()
+    [0.0, 2.0, 2.0]
+    """
+    if dtype != torch.float32:
+        return mask.to(dtype).mul_(scale)
+    pattern = torch.tensor(scale, dtype=torch.float32).view(torch.int32).item()
+    return mask.mul_(pattern).view(torch.float32)
 
 
 MASK_BITS = 8

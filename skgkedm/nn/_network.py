@@ -383,13 +383,25 @@ class GKEDMNetwork(nn.Module):
                     h = graph.with_transpose(h)
             h = walk.conv(module, h, edges)
             if kind == "conv":
-                h = self.activation(h)
+                h = self._activate(h)
         if self.head is None:
             return NetworkOutput(h if views == 1 else h.view(views, -1, h.size(1)), attention)
         pooled = self._pool(h, graph)
         hidden_layer, output_layer = self.head
-        h = self.activation(hidden_layer(pooled))
+        h = self._activate(hidden_layer(pooled))
         return NetworkOutput(output_layer(dropout(h, p, self.training, generator)), attention)
+
+    def _activate(self, h):
+        """The activation of a layer's fresh output ``h``; ReLU in place.
+
+        No layer's backward pass reads its own output, so ReLU may overwrite it (its
+        own backward reads the result): at a million nodes a hidden layer's output
+        is a quarter of a gigabyte, and a fresh one costs its page faults again in
+        every step. (Autograd would refuse the overwrite of a tensor it saved.)
+        """
+        if isinstance(self.activation, nn.ReLU):
+            return torch.relu_(h)
+        return self.activation(h)
 
     def fuses_views(self, graph):
         """Whether ``forward(graph, views=k)`` runs the ``k`` views as one pass.
