@@ -30,11 +30,11 @@ seeds joined across records). The committed records ran the first command in par
 to ``check-rules-small.json``, ``--musae chameleon twitch_de squirrel`` to
 ``check-rules-rest.json``, ``--musae facebook`` to ``check-rules-facebook.json``, and
 the same with ``--first-seed 5`` and ``--first-seed 10`` to ``*-seeds-5-9.json`` and
-``*-seeds-10-14.json`` (seeds 10-14: not facebook). ``--check-folds 5`` runs the check over five folds
-instead of two (each candidate trained on four fifths of the labels, nearer the final
-fit's), an experiment (``check-rules-5-folds.json``: the filtered sets; its rows are
-marked "5 folds"). A record is written after every seed, so a run cut short keeps
-what it measured.
+``*-seeds-10-14.json`` (seeds 10-14: not facebook). ``--check-folds 5`` runs the check
+over five folds instead of two (each candidate trained on four fifths of the labels,
+nearer the final fit's), an experiment (``check-rules-5-folds.json``: the filtered
+sets; its rows are marked "5 folds"). A record is written after every seed, so a run
+cut short keeps what it measured.
 """
 
 import argparse
