@@ -183,7 +183,9 @@ def check_candidates(X, y, train, test, seed, score):
     instead of running it again (the check draws on its own generator, so the final
     fit is the same either way) with its choice forced to that candidate. Returns the
     check's choice, the test score of the choice under each margin of ``MARGINS`` (in
-    held-out standard errors; the shipped default is ``CHECK_STANDARD_ERRORS``), the
+    held-out standard errors, the same for every candidate; the shipped classifier's
+    is ``CHECK_STANDARD_ERRORS``, ``CHECK_GRAPH_FREE_STANDARD_ERRORS`` for the
+    graph-free candidates), the
     candidates' test and held-out scores, and each candidate's held-out share of the
     score node by node (``held_out_shares``: a string of 0s and 1s, a node's
     correctness, in the check's order of held-out nodes, the same for every candidate;
@@ -194,9 +196,9 @@ def check_candidates(X, y, train, test, seed, score):
     seen = {}
     original = node._check_choice
 
-    def recording(candidates, weights):
+    def recording(candidates, weights, *margins):
         seen.update(candidates=candidates, weights=weights)
-        return original(candidates, weights)
+        return original(candidates, weights, *margins)
 
     with patch.object(node, "_check_choice", recording):
         model = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
@@ -211,7 +213,7 @@ def check_candidates(X, y, train, test, seed, score):
             continue
         with (
             patch.object(node.NodeNetworkMixin, "_check_gkedm", replayed),
-            patch.object(node, "_check_choice", lambda candidates, weights, name=name: name),
+            patch.object(node, "_check_choice", lambda *args, name=name: name),
         ):
             refit = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
         test_scores[name] = score(y[test], refit.predict(X[test]))
