@@ -63,6 +63,7 @@ import sys
 import time
 from itertools import product
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import torch
@@ -184,50 +185,60 @@ def check_candidates(X, y, train, test, seed, score):
     """Every candidate of the default's ``gkedm_check``, refitted and scored on the test nodes.
 
     One default fit records the check's candidates (held-out scores, per-node shares);
-    each candidate it did not choose is then fitted as the default would have (same
-    seed, all training labels). Returns the test score of
-    the choice under each margin of ``MARGINS`` (in held-out standard errors; the
-    shipped default is ``CHECK_STANDARD_ERRORS``) and the candidates' test and
-    held-out scores.
+    each candidate it did not choose is then fitted as the default's final fit would
+    fit it (same seed, all training labels): the fit replays the recorded check
+    instead of running it again (the check draws on its own generator, so the final
+    fit is the same either way) with its choice forced to that candidate. Returns the
+    check's choice, the test score of the choice under each margin of ``MARGINS`` (in
+    held-out standard errors, the same for every candidate; the shipped classifier's
+    is ``CHECK_STANDARD_ERRORS``, ``CHECK_GRAPH_FREE_STANDARD_ERRORS`` for the
+    graph-free candidates), the
+    candidates' test and held-out scores, and each candidate's held-out share of the
+    score node by node (``held_out_shares``: a string of 0s and 1s, a node's
+    correctness, in the check's order of held-out nodes, the same for every candidate;
+    ``held_out_weights``: their weights, None for equal).
     """
     from skgkedm import _node_estimator as node
 
     seen = {}
     original = node._check_choice
 
-    def recording(candidates, weights):
+    def recording(candidates, weights, *margins):
         seen.update(candidates=candidates, weights=weights)
-        return original(candidates, weights)
+        return original(candidates, weights, *margins)
 
-    node._check_choice = recording
-    try:
+    with patch.object(node, "_check_choice", recording):
         model = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
-    finally:
-        node._check_choice = original
-    candidates = seen["candidates"]
+    candidates, weights = seen["candidates"], seen["weights"]
     test_scores = {model.gkedm_check_choice_: score(y[test], model.predict(X[test]))}
+
+    def replayed(self, *args):
+        return candidates, weights, None
+
     for name in candidates:
         if name in test_scores:
             continue
-        # The default's fit with its check's choice forced to this candidate.
-        node._check_choice = lambda candidates, weights, name=name: name
-        try:
+        with (
+            patch.object(node.NodeNetworkMixin, "_check_gkedm", replayed),
+            patch.object(node, "_check_choice", lambda *args, name=name: name),
+        ):
             refit = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
-        finally:
-            node._check_choice = original
         test_scores[name] = score(y[test], refit.predict(X[test]))
     chosen = {}
     for margin in MARGINS:
-        node.CHECK_STANDARD_ERRORS, saved = margin, node.CHECK_STANDARD_ERRORS
-        try:
-            chosen[margin] = original(candidates, seen["weights"])
-        finally:
-            node.CHECK_STANDARD_ERRORS = saved
+        with patch.object(node, "CHECK_STANDARD_ERRORS", margin):
+            chosen[margin] = original(candidates, weights)
     return {
+        "choice": model.gkedm_check_choice_,
         "test": test_scores,
         "held_out": {name: candidate.score for name, candidate in candidates.items()},
         "chosen": {str(margin): name for margin, name in chosen.items()},
         "margin_scores": {str(margin): test_scores[name] for margin, name in chosen.items()},
+        "held_out_shares": {
+            name: "".join(str(int(share)) for share in candidate.per_sample)
+            for name, candidate in candidates.items()
+        },
+        "held_out_weights": None if weights is None else weights.tolist(),
     }
 
 

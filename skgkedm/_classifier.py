@@ -1,7 +1,11 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
 from ._base import GraphClassifierBase, with_class_weight
-from ._node_estimator import NODE_PARAMETER_CONSTRAINTS, NodeNetworkMixin
+from ._node_estimator import (
+    CHECK_GRAPH_FREE_STANDARD_ERRORS,
+    NODE_PARAMETER_CONSTRAINTS,
+    NodeNetworkMixin,
+)
 from .utils._sklearn_compat import fit_context
 
 PROPAGATION_DEFAULTS = {
@@ -133,8 +137,10 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         same widths is the graph network, ranked after the module: an alternative to
         it, chosen only on a clear win. The model is the first candidate whose
         held-out accuracy is within one standard error (of the paired difference over
-        the held-out nodes) of the best one's: a richer network must win by more than
-        the noise of the check. The final model is that network trained on every
+        the held-out nodes) of the best one's, half of one for the linear model and
+        the network on the features: a richer network must win by more than the
+        noise of the check, and a model without the graph must come close to the
+        best. The final model is that network trained on every
         labelled node, exactly as a fit of it without the check gives it (same seed).
         A model of the features alone predicts from a node's features only (no graph
         needed). The check costs about two to three fits (see :ref:`when_gkedm_helps`).
@@ -351,6 +357,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         **NODE_PARAMETER_CONSTRAINTS,
         "class_weight": GraphClassifierBase._class_weight_constraint,
     }
+
+    _check_graph_free_standard_errors = CHECK_GRAPH_FREE_STANDARD_ERRORS
 
     __init__ = with_class_weight(NodeNetworkMixin.__init__, **PROPAGATION_DEFAULTS)
 

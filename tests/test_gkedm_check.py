@@ -10,7 +10,11 @@ from sklearn.model_selection import GridSearchCV
 from skgkedm import GKEDMClassifier, GKEDMRegressor
 from skgkedm import _node_estimator as node_estimator
 from skgkedm._classifier import HIDDEN_GKEDM
-from skgkedm._node_estimator import CheckCandidate, _check_choice
+from skgkedm._node_estimator import (
+    CHECK_GRAPH_FREE_STANDARD_ERRORS,
+    CheckCandidate,
+    _check_choice,
+)
 from skgkedm.datasets import make_node_classification
 
 # The check of a GCN with one GKEDM step (the previous default's recipe): its three
@@ -51,6 +55,50 @@ def test_ties_go_to_the_simplest_and_the_best_wins_without_per_node_scores():
     scores = {"features": 0.5, "plain": 0.52, "gkedm": 0.51}
     bare = {name: CheckCandidate(None, value, None) for name, value in scores.items()}
     assert _check_choice(bare, None) == "plain"
+
+
+def test_the_classifier_keeps_a_graph_free_candidate_only_within_half_a_standard_error():
+    # The example above: "features" right on nodes 1 and 4, the module on 2, 3 and 4.
+    # Paired differences (-1, 1, 1, 0): mean 0.25, standard error 0.41. Within one
+    # standard error (0.41 >= 0.25), not within half of one (0.21 < 0.25).
+    features = candidate(0.5, [1, 0, 0, 1])
+    module = candidate(0.75, [0, 1, 1, 1])
+    found = {"features": features, "gkedm": module}
+    assert _check_choice(found, None) == "features"  # the regressor's margin
+    assert _check_choice(found, None, CHECK_GRAPH_FREE_STANDARD_ERRORS) == "gkedm"
+    # The module keeps one standard error against the plain GCN ranked after it: the
+    # same held-out record, the module in the features' place and GCN the best. A
+    # linear model right on node 4 alone trails GCN by differences (0, 1, 1, 0): mean
+    # 0.5, standard error 0.25, beyond any margin.
+    found = {"linear": candidate(0.25, [0, 0, 0, 1]), "gkedm": features, "plain": module}
+    assert _check_choice(found, None, CHECK_GRAPH_FREE_STANDARD_ERRORS) == "gkedm"
+    # A tie still goes to the simpler candidate: differences (-1, 1, 0, 0), mean 0.
+    found = {"features": candidate(0.5, [1, 0, 1, 0]), "gkedm": candidate(0.5, [0, 1, 1, 0])}
+    assert _check_choice(found, None, CHECK_GRAPH_FREE_STANDARD_ERRORS) == "features"
+
+
+@pytest.mark.parametrize(
+    ("estimator", "margin"),
+    [(GKEDMClassifier, CHECK_GRAPH_FREE_STANDARD_ERRORS), (GKEDMRegressor, None)],
+)
+def test_each_estimator_checks_with_its_graph_free_margin(monkeypatch, estimator, margin):
+    X, y = make_node_classification(220, n_classes=3, homophily=0.5, random_state=0)
+    margins = []
+    monkeypatch.setattr(node_estimator, "_check_choice", _Recorder(margins))
+    target = y if estimator is GKEDMClassifier else y.astype(float)
+    estimator(**{**QUICK, "max_epochs": 5, "gkedm_check": True}).fit(X, target)
+    assert margins == [margin]
+
+
+class _Recorder:
+    """Stands for ``_check_choice``: records the graph-free margin, then chooses as it."""
+
+    def __init__(self, margins):
+        self.margins = margins
+
+    def __call__(self, candidates, weights, graph_free_margin=None):
+        self.margins.append(graph_free_margin)
+        return _check_choice(candidates, weights, graph_free_margin)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +158,7 @@ def test_a_graph_free_backbone_is_checked_against_a_plain_gcn(monkeypatch):
     quick = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
     model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
     assert list(model.gkedm_check_scores_) == ["linear", "features", "gkedm", "plain"]
-    monkeypatch.setattr(node_estimator, "_check_choice", lambda candidates, weights: "plain")
+    monkeypatch.setattr(node_estimator, "_check_choice", lambda *args: "plain")
     chosen = GKEDMClassifier(**quick).fit(X[:250], y[:250])
     assert chosen._architecture.backbone == "gcn" and not chosen._architecture.gkedm
     # Trained exactly as a plain GCN fitted without the check.
@@ -184,9 +232,9 @@ def test_check_scores_every_labelled_node_once(monkeypatch):
     seen = {}
     original = node_estimator._check_choice
 
-    def recording(candidates, weights):
+    def recording(candidates, weights, *margins):
         seen.update(candidates)
-        return original(candidates, weights)
+        return original(candidates, weights, *margins)
 
     monkeypatch.setattr(node_estimator, "_check_choice", recording)
     model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
@@ -201,7 +249,7 @@ def test_check_scores_every_labelled_node_once(monkeypatch):
 
 def test_a_linear_choice_is_logistic_regression_on_the_features(monkeypatch):
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
-    monkeypatch.setattr(node_estimator, "_check_choice", lambda candidates, weights: "linear")
+    monkeypatch.setattr(node_estimator, "_check_choice", lambda *args: "linear")
     model = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, random_state=0)
     model.fit(X[:250], y[:250])
     spec = model._architecture
