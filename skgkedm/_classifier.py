@@ -183,12 +183,9 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
     dropout : float or "auto", default="auto"
         Dropout on the input features and hidden representations during training.
         Sparse features keep their sparsity: only stored values are dropped.
-        ``"auto"`` is 0.625 on a graph and 0 on a plain feature matrix (k-NN graph
+        ``"auto"`` is 0.5 on a graph and 0 on a plain feature matrix (k-NN graph
         mode), whose few dense columns dropout measured to hurt (iris: 0.927 against
-        0.957 without, :ref:`performance`). On a graph, 0.625 (0.5 until 0.2.0.dev0)
-        was chosen on the validation nodes of Cora and CiteSeer (10 seeds: +0.5 and
-        +1.1 points over 0.5, ``benchmarks/default_neighbourhood.py``); see
-        :ref:`when_gkedm_helps` for what it scores beside APPNP.
+        0.957 without, :ref:`performance`).
     gat_heads : int, default=8
         Attention heads of GAT hidden layers; must divide each hidden width.
     learning_rate : float, default=0.01

@@ -56,16 +56,8 @@ NETWORK_PARAMETER_CONSTRAINTS = {
 """Constraints of the parameters every network estimator takes (scikit-learn's format)."""
 
 
-AUTO_DROPOUT = 0.625
-"""What ``dropout="auto"`` is on a graph (on feature rows it is 0).
-
-0.625 (it was 0.5 until issue #24) was chosen on the public split's validation nodes
-(``benchmarks/default_neighbourhood.py``, 10 seeds): against 0.5, the default gained
-0.5 points of validation accuracy on Cora and 1.1 on CiteSeer; 0.6 gained as much
-(0.6 and 0.9), 0.7 less, 0.8 lost on CiteSeer. Of 0.6 and 0.625, 0.625 is the dyadic
-rate (5 / 8: a 3-bit mask, ``skgkedm.nn._dropout.bit_mask``), which costs a default fit
-9 to 11 % more CPU time than 0.5 (a 1-bit mask) where 0.6, a float drawn per entry,
-costs 16 to 20 % more (``benchmarks/default_cost.py``)."""
+AUTO_DROPOUT = 0.5
+"""What ``dropout="auto"`` is on a graph (on feature rows it is 0)."""
 
 
 def resolve_dropout(dropout, feature_rows):
@@ -81,7 +73,7 @@ def resolve_dropout(dropout, feature_rows):
     --------
     >>> from skgkedm._network_estimator import resolve_dropout
     >>> resolve_dropout("auto", feature_rows=False), resolve_dropout("auto", True)
-    (0.625, 0.0)
+    (0.5, 0.0)
     >>> resolve_dropout(0.2, feature_rows=True)
     0.2
     """

@@ -77,7 +77,7 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Activation after each hidden layer.
     dropout : float or "auto", default=0.5
         Dropout on the input features and hidden representations during training.
-        ``"auto"`` is 0.625 on a graph and 0 on a plain feature matrix, as in
+        ``"auto"`` is 0.5 on a graph and 0 on a plain feature matrix, as in
         :class:`GKEDMClassifier`.
     gat_heads : int, default=8
         Attention heads of GAT hidden layers; must divide each hidden width.

@@ -302,7 +302,7 @@ def test_best_validation_score_describes_the_weights_kept_after_two_phases():
     X, y = make_node_classification(300, n_classes=4, homophily=0.4, class_sep=0.5, random_state=0)
     # Two phases: the classifier's default schedule is "joint" (one phase) since issue
     # #24, so the test names its schedule (a joint fit met the last assertion only by
-    # chance, and no longer with the default's dropout 0.625).
+    # chance, and no longer with dropout 0.625).
     two_phases = {"max_epochs": 30, "second_phase_fraction": 0.1, "n_iter_no_change": 100,
                   "schedule": "two_phase"}  # fmt: skip
     clf = GKEDMClassifier(
@@ -342,7 +342,7 @@ def test_early_stopping_with_unlabelled_nodes(small_graph):
 # --- randomness -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dropout", [0.5, 0.625, 0.0])  # 0.625: the default's, on a graph
+@pytest.mark.parametrize("dropout", [0.5, 0.625, 0.0])  # 0.625: a three-bit mask
 def test_same_random_state_same_model(small_graph, fast, dropout):
     X, y = small_graph
     torch_state = torch.get_rng_state()

@@ -59,7 +59,7 @@ def test_views_in_one_call_are_the_separate_passes_without_dropout(cora, backbon
 
 
 def test_views_in_one_pass_draw_a_mask_each(cora):
-    network, graph = fitted_network(cora)  # dropout="auto": 0.625 on a graph
+    network, graph = fitted_network(cora)  # dropout="auto": 0.5 on a graph
     network.train()
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():

@@ -151,19 +151,14 @@ def test_default_does_not_collapse_with_five_labels_per_class(monkeypatch):
     X, y, public = data.X, data.y, data.train_index
     train = np.concatenate([public[y[public] == c][:5] for c in range(6)])
 
-    def smallest_class_share_and_accuracy():
-        model = GKEDMClassifier(random_state=0).fit(X[train], y[train])
-        predicted = model.predict(X[data.test_index])
-        counts = np.bincount(predicted, minlength=6)
-        return counts.min() / counts.sum(), np.mean(predicted == y[data.test_index])
+    def smallest_class_share():
+        predicted = GKEDMClassifier(random_state=0).fit(X[train], y[train])
+        counts = np.bincount(predicted.predict(X[data.test_index]), minlength=6)
+        return counts.min() / counts.sum()
 
-    # The test set's smallest class is 0.08 of it; with dropout 0.625 (the default since
-    # issue #24) seed 0 predicts it for 0.034 of the nodes at 0.695 accuracy.
-    share, accuracy = smallest_class_share_and_accuracy()
-    assert share > 0.025 and accuracy > 0.6
+    assert smallest_class_share() > 0.05  # the test set's smallest class: 0.08
     monkeypatch.setattr(_training, "COLLAPSE_FLOOR", 0.0)  # the barrier off
-    share, accuracy = smallest_class_share_and_accuracy()
-    assert share < 0.02 and accuracy < 0.4
+    assert smallest_class_share() < 0.02
 
 
 def test_consistency_uses_the_unlabelled_nodes():

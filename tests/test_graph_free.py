@@ -18,8 +18,7 @@ from skgkedm import DistilledGCNClassifier, GKEDMClassifier, GraphNodes
 from skgkedm.data import _knn_graph
 from skgkedm.datasets import make_node_classification
 
-# dropout 0.5: the rate these tiny, short fits were sized with (the default is 0.625).
-MLP = {"backbone": "mlp", "gkedm": False, "hidden_dims": (16,), "max_epochs": 30, "dropout": 0.5}
+MLP = {"backbone": "mlp", "gkedm": False, "hidden_dims": (16,), "max_epochs": 30}
 
 
 @pytest.fixture(scope="module")

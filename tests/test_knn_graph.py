@@ -120,7 +120,7 @@ def test_auto_update_is_residual_on_feature_rows_and_replace_on_graphs():
     )
 
 
-def test_auto_dropout_is_none_on_feature_rows_and_five_eighths_on_graphs():
+def test_auto_dropout_is_none_on_feature_rows_and_half_on_graphs():
     # Dropout on iris's 4 columns cost the default 3 points (benchmarks/tabular.py).
     X, y = make_node_classification(120, n_classes=3, random_state=0)
     quick = {"hidden_dims": (8,), "max_epochs": 5, "random_state": 0}
@@ -128,11 +128,9 @@ def test_auto_dropout_is_none_on_feature_rows_and_five_eighths_on_graphs():
     graph = GKEDMClassifier(**quick).fit(X, y)
     assert GKEDMClassifier().dropout == "auto"
     assert rows._architecture.dropout == 0.0
-    # 0.625 on a graph (0.5 until issue #24: chosen on Cora's and CiteSeer's
-    # validation nodes, benchmarks/default_neighbourhood.py).
-    assert graph._architecture.dropout == 0.625
+    assert graph._architecture.dropout == 0.5
     # The same models as the resolved values given outright.
-    for auto, value, inputs in ((rows, 0.0, X.features), (graph, 0.625, X)):
+    for auto, value, inputs in ((rows, 0.0, X.features), (graph, 0.5, X)):
         explicit = GKEDMClassifier(**quick, dropout=value).fit(inputs, y)
         np.testing.assert_array_equal(
             explicit.predict_proba(inputs[:20]), auto.predict_proba(inputs[:20])
