@@ -39,6 +39,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import torch
@@ -105,11 +106,8 @@ def drop_nodes(p, entries=True):
         transpose = csr_tensor(t.crow_indices(), t.col_indices(), values, t.shape)
         return SparseMatrix(dropped, transpose)
 
-    network_module.stacked_features = stacked
-    try:
+    with patch.object(network_module, "stacked_features", stacked):
         yield
-    finally:
-        network_module.stacked_features = original
 
 
 @contextmanager
@@ -120,11 +118,8 @@ def input_dropout(p):
     def stacked(graph, views, q, *rest):
         return original(graph, views, p, *rest)
 
-    network_module.stacked_features = stacked
-    try:
+    with patch.object(network_module, "stacked_features", stacked):
         yield
-    finally:
-        network_module.stacked_features = original
 
 
 @contextmanager
@@ -139,11 +134,8 @@ def adam_groups(decay_of):
         groups = [{"params": group, "weight_decay": decay} for decay, group in groups.items()]
         return original(groups, lr=lr, weight_decay=weight_decay, **options)
 
-    torch.optim.Adam = adam
-    try:
+    with patch.object(torch.optim, "Adam", adam):
         yield
-    finally:
-        torch.optim.Adam = original
 
 
 @contextmanager
@@ -158,13 +150,10 @@ def hop_weights(mode):
             self.hop_weights.requires_grad_(mode != "fixed")
             self.hop_weights.no_decay = True
 
-    GKEDM.reset_parameters = reset
     no_decay = adam_groups(lambda p, decay: 0.0 if getattr(p, "no_decay", False) else decay)
-    try:
+    with patch.object(GKEDM, "reset_parameters", reset):
         with no_decay if mode == "no decay" else nullcontext():
             yield
-    finally:
-        GKEDM.reset_parameters = original
 
 
 @contextmanager
@@ -177,19 +166,15 @@ def first_layer_decay(first, rest):
         for parameter in self.convs[0].parameters():
             parameter.first_layer = True
 
-    network_module.GKEDMNetwork.__init__ = init
-    try:
-        with adam_groups(lambda p, decay: first if getattr(p, "first_layer", False) else rest):
-            yield
-    finally:
-        network_module.GKEDMNetwork.__init__ = original
+    decay = adam_groups(lambda p, decay: first if getattr(p, "first_layer", False) else rest)
+    with patch.object(network_module.GKEDMNetwork, "__init__", init), decay:
+        yield
 
 
 @contextmanager
 def hop_transform(kind):
     """``"shape"``: the learned weights divided by their sum; ``"scale"``: the personalised
     PageRank weights times a learned scale (the learned weights' sum)."""
-    original = GKEDM._propagate
 
     def propagate(self, weights, value, layout, generator):
         gamma = self.hop_weights
@@ -199,11 +184,8 @@ def hop_transform(kind):
             gamma = gamma.sum() * ppr_hop_weights(self.hops, self.alpha).to(gamma)
         return propagate_hops(gamma, value, weights, layout)
 
-    GKEDM._propagate = propagate
-    try:
+    with patch.object(GKEDM, "_propagate", propagate):
         yield
-    finally:
-        GKEDM._propagate = original
 
 
 @contextmanager
@@ -239,11 +221,8 @@ def both_views_loss():
             counted += len(batch.targets)
         return total / counted
 
-    training_module._training_epoch = epoch
-    try:
+    with patch.object(training_module, "_training_epoch", epoch):
         yield
-    finally:
-        training_module._training_epoch = original
 
 
 @contextmanager
@@ -271,34 +250,24 @@ def weight_average(start=0.5, ema=None):
                             average.add_(parameter - average, alpha=share)
             return loss
 
-        training_module._training_epoch = epoch
-        try:
+        with patch.object(training_module, "_training_epoch", epoch):
             history = original_train(network, batches, validation, schedule, context, *rest)
-        finally:
-            training_module._training_epoch = original_epoch
         if state["average"] is not None:
             with torch.no_grad():
                 for average, parameter in zip(state["average"], network.parameters(), strict=True):
                     parameter.copy_(average)
         return history
 
-    training_module._train_parameters = train
-    try:
+    with patch.object(training_module, "_train_parameters", train):
         yield
-    finally:
-        training_module._train_parameters = original_train
 
 
 @contextmanager
 def sharpening(temperature):
     """The consistency target sharpened at ``temperature`` (GRAND tunes it per data set:
     0.5 on Cora, 0.3 on CiteSeer)."""
-    original = training_module.CONSISTENCY_TEMPERATURE
-    training_module.CONSISTENCY_TEMPERATURE = temperature
-    try:
+    with patch.object(training_module, "CONSISTENCY_TEMPERATURE", temperature):
         yield
-    finally:
-        training_module.CONSISTENCY_TEMPERATURE = original
 
 
 PATCHES = {
