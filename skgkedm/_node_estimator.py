@@ -166,8 +166,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
 
     _parameter_constraints: dict = NODE_PARAMETER_CONSTRAINTS
 
-    _check_graph_free_standard_errors = None
-    """``gkedm_check``'s margin for its graph-free candidates (None: ``CHECK_STANDARD_ERRORS``)."""
+    _check_graph_free_standard_errors = CHECK_STANDARD_ERRORS
+    """``gkedm_check``'s margin for its graph-free candidates, in standard errors."""
 
     def __init__(
         self,
@@ -645,7 +645,7 @@ def _whole_graph_batches(graph, data, device, train, validation):
     return (lambda generator: [whole_graph]), validation_batches
 
 
-def _check_choice(candidates, weights, graph_free_margin=None):
+def _check_choice(candidates, weights, graph_free_margin=CHECK_STANDARD_ERRORS):
     """The first candidate within its margin of the best held-out score.
 
     ``candidates`` as :meth:`NodeNetworkMixin._check_gkedm` returns them (in order of
@@ -654,11 +654,9 @@ def _check_choice(candidates, weights, graph_free_margin=None):
     ``weights`` (None: equal), the "one standard error rule" of model selection: a
     richer model must win by more than the noise of the check. The graph-free
     candidates (``CHECK_GRAPH_FREE``) have ``graph_free_margin`` standard errors
-    instead (None: ``CHECK_STANDARD_ERRORS``). Without per-node shares
+    instead. Without per-node shares
     (``per_sample`` None) it is the highest score, the simplest on ties.
     """
-    if graph_free_margin is None:
-        graph_free_margin = CHECK_STANDARD_ERRORS
     best = max(candidates.values(), key=lambda candidate: candidate.score)
     for name, candidate in candidates.items():
         margin = 0.0

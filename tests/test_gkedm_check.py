@@ -12,6 +12,7 @@ from skgkedm import _node_estimator as node_estimator
 from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm._node_estimator import (
     CHECK_GRAPH_FREE_STANDARD_ERRORS,
+    CHECK_STANDARD_ERRORS,
     CheckCandidate,
     _check_choice,
 )
@@ -79,7 +80,7 @@ def test_the_classifier_keeps_a_graph_free_candidate_only_within_half_a_standard
 
 @pytest.mark.parametrize(
     ("estimator", "margin"),
-    [(GKEDMClassifier, CHECK_GRAPH_FREE_STANDARD_ERRORS), (GKEDMRegressor, None)],
+    [(GKEDMClassifier, CHECK_GRAPH_FREE_STANDARD_ERRORS), (GKEDMRegressor, CHECK_STANDARD_ERRORS)],
 )
 def test_each_estimator_checks_with_its_graph_free_margin(monkeypatch, estimator, margin):
     X, y = make_node_classification(220, n_classes=3, homophily=0.5, random_state=0)

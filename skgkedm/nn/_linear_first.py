@@ -69,7 +69,7 @@ class LinearFirstSAGEConv(SAGEConv):
 
     def forward(self, x, propagation):
         out = aggregated_projection(x, self.lin_l.weight, self.lin_l.bias, propagation)
-        if isinstance(x, SparseMatrix) or x.layout != torch.strided:  # sparse features
+        if is_sparse_features(x):
             return out + targets(linear(x, self.lin_r.weight), propagation)
         return out + linear(targets(x, propagation), self.lin_r.weight)
 
@@ -161,7 +161,7 @@ def propagates_first(x, weight):
     -------
     bool
     """
-    if isinstance(x, SparseMatrix) or x.layout != torch.strided:
+    if is_sparse_features(x):
         return False
     out_dim, in_dim = weight.shape
     differentiates = torch.is_grad_enabled()
@@ -170,6 +170,11 @@ def propagates_first(x, weight):
     aggregate_first = in_dim * (2 if through_x else 1)
     project_first = out_dim * (2 if through_x or through_weight else 1)
     return aggregate_first < project_first
+
+
+def is_sparse_features(x):
+    """Whether ``x`` is sparse: a ``SparseMatrix`` or a tensor of a sparse layout."""
+    return isinstance(x, SparseMatrix) or x.layout != torch.strided
 
 
 def sources(x, propagation):
