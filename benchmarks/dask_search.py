@@ -100,8 +100,8 @@ def install_probes():
     _threads.probe_during = set()
     update = _threads.ThreadPolicy.update
 
-    def recorded_update(self):
-        threads = update(self)
+    def recorded_update(self, wait=None):
+        threads = update(self, wait)
         _threads.probe_during.add(torch.get_num_threads())
         return threads
 

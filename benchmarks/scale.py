@@ -144,7 +144,7 @@ def fixed_threads(threads):
 
     torch.set_num_threads(threads)
 
-    def forced(policy):
+    def forced(policy, wait=None):
         torch.set_num_threads(threads)
         return threads
 

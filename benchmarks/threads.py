@@ -59,7 +59,7 @@ def threads(setting):
         return
     original = _threads.ThreadPolicy.update
 
-    def forced(policy):
+    def forced(policy, wait=None):
         torch.set_num_threads(setting)
         return setting
 

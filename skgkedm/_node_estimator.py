@@ -15,6 +15,7 @@ from ._base import NodeEstimatorBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from .data._validation import is_graph_input
 from .loader._batch import Batch
+from .loader._graph_memo import GraphMemo, structure_key
 from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._layerwise import layerwise_outputs, supports_layerwise
 from .loader._neighbour_sampling import check_fanouts
@@ -242,6 +243,17 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         self.random_state = random_state
         self.verbose = verbose
 
+    def __getstate__(self):
+        # The memo of the last graph is a cache, not a model: never saved.
+        state = super().__getstate__()
+        state.pop("_graph_memo", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "n_iter_"):
+            self._graph_memo = GraphMemo()
+
     def _thread_entries(self, data, n_train):
         return graph_entries(data.inputs)
 
@@ -299,11 +311,17 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         self.__dict__.pop("transduction_", None)
         self._prediction_batch_size = self.batch_size
+        self._graph_memo = GraphMemo()
         outputs = None
         network.eval()
         with torch.no_grad():
             if prepared is not None:
                 outputs = prepared.in_input_order(network(prepared).logits)
+                if not spec.graph_free:
+                    # predict on the training graph reuses its propagation matrix.
+                    symmetrize = data.input_state["_symmetrize"]
+                    key = structure_key(data.inputs, symmetrize, spec, device)
+                    self._graph_memo.keep(key, prepared, spec.gkedm)
             elif self.batch_size is not None and supports_layerwise(spec):
                 nodes, symmetrize = data.inputs, data.input_state["_symmetrize"]
                 every = np.arange(nodes.adjacency.shape[0])
@@ -487,8 +505,13 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         device = resolve_device(self.device) if device is None else device
         network = self._fitted_network(device)
-        with thread_policy(graph_entries(nodes)), torch.no_grad():
-            graph = graph_tensors(nodes, symmetrize, self._architecture, device)
+        # A model loaded from a file has a memo too (__setstate__); one saved before had none.
+        memo = self.__dict__.get("_graph_memo")
+        prepare = graph_tensors if memo is None else memo.graph_tensors
+        # The load is measured while the graph is prepared (one thread), not in a sleep.
+        with thread_policy(graph_entries(nodes), wait=False) as threads, torch.no_grad():
+            graph = prepare(nodes, symmetrize, self._architecture, device)
+            threads.update(wait=True)
             return network(graph), graph
 
     def _fits_without_graph(self):

@@ -12,6 +12,7 @@ training loop runs. With CUDA present the same tests run for real on ``cuda``, w
 
 import contextlib
 import functools
+import pickle
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ import torch
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor, _network_estimator, _node_estimator
 from skgkedm.data import GraphNodes
+from skgkedm.loader import _graph_memo
 from skgkedm.nn import _graph_kernels
 from skgkedm.nn._backbones import Backbone
 
@@ -112,6 +114,8 @@ def transfers(monkeypatch):
     monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     recorder = HostTransfers(monkeypatch)
     recorder.arm_during(monkeypatch, _node_estimator, "graph_tensors")
+    # A call on the graph the estimator last prepared reuses it through its memo.
+    recorder.arm_during(monkeypatch, _graph_memo.GraphMemo, "graph_tensors")
     recorder.arm_during(monkeypatch, _network_estimator.NetworkEstimatorMixin, "_train")
     return recorder
 
@@ -144,6 +148,12 @@ def test_fit_and_predict_keep_the_graph_on_the_device(cora, transfers, device, g
     assert transfers.downloads == []
     assert 0 < transfers.uploaded <= input_elements(X)
     assert predicted.shape == (len(cora.test_index),)
+    # A copy has no memo: it prepares the graph on the device again.
+    transfers.uploaded = 0
+    copied = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copied.predict(X[cora.test_index]), predicted)
+    assert transfers.downloads == []
+    assert 0 < transfers.uploaded <= input_elements(X)
 
 
 @pytest.mark.parametrize("device", DEVICES)

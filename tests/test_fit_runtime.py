@@ -44,8 +44,8 @@ def test_small_graph_trains_on_one_thread(graph, monkeypatch):
     seen = []
     original = _threads.ThreadPolicy.update
 
-    def recording_update(policy):
-        threads = original(policy)
+    def recording_update(policy, wait=None):
+        threads = original(policy, wait)
         seen.append(torch.get_num_threads())
         return threads
 

@@ -170,17 +170,19 @@ class ThreadPolicy:
         self._checked = -RECHECK_SECONDS
         self.threads = None
 
-    def update(self):
+    def update(self, wait=None):
         """Re-read the load when due and set torch's threads; return the count in use.
 
-        Calls running at once in threads of one process use one thread each.
+        Calls running at once in threads of one process use one thread each. ``wait``
+        overrides the policy's own ``wait`` for this call: a call that began with
+        ``wait=False`` and did host work since (preparing a graph) measures the load
+        over that work and sleeps only what remains of the 50 ms window.
         """
+        wait = self.wait if wait is None else wait
         threads = self.threads or 1
         if _active_calls > 1 or self._load is None:
             threads = 1
-        elif time.monotonic() - self._checked >= RECHECK_SECONDS and (
-            self.wait or self._load.ready()
-        ):
+        elif time.monotonic() - self._checked >= RECHECK_SECONDS and (wait or self._load.ready()):
             self._checked = time.monotonic()
             threads = int(min(self.limit, max(1, round(self._load.idle_cores()))))
         if threads != self.threads:
