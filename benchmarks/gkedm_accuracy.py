@@ -14,6 +14,10 @@ Every arm runs side by side in one process, on the same splits and seeds:
   graph; issue #24's ``default_neighbourhood.py`` found 0.625 better on Cora's and
   CiteSeer's validation nodes, but it lost on the homophily sweep and is not the
   default); ``dropout 0.5``: the default's own rate, given outright;
+- ``fixed hop weights``: the default with the module's per-hop weights frozen at their
+  initialisation, APPNP's personalised PageRank weights (issue #24's patch
+  ``hop_weights("fixed")`` of ``default_neighbourhood.py``, applied for the length of
+  the fit, the ``gkedm_check`` included);
 - ``plain``: the default's backbone alone, ``gkedm=False`` (an MLP on the features);
 - ``previous``: the default until issue #24 (``skgkedm._classifier.HIDDEN_GKEDM``, 200
   epochs: one equal-weight GKEDM step on a GCN's hidden layer, two phases); ``gcn``:
@@ -52,7 +56,9 @@ Suites (``--suite``):
     python benchmarks/gkedm_accuracy.py --suite homophily --seeds 5 \\
         --output benchmarks/results/gkedm_accuracy/homophily.json
 
-``--arms`` picks arms, ``--datasets`` data sets of a suite. Each table row gives the
+``--arms`` picks arms, ``--datasets`` data sets of a suite. An arm that needs the
+package patched during its fit names, in ``ARM_PATCHES``, a factory of the context
+manager it is fitted under (its options stay in ``GKEDM_ARMS``). Each table row gives the
 mean ± std over seeds, the paired difference to ``plain`` in points, and seconds per
 fit (CPU, one torch thread; the machine may be shared).
 """
@@ -61,6 +67,7 @@ import argparse
 import shlex
 import sys
 import time
+from contextlib import nullcontext
 from itertools import product
 from pathlib import Path
 from unittest.mock import patch
@@ -68,6 +75,7 @@ from unittest.mock import patch
 import numpy as np
 import torch
 from _record import machine, versions, write_record
+from default_neighbourhood import hop_weights
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
@@ -92,8 +100,11 @@ GKEDM_ARMS = {
     "unchecked": {**HIDDEN_GKEDM, "gkedm_scoring": "cosine", "gkedm_check": False},
     "ten hops": {**HIDDEN_GKEDM, "gkedm_scoring": "cosine", "gkedm_hops": 10},
     "ten hops uniform": {**HIDDEN_GKEDM, "gkedm_hops": 10},
+    "fixed hop weights": {},  # under ARM_PATCHES' patch
     "plain": {"gkedm": False},
 }
+ARM_PATCHES = {"fixed hop weights": lambda: hop_weights("fixed")}
+"""Arms fitted under a patch: arm name -> factory of the context manager (default: none)."""
 ARMS = [*GKEDM_ARMS, "candidates", "appnp", "mlp", "logistic"]
 MARGINS = (0.0, 0.5, 1.0)
 """Standard errors the ``candidates`` arm tries as ``gkedm_check``'s margin."""
@@ -257,7 +268,8 @@ def fit_one(suite, dataset, arm, seed):
         model = LogisticRegression(max_iter=1000).fit(X.features[train], y[train])
         predicted = model.predict(X.features[test])
         return score(y[test], predicted), time.perf_counter() - started, None
-    model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm]).fit(X[train], y[train])
+    with ARM_PATCHES.get(arm, nullcontext)():
+        model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm]).fit(X[train], y[train])
     seconds = time.perf_counter() - started
     choice = getattr(model, "gkedm_check_choice_", None)
     return score(y[test], model.predict(X[test])), seconds, choice
