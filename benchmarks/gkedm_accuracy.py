@@ -55,6 +55,10 @@ Suites (``--suite``):
         --output benchmarks/results/gkedm_accuracy/musae.json
     python benchmarks/gkedm_accuracy.py --suite homophily --seeds 5 \\
         --output benchmarks/results/gkedm_accuracy/homophily.json
+    (issue #24's fixed hop weights: ``--arms default "fixed hop weights"`` with
+    ``--suite musae --seeds 5`` (facebook apart, 4 seeds) and ``--suite homophily
+    --seeds 10``, ``appnp`` added with ``--suite planetoid --seeds 30``, to
+    ``fixed-hop-weights-*.json``; each record holds its command)
 
 ``--arms`` picks arms, ``--datasets`` data sets of a suite. An arm that needs the
 package patched during its fit names, in ``ARM_PATCHES``, a factory of the context
