@@ -60,9 +60,13 @@ Suites (``--suite``):
     --seeds 10``, ``appnp`` added with ``--suite planetoid --seeds 30``, to
     ``fixed-hop-weights-*.json``; each record holds its command)
 
-``--arms`` picks arms, ``--datasets`` data sets of a suite. An arm that needs the
-package patched during its fit names, in ``ARM_PATCHES``, a factory of the context
-manager it is fitted under (its options stay in ``GKEDM_ARMS``). Each table row gives the
+``--arms`` picks arms, ``--datasets`` data sets of a suite. ``--train-per-class N``
+keeps, of every task's training positions, only the first N of each class in their
+given (seeded, permuted) order: few labels (for planetoid the first N of each class
+of the public training set, as ``gkedm_regimes.py``'s "5 per class"); the validation
+and test positions stay as they are. An arm that needs the package patched during its
+fit names, in ``ARM_PATCHES``, a factory of the context manager it is fitted under (its
+options stay in ``GKEDM_ARMS``). Each table row gives the
 mean ± std over seeds, the paired difference to ``plain`` in points, and seconds per
 fit (CPU, one torch thread; the machine may be shared).
 """
@@ -146,6 +150,15 @@ def task(suite, dataset, seed):
     train = order[:n_train]
     validation = order[n_train : n_train + n_validation]
     return data.X, y, train, validation, order[n_train + n_validation :], name == "twitch_de"
+
+
+def first_per_class(train, y, n):
+    """The positions of ``train`` among the first ``n`` of their class, in their order."""
+    labels = y[train]
+    kept = np.zeros(len(train), dtype=bool)
+    for label in np.unique(labels):
+        kept[np.flatnonzero(labels == label)[:n]] = True
+    return train[kept]
 
 
 def anchor(X, y, train, validation, test, seed, propagate, score):
@@ -257,9 +270,11 @@ def check_candidates(X, y, train, test, seed, score):
     }
 
 
-def fit_one(suite, dataset, arm, seed):
-    """Test score and seconds of one arm on one seed."""
+def fit_one(suite, dataset, arm, seed, per_class=None):
+    """Test score and seconds of one arm on one seed (``per_class`` labels of each class)."""
     X, y, train, validation, test, balanced = task(suite, dataset, seed)
+    if per_class is not None:
+        train = first_per_class(train, y, per_class)
     score = balanced_accuracy_score if balanced else (lambda a, b: float(np.mean(a == b)))
     started = time.perf_counter()
     if arm in ("appnp", "mlp"):
@@ -285,6 +300,9 @@ def main():
     parser.add_argument("--datasets", nargs="+", help="some of the suite's data sets")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--arms", nargs="+", default=ARMS, choices=ARMS)
+    parser.add_argument(
+        "--train-per-class", type=int, help="fit on the first N training nodes of each class"
+    )
     parser.add_argument("--output", type=Path, help="also write every seed's results here")
     args = parser.parse_args()
     datasets = SUITES[args.suite]
@@ -298,15 +316,18 @@ def main():
         "machine": machine(),
         "suite": args.suite,
         "seeds": args.seeds,
+        "train_per_class": args.train_per_class,
         "groups": [],
     }
-    print(f"suite: {args.suite}, seeds: {args.seeds}\n")
+    print(f"suite: {args.suite}, seeds: {args.seeds}, per class: {args.train_per_class}\n")
     print("| data set | arm | test score | vs plain | s/fit | check chose (l/f/p/g) |")
     print("|---|---|---|---|---|---|", flush=True)
     for dataset in datasets:
         table = {}
         for seed, arm in product(range(args.seeds), arms):  # arms alternate within a seed
-            table.setdefault(arm, []).append(fit_one(args.suite, dataset, arm, seed))
+            table.setdefault(arm, []).append(
+                fit_one(args.suite, dataset, arm, seed, args.train_per_class)
+            )
         plain = np.array([value for value, _, _ in table["plain"]])
         for arm, values in list(table.items()):
             if arm != "candidates":
