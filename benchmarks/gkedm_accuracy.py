@@ -64,6 +64,11 @@ Suites (``--suite``):
     ``--suite musae --seeds 5`` (facebook apart, 4 seeds) and ``--suite homophily
     --seeds 10``, ``appnp`` added with ``--suite planetoid --seeds 30``, to
     ``fixed-hop-weights-*.json``; each record holds its command)
+    (issue #24's check from 100 labels: ``--arms default "check from 100 labels"``
+    with ``--suite planetoid --seeds 10``, ``--suite musae --datasets chameleon
+    "chameleon filtered" squirrel "squirrel filtered" --train-per-class 20 --seeds 10``
+    (squirrel and chameleon filtered again with ``--seeds 20``) and ``--suite homophily
+    --train-per-class 20 --seeds 10``, to ``check-100-*.json``)
 
 ``--arms`` picks arms, ``--datasets`` data sets of a suite. ``--train-per-class N``
 keeps, of every task's training positions, only the first N of each class in their
