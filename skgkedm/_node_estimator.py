@@ -15,7 +15,7 @@ from ._base import NodeEstimatorBase
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from .data._validation import is_graph_input
 from .loader._batch import Batch
-from .loader._graph_memo import GraphMemo, structure_key
+from .loader._graph_memo import GraphMemo, memoizable, structure_key
 from .loader._graph_tensors import feature_tensors, graph_tensors
 from .loader._layerwise import layerwise_outputs, supports_layerwise
 from .loader._neighbour_sampling import check_fanouts
@@ -317,7 +317,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         with torch.no_grad():
             if prepared is not None:
                 outputs = prepared.in_input_order(network(prepared).logits)
-                if not spec.graph_free:
+                if memoizable(spec):
                     # predict on the training graph reuses its propagation matrix.
                     symmetrize = data.input_state["_symmetrize"]
                     key = structure_key(data.inputs, symmetrize, spec, device)
@@ -505,7 +505,8 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         device = resolve_device(self.device) if device is None else device
         network = self._fitted_network(device)
-        # A model loaded from a file has a memo too (__setstate__); one saved before had none.
+        # fit and loading (__setstate__) give a fitted model its memo; state restored
+        # around __setstate__ (a bare __dict__ update) prepares every graph afresh.
         memo = self.__dict__.get("_graph_memo")
         prepare = graph_tensors if memo is None else memo.graph_tensors
         # The load is measured while the graph is prepared (one thread), not in a sleep.

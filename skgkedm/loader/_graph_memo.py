@@ -90,6 +90,13 @@ def forward_structure(graph, attention):
     )
 
 
+def memoizable(spec):
+    """Whether a network built from ``spec`` runs on graphs a :class:`GraphMemo` keeps:
+    not a graph-free one (it reads no edge), not one with edge attributes (they are not
+    in :func:`structure_key`)."""
+    return not spec.graph_free and not spec.edge_dim
+
+
 class GraphMemo:
     """The structure of the last whole graph an estimator ran on, for the next call to reuse.
 
@@ -116,13 +123,12 @@ class GraphMemo:
         key : tuple
             :func:`structure_key` of the graph.
         graph : GraphTensors
-            Built for ``key`` (with or without gradients). A graph with edge
-            attributes is not kept (they are not in the key).
+            Built for ``key`` (with or without gradients), for a :func:`memoizable`
+            network.
         attention : bool
             Whether the network attends (keep the attention layout).
         """
-        if graph.edge_attr is None:
-            self._kept = (key, forward_structure(graph, attention))
+        self._kept = (key, forward_structure(graph, attention))
 
     def graph_tensors(self, nodes, symmetrize, spec, device):
         """:func:`graph_tensors` without gradients, the structure kept when it matches.
@@ -130,8 +136,7 @@ class GraphMemo:
         The arguments are :func:`structure_key`'s. Returns the ``GraphTensors`` with
         the features of ``nodes``; their structure is then kept for the next call.
         """
-        if spec.graph_free or spec.edge_dim:
-            # Edge attributes are not in the key: a graph with them is prepared each time.
+        if not memoizable(spec):
             return graph_tensors(nodes, symmetrize, spec, device)
         key = structure_key(nodes, symmetrize, spec, device)
         kept = self._kept
