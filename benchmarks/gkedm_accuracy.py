@@ -23,6 +23,12 @@ Every arm runs side by side in one process, on the same splits and seeds:
   for the length of the fit): does the check close the few-label gap to the features
   alone (squirrel, 20 labels per class) without costing elsewhere (Cora's and
   CiteSeer's public splits, 140 and 120 labels, are then checked)?
+- ``validation nodes``: the default given the task's validation nodes as ``fit``'s
+  ``X_val`` and ``y_val``: all 200 epochs trained, the best validation epoch's
+  weights kept, as the anchors pick theirs, and with 200 validation nodes or more
+  ``gkedm_check`` scores its candidates on them; ``validation nodes, early
+  stopping``: the same with ``early_stopping=True`` (training stops after 50 epochs
+  without gain);
 - ``plain``: the default's backbone alone, ``gkedm=False`` (an MLP on the features);
 - ``previous``: the default until issue #24 (``skgkedm._classifier.HIDDEN_GKEDM``, 200
   epochs: one equal-weight GKEDM step on a GCN's hidden layer, two phases); ``gcn``:
@@ -34,9 +40,9 @@ Every arm runs side by side in one process, on the same splits and seeds:
 - ``mlp``: the same MLP without propagation (features alone), selected the same way;
 - ``logistic``: scikit-learn's ``LogisticRegression`` on the features alone.
 
-The GKEDM arms never see the validation nodes: they fit on the training nodes and
-are scored once, at the end. The anchors (``appnp``, ``mlp``) use the validation
-nodes to pick their epoch, which favours them.
+The GKEDM arms but ``validation nodes`` never see the validation nodes: they fit on
+the training nodes and are scored once, at the end. The anchors (``appnp``, ``mlp``)
+use the validation nodes to pick their epoch, which favours them.
 
 Suites (``--suite``):
 
@@ -121,6 +127,8 @@ GKEDM_ARMS = {
     "ten hops uniform": {**HIDDEN_GKEDM, "gkedm_hops": 10},
     "fixed hop weights": {},  # under ARM_PATCHES' patch
     "check from 100 labels": {},  # under ARM_PATCHES' patch
+    "validation nodes": {},  # fitted with X_val, y_val: VALIDATED_ARMS
+    "validation nodes, early stopping": {"early_stopping": True},
     "plain": {"gkedm": False},
 }
 ARM_PATCHES = {
@@ -128,6 +136,9 @@ ARM_PATCHES = {
     "check from 100 labels": lambda: patch.object(node, "CHECK_MIN_LABELS", 100),
 }
 """Arms fitted under a patch: arm name -> factory of the context manager (default: none)."""
+VALIDATED_ARMS = {"validation nodes", "validation nodes, early stopping"}
+"""Arms fitted with the task's validation nodes as ``X_val, y_val`` (early stopping on
+them, the best epoch's weights kept), the information the anchors pick their epoch by."""
 ARMS = [*GKEDM_ARMS, "candidates", "appnp", "mlp", "logistic"]
 MARGINS = (0.0, 0.5, 1.0)
 """Standard errors the ``candidates`` arm tries as ``gkedm_check``'s margin."""
@@ -301,8 +312,10 @@ def fit_one(suite, dataset, arm, seed, per_class=None):
         model = LogisticRegression(max_iter=1000).fit(X.features[train], y[train])
         predicted = model.predict(X.features[test])
         return score(y[test], predicted), time.perf_counter() - started, None
+    validated = {"X_val": X[validation], "y_val": y[validation]} if arm in VALIDATED_ARMS else {}
     with ARM_PATCHES.get(arm, nullcontext)():
-        model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm]).fit(X[train], y[train])
+        model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm])
+        model.fit(X[train], y[train], **validated)
     seconds = time.perf_counter() - started
     choice = getattr(model, "gkedm_check_choice_", None)
     return score(y[test], model.predict(X[test])), seconds, choice

@@ -25,6 +25,8 @@ from .data._validation import (
     as_graph_nodes,
     check_graph_width,
     check_not_split_graph,
+    check_same_graph,
+    check_validation_arguments,
     is_graph_input,
     refuse_graphs_as_samples,
     refuse_rows_after_graphs,
@@ -66,6 +68,10 @@ class TrainingData(NamedTuple):
         Fitted attributes learnt from X and y alone (classes, feature width and names,
         target scale, the graph's direction, the k-nearest-neighbour graph). A
         ``feature_names_in_`` of None means the attribute is absent.
+    n_validation : int, default=0
+        The last ``n_validation`` entries of ``rows``, ``targets``, ``weights`` and
+        ``stratify`` are validation samples (``fit``'s ``X_val`` and ``y_val``):
+        scored for early stopping, never trained on.
     """
 
     inputs: object
@@ -76,6 +82,28 @@ class TrainingData(NamedTuple):
     n_outputs: int
     objective: Objective
     input_state: dict
+    n_validation: int = 0
+
+    def with_validation(self, rows, encoded):
+        """These data with validation samples appended: ``rows`` of the same inputs and
+        their :class:`EncodedTargets` (of the labelled ones among ``rows``)."""
+        n_train, n_validation = len(self.rows), len(encoded.labelled)
+        weights = None
+        if self.weights is not None or encoded.weights is not None:
+            weights = np.concatenate([
+                np.ones(n_train) if self.weights is None else self.weights,
+                np.ones(n_validation) if encoded.weights is None else encoded.weights,
+            ])  # fmt: skip
+        stratify = None
+        if self.stratify is not None:
+            stratify = np.concatenate([self.stratify, encoded.stratify])
+        return self._replace(
+            rows=np.concatenate([self.rows, rows[encoded.labelled]]),
+            targets=np.concatenate([self.targets, encoded.targets]),
+            weights=weights,
+            stratify=stratify,
+            n_validation=n_validation,
+        )
 
 
 class EncodedTargets(NamedTuple):
@@ -152,6 +180,18 @@ class ClassifierTargetsMixin:
             MULTILABEL if split.multilabel else CLASSIFICATION,
             {"classes_": split.classes, "_multilabel": split.multilabel},
         )
+
+    def _encode_validation_targets(self, y, n_samples, semi_supervised, sample_weight):
+        """Validation labels (``y_val``), encoded against the fitted ``classes_``."""
+        split = split_labels(
+            y, n_samples, semi_supervised, self.classes_, self._multilabel, name="y_val"
+        )
+        labels = split.encoded if split.multilabel else split.classes[split.encoded]
+        weights = training_weights(
+            sample_weight, n_samples, split.labelled, self.class_weight, labels
+        )
+        stratify = None if split.multilabel else split.encoded
+        return EncodedTargets(split.labelled, split.encoded, weights, stratify, 0, None, {})
 
     def _probabilities(self, outputs, log=False):
         """Class probabilities (or their logarithms) from the network's outputs.
@@ -243,6 +283,18 @@ class RegressorTargetsMixin:
             labelled, standardised, weights, None, values.shape[1], REGRESSION, state
         )
 
+    def _encode_validation_targets(self, y, n_samples, semi_supervised, sample_weight):
+        """Validation targets (``y_val``), standardised as the training targets are."""
+        labelled, values, _ = split_regression_targets(y, n_samples, semi_supervised, "y_val")
+        if values.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {values.shape[1]} outputs but y has {self.n_outputs_}; "
+                "expected targets of the same width."
+            )
+        weights = training_weights(sample_weight, n_samples, labelled)
+        standardised = ((values - self._target_mean) / self._target_scale).astype(np.float32)
+        return EncodedTargets(labelled, standardised, weights, None, 0, None, {})
+
     def _targets_from_outputs(self, outputs):
         """Predictions in the units of ``y`` from the network's (standardised) outputs."""
         predicted = outputs.cpu().numpy() * self._target_scale + self._target_mean
@@ -271,16 +323,20 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def _training_data(self, X, y, sample_weight=None):
-        """Validate X, y and sample_weight at fit time and adopt them.
+    def _training_data(self, X, y, sample_weight=None, X_val=None, y_val=None,
+                       sample_weight_val=None):  # fmt: skip
+        """Validate X, y and sample_weight (and validation data) at fit time; adopt them.
 
         Any previous fit is forgotten first, so a fit that fails leaves the estimator
-        unfitted rather than half old, half new.
+        unfitted rather than half old, half new. ``X_val``, ``y_val`` and
+        ``sample_weight_val``: see :meth:`_with_validation`.
 
         Returns
         -------
         TrainingData
         """
+        if not (X_val is None and y_val is None and sample_weight_val is None):
+            check_validation_arguments(self.early_stopping, X, X_val, y_val, sample_weight_val)
         self.__dict__.pop("n_iter_", None)
         if y is None:
             raise ValueError(
@@ -318,7 +374,21 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         }
         data = encoded.training_data(nodes, nodes.indices[encoded.labelled], state)
         self._adopt_input(data.input_state)
-        return data
+        if X_val is None:
+            return data
+        return self._with_validation(data, X_val, y_val, sample_weight_val)
+
+    def _with_validation(self, data, X_val, y_val, sample_weight_val):
+        """``data`` with the validation nodes ``X_val`` (labels ``y_val``) appended.
+
+        ``X_val`` selects nodes of the training graph (the graph ``X`` is on: the same
+        GraphNodes' graph, or one equal to it); they are scored for early stopping and
+        never trained on.
+        """
+        nodes = as_graph_nodes(X_val)
+        check_same_graph(data.inputs, nodes)
+        encoded = self._encode_validation_targets(y_val, len(nodes), True, sample_weight_val)
+        return data.with_validation(nodes.indices, encoded)
 
     def _fits_without_graph(self):
         """Whether a fit on plain feature rows needs no k-nearest-neighbour graph.

@@ -121,7 +121,10 @@ class NetworkEstimatorMixin:
         warn_ignored_edge_attributes(data.inputs.n_edge_features, spec)
         device = resolve_device(self.device)
         random_state = check_random_state(self.random_state)
-        train, validation = self._validation_split(len(data.rows), data.stratify, random_state)
+        validates = self._validates(data.n_validation)
+        train, validation = self._validation_split(
+            len(data.rows), data.stratify, random_state, validates, data.n_validation
+        )
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         context = TrainingContext(fit_generator(seed, device))
         with thread_policy(self._thread_entries(data, len(train))) as context.threads:
@@ -132,8 +135,8 @@ class NetworkEstimatorMixin:
             # the features alone (distillation's extra loss needs the module, so it is
             # never checked).
             checked, interrupted = self._checked_spec(
-                spec, data, train, random_state, seed, prepared, context.threads,
-                checkable=extra_loss is None,
+                spec, data, train, validation, random_state, seed, prepared,
+                context.threads, checkable=extra_loss is None,
             )  # fmt: skip
             if interrupted is None and checked.backbone != spec.backbone:
                 # The check chose another backbone: train on the tensors it reads.
@@ -159,8 +162,8 @@ class NetworkEstimatorMixin:
             # before the whole-graph work of _after_training.
             del batches, validation_batches
             self._after_training(network, data, spec, device, prepared)
-        warn_once(histories, self.early_stopping)
-        self._store_network(spec, network, histories)
+        warn_once(histories, self._stops_early())
+        self._store_network(spec, network, histories, validates)
         return self
 
     def _thread_entries(self, data, n_train):
@@ -180,7 +183,8 @@ class NetworkEstimatorMixin:
     def _after_training(self, network, data, spec, device, prepared):
         """Hook: read the trained network before it is stored (``transduction_``)."""
 
-    def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
+    def _checked_spec(self, spec, data, train, validation, random_state, seed, prepared,
+                      threads, checkable):  # fmt: skip
         """Hook: the spec to train, and ``(network, histories)`` of an interrupted check.
 
         Node estimators check GKEDM against the plain backbone and a network on the
@@ -259,15 +263,32 @@ class NetworkEstimatorMixin:
             gkedm_normalization=normalization,
         )
 
-    def _validation_split(self, n_samples, stratify, random_state):
-        """Positions of the samples to train on and to validate on (none without early stopping).
+    def _validates(self, n_validation):
+        """Whether a fit validates, keeping the best epoch's weights:
+        ``early_stopping=True``, or ``"auto"`` with ``n_validation`` validation samples
+        given to ``fit``."""
+        if isinstance(self.early_stopping, str):  # "auto"
+            return n_validation > 0
+        return bool(self.early_stopping)
 
+    def _stops_early(self):
+        """Whether a validating fit stops after ``n_iter_no_change`` epochs without
+        improvement (``early_stopping=True``); with ``"auto"`` it trains every epoch."""
+        return not isinstance(self.early_stopping, str) and bool(self.early_stopping)
+
+    def _validation_split(self, n_samples, stratify, random_state, validates, n_validation=0):
+        """Positions of the samples to train on and to validate on (none unless ``validates``).
+
+        The last ``n_validation`` samples are given validation samples (``X_val``);
+        without them ``validation_fraction`` of the samples is held out, and
         ``stratify`` (encoded classes, or None) keeps class shares in both parts where
         every class has two samples.
         """
         positions = np.arange(n_samples)
-        if not self.early_stopping:
+        if not validates:
             return positions, positions[:0]
+        if n_validation:
+            return positions[:-n_validation], positions[-n_validation:]
         if stratify is not None:
             counts = np.bincount(stratify)
             if counts[counts > 0].min() < 2:
@@ -314,7 +335,7 @@ class NetworkEstimatorMixin:
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
                 max_epochs=epochs,
-                n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
+                n_iter_no_change=self.n_iter_no_change if self._stops_early() else None,
                 tol=self.tol,
                 verbose=self.verbose if verbose is None else verbose,
             )
@@ -343,18 +364,19 @@ class NetworkEstimatorMixin:
                 after_phase(use_gkedm and network.gkedm is not None)
         return histories
 
-    def _store_network(self, spec, network, histories):
+    def _store_network(self, spec, network, histories, validates):
         """Keep the trained network as fitted state (NumPy weights) and its training record.
 
-        Sets ``n_iter_`` last: the attribute that marks the estimator fitted.
+        ``validates``: whether the fit scored validation samples. Sets ``n_iter_``
+        last: the attribute that marks the estimator fitted.
         """
         self._architecture = spec
         self._weights = {k: v.detach().cpu().numpy() for k, v in network.state_dict().items()}
         self.n_parameters_ = sum(p.numel() for p in network.parameters() if p.requires_grad)
         self.loss_curve_ = [loss for h in histories for loss in h.loss_curve]
         scores = [score for h in histories for score in h.validation_scores]
-        self.validation_scores_ = scores if self.early_stopping else None
-        self.best_validation_score_ = _kept_score(histories) if self.early_stopping else None
+        self.validation_scores_ = scores if validates else None
+        self.best_validation_score_ = _kept_score(histories) if validates else None
         self.n_iter_ = len(self.loss_curve_)
 
     def _fitted_network(self, device):

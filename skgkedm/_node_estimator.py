@@ -46,6 +46,7 @@ NODE_PARAMETER_CONSTRAINTS = {
     "gkedm_position": [StrOptions({"hidden", "output"})],
     "gkedm_normalization": [StrOptions(set(NORMALIZATIONS))],
     "consistency": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": [StrOptions({"auto"}), "boolean"],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
 
@@ -198,7 +199,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         consistency=0.0,
         batch_size=None,
         fanouts=None,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=50,
         tol=1e-4,
@@ -340,19 +341,28 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
     def _consistency(self):
         return self.consistency
 
-    def _checked_spec(self, spec, data, train, random_state, seed, prepared, threads, checkable):
+    def _checked_spec(self, spec, data, train, validation, random_state, seed, prepared,
+                      threads, checkable):  # fmt: skip
         """Check GKEDM against the plain backbone and the features alone (``gkedm_check``).
 
+        With validation nodes given to ``fit`` (``data.n_validation``: ``validation``
+        positions them), every candidate trains on all of ``train`` and is scored on
+        them, and the check runs from ``CHECK_MIN_LABELS`` of them; else on
+        ``CHECK_FOLDS`` folds of ``train``, from ``CHECK_MIN_LABELS`` training labels.
         Returns the spec to train (the candidate the check chose) and, when the user
         interrupted the check, ``(network, histories)`` of the network it was training
         (else None); sets ``gkedm_check_scores_`` and ``gkedm_check_choice_``.
         """
         self.gkedm_check_scores_ = None
         self.gkedm_check_choice_ = None
-        if not (checkable and self._checks_gkedm(spec, len(train))):
+        scored = validation if data.n_validation else train
+        if not (checkable and self._checks_gkedm(spec, len(scored))):
             return spec, None
-        stratify = None if data.stratify is None else data.stratify[train]
-        folds = _check_folds(train, stratify, random_state)
+        if data.n_validation:
+            folds = [(train, validation)]
+        else:
+            stratify = None if data.stratify is None else data.stratify[train]
+            folds = _check_folds(train, stratify, random_state)
         context = TrainingContext(fit_generator(seed, prepared.x.device), threads)
         candidates, weights, interrupted = self._check_gkedm(
             spec, seed, prepared, data, folds, context

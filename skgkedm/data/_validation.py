@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
@@ -242,7 +243,7 @@ class ClassTargets(NamedTuple):
     multilabel: bool
 
 
-def split_labels(y, n_samples, semi_supervised):
+def split_labels(y, n_samples, semi_supervised, classes=None, multilabel=False, name="y"):
     """Validate classification labels; separate the labelled samples.
 
     With ``semi_supervised`` (graph input), ``-1`` marks an unlabelled sample
@@ -254,15 +255,41 @@ def split_labels(y, n_samples, semi_supervised):
     :class:`~sklearn.neural_network.MLPClassifier` takes it): 0 and 1 only, and with
     ``semi_supervised`` a row of all ``-1`` marks an unlabelled sample.
 
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_labels)
+    n_samples : int
+        Samples of the X that ``y`` labels.
+    semi_supervised : bool
+    classes : ndarray or None, default=None
+        The classes of a fitted model, for validation labels (``y_val``): labels are
+        encoded as indices into them (a label indicator matrix must have one column
+        per class), a label outside them is refused, and one class is enough.
+        None: the classes are learnt from ``y``.
+    multilabel : bool, default=False
+        With ``classes``: whether the fitted model's ``y`` was a label indicator
+        matrix (``y`` must be one too, with one column per class).
+    name : str, default="y"
+        The argument's name in error messages (``"y_val"``).
+
     Returns
     -------
     ClassTargets
     """
-    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-    if y.ndim == 2 and y.shape[1] > 1:
-        return _split_indicator(y, n_samples, semi_supervised)
+    y = check_array(y, ensure_2d=False, dtype=None, input_name=name)
+    indicators = y.ndim == 2 and y.shape[1] > 1
+    if classes is not None and (
+        indicators != multilabel or (indicators and y.shape[1] != len(classes))
+    ):
+        fitted = f"a matrix of {len(classes)} labels" if multilabel else "classes"
+        raise ValueError(
+            f"{name} of shape {y.shape} does not match the model's targets: it is trained "
+            f"on {fitted}; expected {name} of the same kind and width as y."
+        )
+    if indicators:
+        return _split_indicator(y, n_samples, semi_supervised, name, warn=classes is None)
     y = column_or_1d(y, warn=True)
-    _check_target_length(y, n_samples)
+    _check_target_length(y, n_samples, name)
     is_numeric = np.issubdtype(y.dtype, np.number)
     labelled = np.arange(n_samples)
     if semi_supervised and is_numeric:
@@ -270,8 +297,10 @@ def split_labels(y, n_samples, semi_supervised):
     elif semi_supervised:
         _check_no_marker_among_strings(y)
     if labelled.size == 0:
-        raise ValueError("y has no labelled sample: every label is -1 (unlabelled).")
+        raise ValueError(f"{name} has no labelled sample: every label is -1 (unlabelled).")
     check_classification_targets(y[labelled])
+    if classes is not None:
+        return ClassTargets(labelled, classes, _encode_known(y[labelled], classes, name), False)
     classes, encoded = np.unique(y[labelled], return_inverse=True)
     if classes.size < 2:
         raise ValueError(
@@ -281,23 +310,45 @@ def split_labels(y, n_samples, semi_supervised):
     return ClassTargets(labelled, classes, encoded.astype(np.int64), False)
 
 
-def _check_target_length(y, n_samples):
-    if len(y) != n_samples:
+def _encode_known(labels, classes, name):
+    """Indices into the fitted ``classes`` of validation ``labels``; unseen labels refused."""
+    try:
+        positions = np.searchsorted(classes, labels)
+        known = (positions < len(classes)) & (
+            classes[np.minimum(positions, len(classes) - 1)] == labels
+        )
+    except TypeError:  # strings against numbers
+        known = np.zeros(len(labels), dtype=bool)
+    if not known.all():
+        unseen = np.unique(labels[~known])
         raise ValueError(
-            f"y has {len(y)} entries (labels or targets) but X has {n_samples} samples;"
+            f"{name} holds classes that y does not: {unseen[:10].tolist()}; the model "
+            f"is trained on {classes.tolist()[:10]}."
+        )
+    return positions.astype(np.int64)
+
+
+def _check_target_length(y, n_samples, name="y"):
+    if len(y) != n_samples:
+        X = "X_val" if name == "y_val" else "X"
+        raise ValueError(
+            f"{name} has {len(y)} entries (labels or targets) but {X} has {n_samples} samples;"
             " expected one per sample"
             " (for nodes: -1, or NaN for a regression target, marks an unlabelled one)."
         )
 
 
-def _split_indicator(y, n_samples, semi_supervised):
-    """Multi-label ``y``: a 0/1 indicator matrix, rows of all -1 unlabelled (graph input)."""
+def _split_indicator(y, n_samples, semi_supervised, name="y", warn=True):
+    """Multi-label ``y``: a 0/1 indicator matrix, rows of all -1 unlabelled (graph input).
+
+    ``warn``: warn of label columns without a positive sample (training labels).
+    """
     Y = y
-    _check_target_length(Y, n_samples)
+    _check_target_length(Y, n_samples, name)
     if not np.issubdtype(Y.dtype, np.number) or Y.dtype == np.bool_:
         if Y.dtype != np.bool_:
             raise ValueError(
-                f"y of shape {Y.shape} is read as a label indicator matrix (multi-label), "
+                f"{name} of shape {Y.shape} is read as a label indicator matrix (multi-label), "
                 f"which holds 0 and 1 only; got dtype {Y.dtype}."
             )
         Y = Y.astype(np.int64)
@@ -305,20 +356,20 @@ def _split_indicator(y, n_samples, semi_supervised):
     if semi_supervised:
         labelled = np.flatnonzero(~(Y == UNLABELLED).all(axis=1))
     if labelled.size == 0:
-        raise ValueError("y has no labelled sample: every row is all -1 (unlabelled).")
+        raise ValueError(f"{name} has no labelled sample: every row is all -1 (unlabelled).")
     bad = ~np.isin(Y[labelled], (0, 1))
     if bad.any():
         row, column = np.argwhere(bad)[0]
         marker = " except rows of all -1 (unlabelled)" if semi_supervised else ""
         raise ValueError(
-            f"y of shape {Y.shape} is read as a label indicator matrix (multi-label): 0 and 1 "
-            f"only{marker}; got {Y[labelled][row, column]!r} at row {labelled[row]}, column "
-            f"{column}. For several multi-class outputs, fit one classifier per column "
+            f"{name} of shape {Y.shape} is read as a label indicator matrix (multi-label): 0 "
+            f"and 1 only{marker}; got {Y[labelled][row, column]!r} at row {labelled[row]}, "
+            f"column {column}. For several multi-class outputs, fit one classifier per column "
             "(sklearn.multioutput.MultiOutputClassifier)."
         )
     encoded = Y[labelled].astype(np.float32)
     empty = np.flatnonzero(encoded.sum(axis=0) == 0)
-    if empty.size:
+    if warn and empty.size:
         # As MLPClassifier: allowed (cross-validation folds often miss rare labels).
         warnings.warn(
             f"Label columns {empty[:10].tolist()} have no positive labelled sample: the "
@@ -329,11 +380,13 @@ def _split_indicator(y, n_samples, semi_supervised):
     return ClassTargets(labelled, np.arange(Y.shape[1]), encoded, True)
 
 
-def split_regression_targets(y, n_samples, semi_supervised):
+def split_regression_targets(y, n_samples, semi_supervised, name="y"):
     """Validate regression targets; separate the labelled samples.
 
     With ``semi_supervised`` (graph input), a row of NaN marks an unlabelled sample;
     infinite values, and NaN otherwise, are refused.
+
+    ``name`` is the argument's name in error messages (``"y_val"``).
 
     Returns
     -------
@@ -349,24 +402,24 @@ def split_regression_targets(y, n_samples, semi_supervised):
         ensure_2d=False,
         dtype=np.float64,
         ensure_all_finite="allow-nan" if semi_supervised else True,
-        input_name="y",
+        input_name=name,
     )
     if y.ndim > 2:
         raise ValueError(
-            f"y must be of shape (n_samples,) or (n_samples, n_outputs), got {y.shape}."
+            f"{name} must be of shape (n_samples,) or (n_samples, n_outputs), got {y.shape}."
         )
-    _check_target_length(y, n_samples)
+    _check_target_length(y, n_samples, name)
     values = y.reshape(n_samples, -1)
     missing = np.isnan(values)
     partial = np.flatnonzero(missing.any(axis=1) & ~missing.all(axis=1))
     if partial.size:
         raise ValueError(
-            f"y has NaN in some but not all outputs of {partial.size} samples (first: row "
+            f"{name} has NaN in some but not all outputs of {partial.size} samples (first: row "
             f"{partial[0]}); NaN marks an unlabelled node only when all its outputs are NaN."
         )
     labelled = np.flatnonzero(~missing.all(axis=1))
     if labelled.size == 0:
-        raise ValueError("y has no labelled sample: every target is NaN (unlabelled).")
+        raise ValueError(f"{name} has no labelled sample: every target is NaN (unlabelled).")
     return labelled, values[labelled], y.ndim == 1
 
 
@@ -436,3 +489,75 @@ def _check_no_marker_among_strings(y):
             "the labelled nodes only, X[labelled] with y[labelled]: messages still pass over "
             "the whole graph."
         )
+
+
+def check_validation_arguments(early_stopping, X, X_val, y_val, sample_weight_val):
+    """Refuse an incomplete or unusable set of ``fit``'s validation arguments.
+
+    ``X_val`` and ``y_val`` come together; ``sample_weight_val`` only with them; not
+    with ``early_stopping=False``, which asks for no validation (as
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` refuses it); and only
+    for graph input, as nodes of a graph.
+
+    Raises
+    ------
+    ValueError
+        For a missing or contradicting argument.
+    TypeError
+        For ``X`` or ``X_val`` that is no graph input.
+    """
+    if (X_val is None) != (y_val is None):
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(f"{given} is passed to fit without {missing}; pass both or neither.")
+    if X_val is None and sample_weight_val is not None:
+        raise ValueError("sample_weight_val is passed to fit without X_val and y_val.")
+    if X_val is not None and not isinstance(early_stopping, str) and not early_stopping:
+        raise ValueError(
+            "X_val and y_val are passed to fit while early_stopping is False; set "
+            "early_stopping to 'auto' (the default) or True to validate on them."
+        )
+    if X_val is not None and not (is_graph_input(X) and is_graph_input(X_val)):
+        raise TypeError(
+            "X_val must be nodes of the training graph (GraphNodes, a networkx graph or a "
+            f"PyG Data, as X), got X of type {type(X).__name__} and X_val of type "
+            f"{type(X_val).__name__}. With feature rows as X, use early_stopping=True and "
+            "validation_fraction instead."
+        )
+
+
+def check_same_graph(nodes, other):
+    """Refuse ``other`` (GraphNodes of X_val) unless it is on the graph of ``nodes``.
+
+    The same graph: subsets of one GraphNodes share it; GraphNodes built apart from
+    equal arrays (a networkx graph converted twice) are compared by content.
+
+    Raises
+    ------
+    ValueError
+    """
+    if nodes._graph is other._graph:
+        return
+    same = (
+        nodes.adjacency.shape == other.adjacency.shape
+        and nodes.features.shape == other.features.shape
+        and _equal_arrays(nodes.adjacency, other.adjacency)
+        and _equal_arrays(nodes.features, other.features)
+        and (nodes.edge_attr is None) == (other.edge_attr is None)
+        and (nodes.edge_attr is None or np.array_equal(nodes.edge_attr, other.edge_attr))
+    )
+    if not same:
+        raise ValueError(
+            f"X_val must select nodes of the training graph; it is on another graph "
+            f"({other.n_nodes} nodes, {other.adjacency.nnz} stored edges, "
+            f"{other.n_features} features against {nodes.n_nodes}, {nodes.adjacency.nnz} and "
+            f"{nodes.n_features}, or the same sizes with other values). Select the "
+            "validation nodes from X's graph, e.g. X_val = X.all_nodes[val_index]."
+        )
+
+
+def _equal_arrays(a, b):
+    if sp.issparse(a) or sp.issparse(b):
+        if not (sp.issparse(a) and sp.issparse(b)):
+            return False
+        return (a != b).nnz == 0
+    return np.array_equal(a, b)

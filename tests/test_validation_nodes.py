@@ -1,0 +1,231 @@
+"""fit(X, y, X_val=..., y_val=...): validation nodes of the training graph for early stopping."""
+
+import networkx as nx
+import numpy as np
+import pytest
+import sklearn
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import GridSearchCV, cross_validate
+
+from skgkedm import GKEDMClassifier, GKEDMRegressor, GraphNodes
+from skgkedm.datasets import make_node_classification
+
+EPOCHS = {"max_epochs": 60, "random_state": 0}
+
+
+def cora_parts(cora):
+    X, y = cora.X, cora.y
+    return X[cora.train_index], y[cora.train_index], X[cora.val_index], y[cora.val_index]
+
+
+def test_keeps_the_weights_of_the_best_validation_epoch(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = GKEDMClassifier(**EPOCHS).fit(X, y, X_val=X_val, y_val=y_val)
+    # Every epoch trained and scored; the fitted weights are those of the best one, so
+    # predicting the validation nodes reproduces it.
+    assert model.n_iter_ == len(model.validation_scores_) == EPOCHS["max_epochs"]
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert accuracy_score(y_val, model.predict(X_val)) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+
+
+def test_early_stopping_on_the_validation_nodes_stops(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = GKEDMClassifier(
+        max_epochs=200, early_stopping=True, n_iter_no_change=5, random_state=0
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.n_iter_ < 200
+    assert model.validation_scores_.index(model.best_validation_score_) < model.n_iter_ - 5
+    assert accuracy_score(y_val, model.predict(X_val)) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+
+
+def test_validation_labels_are_never_trained_on(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    # 150 validation nodes: too few for the check, which would train its candidates.
+    X_val, y_val = X_val[:150], y_val[:150]
+    plain = GKEDMClassifier(**EPOCHS).fit(X, y)
+    validated = GKEDMClassifier(**EPOCHS).fit(X, y, X_val=X_val, y_val=y_val)
+    shuffled = np.random.default_rng(0).permutation(y_val)
+    other = GKEDMClassifier(**EPOCHS).fit(X, y, X_val=X_val, y_val=shuffled)
+    # Training runs the same steps whatever the validation labels: only the epoch
+    # kept differs.
+    assert validated.loss_curve_ == plain.loss_curve_ == other.loss_curve_
+    assert plain.validation_scores_ is None
+    assert validated.validation_scores_ != other.validation_scores_
+
+
+def test_validation_nodes_do_not_count_as_training_labels(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    # 140 training labels and 150 validation nodes: under the check's 200 either way.
+    model = GKEDMClassifier(max_epochs=5).fit(X, y, X_val=X_val[:150], y_val=y_val[:150])
+    assert model.gkedm_check_choice_ is None
+
+
+def test_the_check_scores_candidates_on_enough_validation_nodes(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = GKEDMClassifier(max_epochs=30, random_state=0).fit(X, y, X_val=X_val, y_val=y_val)
+    assert model.gkedm_check_choice_ is not None
+    # Each candidate trains on every training label, as a fit of it alone would, and
+    # is scored on the validation nodes.
+    alone = GKEDMClassifier(max_epochs=30, random_state=0, gkedm_check=False).fit(X, y)
+    assert model.gkedm_check_scores_["gkedm"] == pytest.approx(
+        accuracy_score(y_val, alone.predict(X_val)), abs=1e-6
+    )
+
+
+def test_whole_networkx_graph_with_unvalidated_nodes_marked():
+    X, y = make_node_classification(200, n_classes=3, random_state=0)
+    graph = nx.from_scipy_sparse_array(X.adjacency)
+    for node in graph:
+        graph.nodes[node]["x"] = X.features[node]
+    rng = np.random.default_rng(0)
+    labelled = rng.random(len(y)) < 0.3
+    y_train = np.where(labelled, y, -1)
+    y_val = np.where(~labelled & (rng.random(len(y)) < 0.5), y, -1)
+    y_val_before = y_val.copy()
+    model = GKEDMClassifier(**EPOCHS).fit(graph, y_train, X_val=graph, y_val=y_val)
+    validated = y_val != -1
+    predicted = model.predict(GraphNodes.from_networkx(graph))
+    assert accuracy_score(y[validated], predicted[validated]) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+    np.testing.assert_array_equal(y_val, y_val_before)
+
+
+def test_regressor_keeps_the_best_validation_r2(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    target, target_val = y.astype(float) * 2.0 + 1.0, y_val.astype(float) * 2.0 + 1.0
+    model = GKEDMRegressor(**EPOCHS).fit(X, target, X_val=X_val, y_val=target_val)
+    # Two phases (the regressor's schedule): each keeps its best epoch's weights.
+    assert len(model.validation_scores_) == model.n_iter_
+    assert r2_score(target_val, model.predict(X_val)) == pytest.approx(
+        model.best_validation_score_, abs=1e-4
+    )
+
+
+def test_sample_weight_val_weighs_the_validation_score(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    weights = np.where(y_val == 3, 5.0, 1.0)
+    model = GKEDMClassifier(**EPOCHS).fit(
+        X, y, X_val=X_val, y_val=y_val, sample_weight_val=weights
+    )
+    assert accuracy_score(y_val, model.predict(X_val), sample_weight=weights) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+
+
+def test_a_search_passes_the_validation_nodes_to_every_fit(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    search = GridSearchCV(
+        GKEDMClassifier(max_epochs=20, random_state=0), {"hidden_dims": [(16,), (32,)]}, cv=2
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    assert search.best_estimator_.validation_scores_ is not None
+    assert len(search.best_estimator_.validation_scores_) == search.best_estimator_.n_iter_
+
+
+def test_metadata_routing_requests_the_validation_nodes(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = GKEDMClassifier(max_epochs=10, random_state=0).set_fit_request(
+            X_val=True, y_val=True
+        )
+        result = cross_validate(
+            model, X, y, cv=2, params={"X_val": X_val, "y_val": y_val}, return_estimator=True
+        )
+    assert all(m.validation_scores_ is not None for m in result["estimator"])
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("X_val", "X_val is passed to fit without y_val"),
+        ("y_val", "y_val is passed to fit without X_val"),
+        ("sample_weight_val", "sample_weight_val is passed to fit without"),
+    ],
+)
+def test_incomplete_validation_arguments_are_refused(cora, given, message):
+    X, y, X_val, y_val = cora_parts(cora)
+    arguments = {"X_val": X_val, "y_val": y_val, "sample_weight_val": np.ones(len(y_val))}
+    with pytest.raises(ValueError, match=message):
+        GKEDMClassifier(max_epochs=1).fit(X, y, **{given: arguments[given]})
+
+
+def test_validation_with_early_stopping_off_is_refused(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    with pytest.raises(ValueError, match="early_stopping is False"):
+        GKEDMClassifier(max_epochs=1, early_stopping=False).fit(X, y, X_val=X_val, y_val=y_val)
+
+
+def test_nodes_of_another_graph_are_refused(cora):
+    X, y, _, _ = cora_parts(cora)
+    other, other_y = make_node_classification(50, n_classes=3, random_state=0)
+    with pytest.raises(ValueError, match="X_val must select nodes of the training graph"):
+        GKEDMClassifier(max_epochs=1).fit(X, y, X_val=other, y_val=other_y)
+
+
+def test_an_equal_copy_of_the_graph_is_accepted(cora):
+    X, y, _, _ = cora_parts(cora)
+    copy = GraphNodes(cora.X.adjacency.copy(), cora.X.features.copy())
+    model = GKEDMClassifier(max_epochs=3, random_state=0).fit(
+        X, y, X_val=copy[cora.val_index], y_val=cora.y[cora.val_index]
+    )
+    assert len(model.validation_scores_) == 3
+
+
+def test_unseen_classes_and_wrong_lengths_are_refused(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    unseen = y_val.copy()
+    unseen[0] = 9
+    with pytest.raises(ValueError, match=r"y_val holds classes that y does not: \[9\]"):
+        GKEDMClassifier(max_epochs=1).fit(X, y, X_val=X_val, y_val=unseen)
+    with pytest.raises(ValueError, match=r"y_val has 5 entries .* but X_val has 500"):
+        GKEDMClassifier(max_epochs=1).fit(X, y, X_val=X_val, y_val=y_val[:5])
+
+
+def test_label_indicators_must_match_the_training_labels(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    indicators = np.eye(7, dtype=int)[y]
+    with pytest.raises(ValueError, match="does not match the model's targets"):
+        GKEDMClassifier(max_epochs=1).fit(X, indicators, X_val=X_val, y_val=y_val)
+    with pytest.raises(ValueError, match="does not match the model's targets"):
+        GKEDMClassifier(max_epochs=1).fit(
+            X, indicators, X_val=X_val, y_val=np.eye(7, dtype=int)[y_val][:, :5]
+        )
+    model = GKEDMClassifier(max_epochs=3).fit(
+        X, indicators, X_val=X_val, y_val=np.eye(7, dtype=int)[y_val]
+    )
+    assert len(model.validation_scores_) == 3
+
+
+def test_feature_rows_take_no_validation_nodes():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 3)), np.arange(40) % 2
+    with pytest.raises(TypeError, match="X_val must be nodes of the training graph"):
+        GKEDMClassifier(max_epochs=1).fit(X, y, X_val=X[:5], y_val=y[:5])
+
+
+def test_regression_targets_of_another_width_are_refused(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    with pytest.raises(ValueError, match="y_val has 2 outputs but y has 1"):
+        GKEDMRegressor(max_epochs=1).fit(
+            X, y.astype(float), X_val=X_val, y_val=np.c_[y_val, y_val].astype(float)
+        )
+
+
+def test_mini_batches_validate_on_the_validation_nodes(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = GKEDMClassifier(
+        backbone="gcn",
+        gkedm_position="hidden",
+        gkedm_hops=1,
+        gkedm_normalization="mean",
+        batch_size=64,
+        max_epochs=5,
+        random_state=0,
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    # Scored on sampled neighbourhoods, as the training batches are.
+    assert model.n_iter_ == len(model.validation_scores_) == 5
+    assert 0.3 < model.best_validation_score_ <= 1.0
