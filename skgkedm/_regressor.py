@@ -222,13 +222,10 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
             ignored. Non-negative, and positive for at least one labelled sample.
 
         X_val : GraphNodes, networkx graph or torch_geometric Data, default=None
-            Validation nodes of the training graph (``X_val = X.all_nodes[val_index]``,
-            or the same networkx graph or ``Data`` as X), never trained on: scored at
-            every epoch, the fit keeps the weights of the best epoch (with
-            ``early_stopping=True`` it also stops after ``n_iter_no_change`` epochs
-            without gain), and with 200 of them or more ``gkedm_check`` scores its
-            candidates on them. ``validation_fraction`` is then unused. Not for
-            feature rows as X.
+            Validation nodes of the training graph, never trained on, as
+            :meth:`GKEDMClassifier.fit` takes them: the fit keeps the weights of the
+            epoch of best validation R², and with 200 of them or more ``gkedm_check``
+            scores its candidates on them.
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
             Target(s) of the validation nodes, as ``y``; NaN marks a node that is not
             validated.

@@ -8,6 +8,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor, GraphNodes
+from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import make_node_classification
 
 EPOCHS = {"max_epochs": 60, "random_state": 0}
@@ -217,15 +218,9 @@ def test_regression_targets_of_another_width_are_refused(cora):
 
 def test_mini_batches_validate_on_the_validation_nodes(cora):
     X, y, X_val, y_val = cora_parts(cora)
-    model = GKEDMClassifier(
-        backbone="gcn",
-        gkedm_position="hidden",
-        gkedm_hops=1,
-        gkedm_normalization="mean",
-        batch_size=64,
-        max_epochs=5,
-        random_state=0,
-    ).fit(X, y, X_val=X_val, y_val=y_val)
+    # The previous default (a GCN's hidden layer) samples neighbourhoods in batches.
+    model = GKEDMClassifier(**HIDDEN_GKEDM, batch_size=64, max_epochs=5, random_state=0)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
     # Scored on sampled neighbourhoods, as the training batches are.
     assert model.n_iter_ == len(model.validation_scores_) == 5
     assert 0.3 < model.best_validation_score_ <= 1.0
