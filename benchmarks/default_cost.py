@@ -17,6 +17,9 @@ median of the paired ratios. One untimed fit of each warms the process up first.
   rate (its mask draws a float per entry). The records
   ``default_cost_dropout_0625*.json`` were taken while the default was 0.625, so their
   ``default`` is 0.625 and their ``default with dropout 0.5`` today's default;
+- ``default with validation nodes``: the default given the public split's 500
+  validation nodes as ``fit``'s ``X_val`` and ``y_val`` (issue #24: every epoch
+  scored on them, the best kept, and ``gkedm_check`` run on them);
 - ``before``, with ``--before CHECKOUT``: ``GKEDMClassifier(random_state=0)`` of an
   older checkout (e.g. the default when issue #24 was filed, commit 6d5e4fa, extracted
   with ``git archive``), fitted in a child process with one thread between the others
@@ -26,7 +29,10 @@ median of the paired ratios. One untimed fit of each warms the process up first.
 
     mkdir -p /tmp/filed && git archive 6d5e4fa skgkedm | tar -x -C /tmp/filed
     SKGKEDM_DATA=/abs/path python benchmarks/default_cost.py [--repeats 5] \\
-        [--before /tmp/filed] [--output benchmarks/results/default_cost.json]
+        [--before /tmp/filed] [--recipes default ...] \\
+        [--output benchmarks/results/default_cost.json]
+
+``--recipes`` times some of the recipes (default: all).
 """
 
 import argparse
@@ -52,7 +58,10 @@ RECIPES = {
     "default without consistency": {"consistency": 0.0},
     "default with dropout 0.625": {"dropout": 0.625},
     "default with dropout 0.6": {"dropout": 0.6},
+    "default with validation nodes": {},
 }
+VALIDATED_RECIPES = {"default with validation nodes"}
+"""Recipes fitted with the public split's validation nodes as ``X_val, y_val``."""
 
 
 CHILD = """
@@ -70,11 +79,15 @@ print(time.process_time() - started)
 """
 
 
-def cpu_seconds(data, options):
-    """CPU seconds of one fit on the public training nodes."""
+def cpu_seconds(data, options, validated=False):
+    """CPU seconds of one fit on the public training nodes (``validated``: with the
+    validation nodes as ``X_val``)."""
+    validation = {"X_val": data.X[data.val_index], "y_val": data.y[data.val_index]}
     started = time.process_time()
     model = GKEDMClassifier(random_state=0, **options)
-    model.fit(data.X[data.train_index], data.y[data.train_index])
+    model.fit(
+        data.X[data.train_index], data.y[data.train_index], **(validation if validated else {})
+    )
     return time.process_time() - started
 
 
@@ -97,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", type=Path, help="an older checkout's default, too")
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES))
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -113,16 +127,16 @@ def main():
     print("|---|---|---|---|---|", flush=True)
     for name in ("cora", "citeseer"):
         data = fetch_planetoid(name)
-        for options in RECIPES.values():
-            cpu_seconds(data, {**options, "max_epochs": 5})
-        recipes = [*RECIPES, "before"] if args.before else list(RECIPES)
+        for recipe in args.recipes:
+            cpu_seconds(data, {**RECIPES[recipe], "max_epochs": 5}, recipe in VALIDATED_RECIPES)
+        recipes = [*args.recipes, "before"] if args.before else list(args.recipes)
         times = {recipe: [] for recipe in recipes}
         for repeat in range(args.repeats):
             for recipe in recipes if repeat % 2 == 0 else reversed(recipes):
                 times[recipe].append(
                     checkout_cpu_seconds(args.before, name)
                     if recipe == "before"
-                    else cpu_seconds(data, RECIPES[recipe])
+                    else cpu_seconds(data, RECIPES[recipe], recipe in VALIDATED_RECIPES)
                 )
         for recipe, values in times.items():
             record["groups"].append({"dataset": name, "recipe": recipe, "cpu_seconds": values})
