@@ -27,6 +27,7 @@ from .data._validation import (
     check_not_split_graph,
     check_same_graph,
     check_validation_arguments,
+    check_validation_nodes,
     is_graph_input,
     refuse_graphs_as_samples,
     refuse_rows_after_graphs,
@@ -336,7 +337,8 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         TrainingData
         """
         if not (X_val is None and y_val is None and sample_weight_val is None):
-            check_validation_arguments(self.early_stopping, X, X_val, y_val, sample_weight_val)
+            check_validation_arguments(self.early_stopping, X_val, y_val, sample_weight_val)
+            check_validation_nodes(X, X_val)
         self.__dict__.pop("n_iter_", None)
         if y is None:
             raise ValueError(

@@ -15,11 +15,12 @@ from ._base import (
 )
 from ._network_estimator import NETWORK_PARAMETER_CONSTRAINTS, NetworkEstimatorMixin
 from ._persistence import PortableStateMixin
-from .data._graph_list import as_graph_list, graph_items, rows_as_graphs
+from .data._graph_list import as_graph_list, graph_items, joined, rows_as_graphs
 from .data._validation import (
     GRAPHS,
     check_graph_width,
     check_not_split_graph,
+    check_validation_arguments,
     graph_input_kind,
     refuse_rows_after_graphs,
 )
@@ -73,7 +74,7 @@ class GraphEstimatorBase(
         learning_rate=0.005,
         weight_decay=0.0,
         max_epochs=100,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=20,
         tol=1e-4,
@@ -110,15 +111,20 @@ class GraphEstimatorBase(
         self.random_state = random_state
         self.verbose = verbose
 
-    def _training_data(self, X, y, sample_weight=None):
+    def _training_data(self, X, y, sample_weight=None, X_val=None, y_val=None,
+                       sample_weight_val=None):  # fmt: skip
         """Validate X, y and sample_weight at fit time, adopting what predicting needs.
 
-        Any previous fit is forgotten first.
+        Any previous fit is forgotten first. ``X_val``, ``y_val`` and
+        ``sample_weight_val``: validation graphs (or rows, as X), appended to the data
+        as validation samples.
 
         Returns
         -------
         TrainingData
         """
+        if not (X_val is None and y_val is None and sample_weight_val is None):
+            check_validation_arguments(self.early_stopping, X_val, y_val, sample_weight_val)
         self.__dict__.pop("n_iter_", None)
         self.__dict__.pop("feature_names_in_", None)
         if y is None:
@@ -136,7 +142,12 @@ class GraphEstimatorBase(
         }
         data = encoded.training_data(graphs, encoded.labelled, state)
         self._adopt_input(data.input_state)
-        return data
+        if X_val is None:
+            return data
+        validation = self._graphs_like_training(X_val)
+        encoded = self._encode_validation_targets(y_val, len(validation), False, sample_weight_val)
+        positions = len(graphs) + np.arange(len(validation))
+        return data._replace(inputs=joined(graphs, validation)).with_validation(positions, encoded)
 
     def _readout(self):
         return self.readout
@@ -166,6 +177,10 @@ class GraphEstimatorBase(
 
     def _graphs_to_predict(self, X):
         check_is_fitted(self)
+        return self._graphs_like_training(X)
+
+    def _graphs_like_training(self, X):
+        """Validate X against the training input (graphs of its width, or rows)."""
         if _check_graph_input(X):
             graphs = as_graph_list(X)
             check_graph_width(self, graphs.n_features)
@@ -271,12 +286,16 @@ class GKEDMGraphClassifier(ClassifierTargetsMixin, ClassifierMixin, GraphEstimat
     max_epochs : int, default=100
         Passes over the training graphs, over all phases, unless early stopping ends
         sooner; ``max_epochs=1`` runs one epoch of the whole network, as ``"joint"``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the graphs (stratified), stop when their
-        accuracy has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
-        restore the best weights.
+    early_stopping : "auto" or bool, default="auto"
+        Validate at every epoch and keep the weights of the epoch with the best
+        validation accuracy: on ``fit``'s ``X_val`` and ``y_val`` where given, else on
+        ``validation_fraction`` of the graphs held out (stratified). True: stop when
+        it has not improved by ``tol`` for ``n_iter_no_change`` epochs. ``"auto"``:
+        with ``X_val``, train all ``max_epochs`` and keep the best epoch; without,
+        no validation. False: no validation; ``X_val`` is then refused.
     validation_fraction : float, default=0.1
-        Share of graphs held out with ``early_stopping``.
+        Share of graphs held out with ``early_stopping`` (unused where ``fit`` is
+        given ``X_val``).
     n_iter_no_change : int, default=20
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -311,9 +330,10 @@ class GKEDMGraphClassifier(ClassifierTargetsMixin, ClassifierMixin, GraphEstimat
     loss_curve_ : list of float
         Mean training loss at each epoch.
     validation_scores_ : list of float or None
-        Validation accuracy at each epoch with ``early_stopping``, else None.
+        Validation accuracy at each epoch where the fit validated (``early_stopping``,
+        or ``X_val`` given), else None.
     best_validation_score_ : float or None
-        With ``early_stopping``, the validation accuracy of the weights kept: of the
+        Where the fit validated, the validation accuracy of the weights kept: of the
         best epoch of the last phase (an earlier phase's best weights were trained
         further); else None.
 
@@ -354,7 +374,7 @@ class GKEDMGraphClassifier(ClassifierTargetsMixin, ClassifierMixin, GraphEstimat
     __init__ = with_class_weight(GraphEstimatorBase.__init__)
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on graphs and their labels.
 
         Parameters
@@ -368,12 +388,25 @@ class GKEDMGraphClassifier(ClassifierTargetsMixin, ClassifierMixin, GraphEstimat
             Weight of each graph in the loss and in the validation score of early
             stopping (multiplied by ``class_weight``). Non-negative, not all zero.
 
+        X_val : GraphList, sequence of graphs or {array-like, sparse matrix}, default=None
+            Validation graphs (feature rows where X is), never trained on: the fit
+            scores them after every epoch and keeps the weights of the epoch of best
+            validation accuracy (with ``early_stopping=True`` it also stops after
+            ``n_iter_no_change`` epochs without gain). ``validation_fraction`` is then
+            unused.
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), default=None
+            Class (or label indicators) of each validation graph, as ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weight of each validation graph in the validation score.
+
         Returns
         -------
         self : GKEDMGraphClassifier
             The fitted estimator.
         """
-        return self._fit_validated(self._training_data(X, y, sample_weight))
+        return self._fit_validated(
+            self._training_data(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        )
 
     def predict_proba(self, X):
         """Class probabilities of each graph.
@@ -470,9 +503,8 @@ class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorB
         As in :class:`GKEDMGraphClassifier`.
     max_epochs : int, default=100
         As in :class:`GKEDMGraphClassifier`.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the graphs, stop when their R² has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
+    early_stopping : "auto" or bool, default="auto"
+        As in :class:`GKEDMGraphClassifier`, by the validation R².
     validation_fraction : float, default=0.1
         As in :class:`GKEDMGraphClassifier`.
     n_iter_no_change : int, default=20
@@ -503,9 +535,9 @@ class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorB
     loss_curve_ : list of float
         Mean training loss (squared error of the standardised targets) at each epoch.
     validation_scores_ : list of float or None
-        Validation R² at each epoch with ``early_stopping``, else None.
+        Validation R² at each epoch where the fit validated, else None.
     best_validation_score_ : float or None
-        With ``early_stopping``, the validation R² of the weights kept: of the best
+        Where the fit validated, the validation R² of the weights kept: of the best
         epoch of the last phase; else None.
 
     See Also
@@ -534,7 +566,7 @@ class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorB
     """
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train on graphs and their continuous targets.
 
         Parameters
@@ -548,12 +580,25 @@ class GKEDMGraphRegressor(RegressorTargetsMixin, RegressorMixin, GraphEstimatorB
             Weight of each graph in the loss, in the target standardisation and in
             the validation R² of early stopping. Non-negative, not all zero.
 
+        X_val : GraphList, sequence of graphs or {array-like, sparse matrix}, default=None
+            Validation graphs (feature rows where X is), never trained on: the fit
+            scores them after every epoch and keeps the weights of the epoch of best
+            validation R² (with ``early_stopping=True`` it also stops after
+            ``n_iter_no_change`` epochs without gain). ``validation_fraction`` is then
+            unused.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Target(s) of each validation graph, as ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weight of each validation graph in the validation score.
+
         Returns
         -------
         self : GKEDMGraphRegressor
             The fitted estimator.
         """
-        return self._fit_validated(self._training_data(X, y, sample_weight))
+        return self._fit_validated(
+            self._training_data(X, y, sample_weight, X_val, y_val, sample_weight_val)
+        )
 
     def predict(self, X):
         """Predict the target(s) of each graph.

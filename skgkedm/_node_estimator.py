@@ -46,7 +46,6 @@ NODE_PARAMETER_CONSTRAINTS = {
     "gkedm_position": [StrOptions({"hidden", "output"})],
     "gkedm_normalization": [StrOptions(set(NORMALIZATIONS))],
     "consistency": [Interval(Real, 0, None, closed="left")],
-    "early_stopping": [StrOptions({"auto"}), "boolean"],
 }
 """Constraints of the parameters of GKEDM node estimators (scikit-learn's format)."""
 

@@ -1,4 +1,4 @@
-"""fit(X, y, X_val=..., y_val=...): validation nodes of the training graph for early stopping."""
+"""fit(X, y, X_val=..., y_val=...): validation nodes of the training graph, or graphs."""
 
 import networkx as nx
 import numpy as np
@@ -7,9 +7,16 @@ import sklearn
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from skgkedm import GKEDMClassifier, GKEDMRegressor, GraphNodes
+from skgkedm import (
+    GKEDMClassifier,
+    GKEDMGraphClassifier,
+    GKEDMGraphRegressor,
+    GKEDMRegressor,
+    GraphList,
+    GraphNodes,
+)
 from skgkedm._classifier import HIDDEN_GKEDM
-from skgkedm.datasets import make_node_classification
+from skgkedm.datasets import load_solubility, make_node_classification
 
 EPOCHS = {"max_epochs": 60, "random_state": 0}
 
@@ -224,3 +231,52 @@ def test_mini_batches_validate_on_the_validation_nodes(cora):
     # Scored on sampled neighbourhoods, as the training batches are.
     assert model.n_iter_ == len(model.validation_scores_) == 5
     assert 0.3 < model.best_validation_score_ <= 1.0
+
+
+# Graphs as samples: validation graphs.
+
+
+@pytest.fixture(scope="module")
+def solubility():
+    X, y = load_solubility(as_graphs=True, return_X_y=True)
+    order = np.random.default_rng(0).permutation(len(X))
+    return X, y, order[:300], order[300:450]
+
+
+def test_graph_classifier_keeps_the_best_validation_epoch(solubility):
+    X, y, train, val = solubility
+    model = GKEDMGraphClassifier(max_epochs=8, random_state=0)
+    model.fit(X[train], y[train], X_val=X[val], y_val=y[val])
+    assert model.n_iter_ == len(model.validation_scores_) == 8
+    assert accuracy_score(y[val], model.predict(X[val])) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+
+
+def test_validation_graphs_of_another_list_score_alike(solubility):
+    X, y, train, val = solubility
+    shared = GKEDMGraphClassifier(max_epochs=4, random_state=0)
+    shared.fit(X[train], y[train], X_val=X[val], y_val=y[val])
+    apart, y_apart = load_solubility(as_graphs=True, return_X_y=True)
+    separate = GKEDMGraphClassifier(max_epochs=4, random_state=0)
+    separate.fit(X[train], y[train], X_val=apart[val], y_val=y_apart[val])
+    assert separate.validation_scores_ == shared.validation_scores_
+    assert separate.loss_curve_ == shared.loss_curve_
+
+
+def test_graph_regressor_validates_on_feature_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    target = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * rng.normal(size=120)
+    model = GKEDMGraphRegressor(hidden_dims=(16,), max_epochs=20, random_state=0)
+    model.fit(X[:80], target[:80], X_val=X[80:], y_val=target[80:])
+    assert r2_score(target[80:], model.predict(X[80:])) == pytest.approx(
+        model.best_validation_score_, abs=1e-4
+    )
+
+
+def test_validation_graphs_of_another_width_are_refused(solubility):
+    X, y, train, _ = solubility
+    other = GraphList.from_networkx([nx.path_graph(3), nx.cycle_graph(4)])
+    with pytest.raises(ValueError, match="features"):
+        GKEDMGraphClassifier(max_epochs=1).fit(X[train], y[train], X_val=other, y_val=y[train][:2])

@@ -579,6 +579,48 @@ def _stack(adjacencies, features, edge_attr=None):
     return _Blocks(adjacency, stacked, read_only(offsets.astype(np.int64)), edge_attr)
 
 
+def joined(first, second):
+    """The graphs ``first`` selects, then those ``second`` selects, as one GraphList.
+
+    Selections of one GraphList share its stored graphs; others are stacked into new
+    storage (block-diagonal adjacency, stacked features and edge attributes).
+
+    Raises
+    ------
+    ValueError
+        If the two differ in feature width or in edge attributes.
+    """
+    if first._blocks is second._blocks:
+        return first._with_indices(np.concatenate([first.indices, second.indices]))
+    a, b = first._blocks, second._blocks
+    a_edge, b_edge = getattr(a, "edge_attr", None), getattr(b, "edge_attr", None)
+    if (
+        a.features.shape[1] != b.features.shape[1]
+        or (a_edge is None) != (b_edge is None)
+        or (a_edge is not None and a_edge.shape[1] != b_edge.shape[1])
+    ):
+        raise ValueError(
+            f"X_val's graphs have {b.features.shape[1]} node features and "
+            f"{0 if b_edge is None else b_edge.shape[1]} edge attributes, X's "
+            f"{a.features.shape[1]} and {0 if a_edge is None else a_edge.shape[1]}; "
+            "expected graphs described alike."
+        )
+    if sp.issparse(a.features) or sp.issparse(b.features):
+        features = sp.vstack([sp.csr_array(a.features), sp.csr_array(b.features)], "csr")
+    else:
+        features = np.vstack([a.features, b.features])
+    n_graphs = len(a.offsets) - 1
+    graphs = object.__new__(GraphList)
+    graphs._blocks = _Blocks(
+        sp.block_diag([a.adjacency, b.adjacency], format="csr", dtype=np.float32),
+        read_only(features) if isinstance(features, np.ndarray) else features,
+        read_only(np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]])),
+        None if a_edge is None else read_only(np.concatenate([a_edge, b_edge])),
+    )
+    graphs._indices = read_only(np.concatenate([first.indices, second.indices + n_graphs]))
+    return graphs
+
+
 def graph_items(X):
     """The items of a list, tuple or pandas Series, as a list; None for other input."""
     if isinstance(X, (list, tuple)):

@@ -491,20 +491,16 @@ def _check_no_marker_among_strings(y):
         )
 
 
-def check_validation_arguments(early_stopping, X, X_val, y_val, sample_weight_val):
-    """Refuse an incomplete or unusable set of ``fit``'s validation arguments.
+def check_validation_arguments(early_stopping, X_val, y_val, sample_weight_val):
+    """Refuse an incomplete set of ``fit``'s validation arguments.
 
-    ``X_val`` and ``y_val`` come together; ``sample_weight_val`` only with them; not
-    with ``early_stopping=False``, which asks for no validation (as
-    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` refuses it); and only
-    for graph input, as nodes of a graph.
+    ``X_val`` and ``y_val`` come together; ``sample_weight_val`` only with them; and
+    not with ``early_stopping=False``, which asks for no validation (as
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` refuses it).
 
     Raises
     ------
     ValueError
-        For a missing or contradicting argument.
-    TypeError
-        For ``X`` or ``X_val`` that is no graph input.
     """
     if (X_val is None) != (y_val is None):
         given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
@@ -516,6 +512,15 @@ def check_validation_arguments(early_stopping, X, X_val, y_val, sample_weight_va
             "X_val and y_val are passed to fit while early_stopping is False; set "
             "early_stopping to 'auto' (the default) or True to validate on them."
         )
+
+
+def check_validation_nodes(X, X_val):
+    """Refuse validation nodes unless X and X_val are both graph input (nodes).
+
+    Raises
+    ------
+    TypeError
+    """
     if X_val is not None and not (is_graph_input(X) and is_graph_input(X_val)):
         raise TypeError(
             "X_val must be nodes of the training graph (GraphNodes, a networkx graph or a "
