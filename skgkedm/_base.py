@@ -378,16 +378,17 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         self._adopt_input(data.input_state)
         if X_val is None:
             return data
-        return self._with_validation(data, X_val, y_val, sample_weight_val)
+        return self._with_validation(data, X is X_val, X_val, y_val, sample_weight_val)
 
-    def _with_validation(self, data, X_val, y_val, sample_weight_val):
+    def _with_validation(self, data, same_as_X, X_val, y_val, sample_weight_val):
         """``data`` with the validation nodes ``X_val`` (labels ``y_val``) appended.
 
         ``X_val`` selects nodes of the training graph (the graph ``X`` is on: the same
         GraphNodes' graph, or one equal to it); they are scored for early stopping and
-        never trained on.
+        never trained on. ``same_as_X``: X_val is X itself (a whole networkx graph or
+        PyG ``Data`` passed twice), read once.
         """
-        nodes = as_graph_nodes(X_val)
+        nodes = data.inputs if same_as_X else as_graph_nodes(X_val)
         check_same_graph(data.inputs, nodes)
         encoded = self._encode_validation_targets(y_val, len(nodes), True, sample_weight_val)
         return data.with_validation(nodes.indices, encoded)

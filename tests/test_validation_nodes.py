@@ -1,5 +1,7 @@
 """fit(X, y, X_val=..., y_val=...): validation nodes of the training graph, or graphs."""
 
+from unittest.mock import patch
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -94,7 +96,11 @@ def test_whole_networkx_graph_with_unvalidated_nodes_marked():
     y_train = np.where(labelled, y, -1)
     y_val = np.where(~labelled & (rng.random(len(y)) < 0.5), y, -1)
     y_val_before = y_val.copy()
-    model = GKEDMClassifier(**EPOCHS).fit(graph, y_train, X_val=graph, y_val=y_val)
+    read = GraphNodes.from_networkx
+    with patch.object(GraphNodes, "from_networkx", side_effect=read) as conversions:
+        model = GKEDMClassifier(**EPOCHS).fit(graph, y_train, X_val=graph, y_val=y_val)
+    # The graph passed as X and as X_val is read once.
+    assert conversions.call_count == 1
     validated = y_val != -1
     predicted = model.predict(GraphNodes.from_networkx(graph))
     assert accuracy_score(y[validated], predicted[validated]) == pytest.approx(
