@@ -23,13 +23,15 @@ median of the paired ratios. One untimed fit of each warms the process up first.
 - ``before``, with ``--before CHECKOUT``: ``GKEDMClassifier(random_state=0)`` of an
   older checkout (e.g. the default when issue #24 was filed, commit 6d5e4fa, extracted
   with ``git archive``), fitted in a child process with one thread between the others
-  (after an untimed 5-epoch fit there too: a process's first fit pays one-off costs).
+  (after an untimed 5-epoch fit there too: a process's first fit pays one-off costs);
+  with ``--before-validated``, given the validation nodes as ``default with validation
+  nodes`` is (a checkout whose ``fit`` takes ``X_val``: aafd7cd or later).
 
 ::
 
     mkdir -p /tmp/filed && git archive 6d5e4fa skgkedm | tar -x -C /tmp/filed
     SKGKEDM_DATA=/abs/path python benchmarks/default_cost.py [--repeats 5] \\
-        [--before /tmp/filed] [--recipes default ...] \\
+        [--before /tmp/filed [--before-validated]] [--recipes default ...] \\
         [--output benchmarks/results/default_cost.json]
 
 ``--recipes`` times some of the recipes (default: all).
@@ -72,9 +74,12 @@ from skgkedm import GKEDMClassifier
 from skgkedm.datasets import fetch_planetoid
 data = fetch_planetoid(sys.argv[1])
 train = data.X[data.train_index], data.y[data.train_index]
-GKEDMClassifier(random_state=0, max_epochs=5).fit(*train)  # warm-up, as in the parent
+validation = {}
+if sys.argv[2] == "validated":
+    validation = {"X_val": data.X[data.val_index], "y_val": data.y[data.val_index]}
+GKEDMClassifier(random_state=0, max_epochs=5).fit(*train, **validation)  # warm-up
 started = time.process_time()
-GKEDMClassifier(random_state=0).fit(*train)
+GKEDMClassifier(random_state=0).fit(*train, **validation)
 print(time.process_time() - started)
 """
 
@@ -91,11 +96,12 @@ def cpu_seconds(data, options, validated=False):
     return time.process_time() - started
 
 
-def checkout_cpu_seconds(checkout, name):
-    """CPU seconds of a default fit of ``checkout``'s skgkedm, in a child process."""
+def checkout_cpu_seconds(checkout, name, validated=False):
+    """CPU seconds of a default fit of ``checkout``'s skgkedm, in a child process
+    (``validated``: with the validation nodes as ``X_val``)."""
     environment = {**os.environ, "PYTHONPATH": str(checkout), "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, name],
+        [sys.executable, "-c", CHILD, name, "validated" if validated else "alone"],
         env=environment, capture_output=True, text=True, check=True, cwd="/",
     )  # fmt: skip
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -110,6 +116,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", type=Path, help="an older checkout's default, too")
+    parser.add_argument(
+        "--before-validated", action="store_true", help="fit --before with validation nodes"
+    )
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES))
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
@@ -121,10 +130,10 @@ def main():
         "groups": [],
     }
     print(
-        "| data set | recipe | CPU s/fit (median) | ratio to previous (median of pairs) "
-        "| ratio to before |"
+        "| data set | recipe | CPU s/fit (median) | ratio to default (median of pairs) "
+        "| to previous | to before |"
     )
-    print("|---|---|---|---|---|", flush=True)
+    print("|---|---|---|---|---|---|", flush=True)
     for name in ("cora", "citeseer"):
         data = fetch_planetoid(name)
         for recipe in args.recipes:
@@ -134,7 +143,7 @@ def main():
         for repeat in range(args.repeats):
             for recipe in recipes if repeat % 2 == 0 else reversed(recipes):
                 times[recipe].append(
-                    checkout_cpu_seconds(args.before, name)
+                    checkout_cpu_seconds(args.before, name, args.before_validated)
                     if recipe == "before"
                     else cpu_seconds(data, RECIPES[recipe], recipe in VALIDATED_RECIPES)
                 )
@@ -142,7 +151,7 @@ def main():
             record["groups"].append({"dataset": name, "recipe": recipe, "cpu_seconds": values})
             ratios = [
                 f"{paired_ratio(values, times[other]):.2f}x" if other in times else "-"
-                for other in ("previous", "before")
+                for other in ("default", "previous", "before")
             ]
             print(
                 f"| {name} | {recipe} | {statistics.median(values):.2f} | {' | '.join(ratios)} |",

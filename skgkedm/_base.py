@@ -337,7 +337,7 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         TrainingData
         """
         if not (X_val is None and y_val is None and sample_weight_val is None):
-            check_validation_arguments(self.early_stopping, X_val, y_val, sample_weight_val)
+            self._check_validation_arguments(X_val, y_val, sample_weight_val)
             check_validation_nodes(X, X_val)
         self.__dict__.pop("n_iter_", None)
         if y is None:
@@ -379,6 +379,10 @@ class NodeEstimatorBase(EpochTrainedMixin, PortableStateMixin, BaseEstimator):
         if X_val is None:
             return data
         return self._with_validation(data, X is X_val, X_val, y_val, sample_weight_val)
+
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
+        """Refuse an incomplete set of validation arguments, or one this fit would not use."""
+        check_validation_arguments(self.early_stopping, X_val, y_val, sample_weight_val)
 
     def _with_validation(self, data, same_as_X, X_val, y_val, sample_weight_val):
         """``data`` with the validation nodes ``X_val`` (labels ``y_val``) appended.

@@ -148,9 +148,11 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         fewer, the check cannot tell the networks apart, and few labels on a
         homophilous graph are where the module helps most); True always checks
         (full-batch only); False never. Given validation nodes (``fit``'s ``X_val``),
-        the check trains each candidate on every labelled node and scores it on
-        them instead (one fit per candidate), and ``"auto"`` checks with at least
-        200 of them, however few the training labels. The scores are kept in
+        the check trains each candidate on every labelled node, as a fit of it alone
+        would (same seed, best validation epoch kept), and scores it on them instead;
+        the chosen candidate is the fitted network, not trained again (one fit per
+        candidate in all). ``"auto"`` then checks with at least 200 validation nodes,
+        however few the training labels. The scores are kept in
         ``gkedm_check_scores_``, the choice in ``gkedm_check_choice_``.
     gkedm_position : {"hidden", "output"}, default="output"
         Where GKEDM runs: ``"hidden"``, on the last hidden representations, before the
@@ -316,7 +318,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         ``"linear"`` (a linear model of the features), ``"features"`` (a network on
         the features alone), ``"plain"`` (the backbone, or a GCN beside an ``"mlp"``
         backbone) and ``"gkedm"`` (the backbone with its module), in the check's order
-        of preference. None when no check ran.
+        of preference; on validation nodes each at its best epoch, the chosen one's
+        equal to ``best_validation_score_``. None when no check ran.
     gkedm_check_choice_ : {"linear", "features", "plain", "gkedm"} or None
         The network the check chose, and the fitted model is; None when no check
         ran (the model is then the one the parameters describe).

@@ -15,6 +15,7 @@ from torch.nn import functional as F
 from ._base import GraphClassifierBase
 from ._classifier import HIDDEN_GKEDM, GKEDMClassifier
 from ._graph_estimators import GKEDMGraphClassifier
+from .data._validation import check_validation_arguments
 from .nn._backbones import BACKBONES
 from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .utils._torch_utils import resolve_device
@@ -528,7 +529,7 @@ class DistilledGCNClassifier(GraphClassifierBase):
         self.class_weight = class_weight
 
     @fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the teacher (unless frozen), then distil it into the student.
 
         Parameters
@@ -546,6 +547,18 @@ class DistilledGCNClassifier(GraphClassifierBase):
             Weight of each sample in the label loss of teacher and student
             (multiplied by ``class_weight``); the distillation terms, which need no
             labels, are not weighted.
+        X_val : GraphNodes, networkx graph, torch_geometric Data, GraphList or list \
+of networkx graphs, default=None
+            Validation nodes of the training graph (or, with graph-level teacher and
+            student, validation graphs), as :meth:`GKEDMClassifier.fit` takes them:
+            never trained on, they pick the kept epoch of the teacher (unless frozen)
+            and of the student, each as its own fit with ``X_val`` would; the student
+            still learns the teacher's soft labels over every node of the training
+            graph, these included. Both ``early_stopping`` must allow validation.
+        y_val : array-like of shape (n_val,), default=None
+            Classes of the validation samples, as ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weight of each validation sample in the validation score.
 
         Returns
         -------
@@ -556,12 +569,13 @@ class DistilledGCNClassifier(GraphClassifierBase):
         teacher_seed, student_seed = check_random_state(self.random_state).randint(
             np.iinfo(np.int32).max, size=2
         )
+        validation = (X_val, y_val, sample_weight_val)
         if isinstance(student, GKEDMGraphClassifier):
             self._fit_graph_level(
-                teacher, student, X, y, sample_weight, teacher_seed, student_seed
+                teacher, student, X, y, sample_weight, validation, teacher_seed, student_seed
             )
         else:
-            labelled = self._training_data(X, y, sample_weight)
+            labelled = self._training_data(X, y, sample_weight, *validation)
             _check_single_label(labelled)
             if isinstance(teacher, FrozenEstimator):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
@@ -588,16 +602,19 @@ class DistilledGCNClassifier(GraphClassifierBase):
         self.n_iter_ = self.student_.n_iter_
         return self
 
-    def _fit_graph_level(self, teacher, student, X, y, sample_weight, teacher_seed,
-                         student_seed):  # fmt: skip
+    def _fit_graph_level(self, teacher, student, X, y, sample_weight, validation,
+                         teacher_seed, student_seed):  # fmt: skip
         """Distil a graph classifier: teacher and student see the same mini-batches of graphs.
 
-        The student's input handling is the distiller's: it validates X and y, and the
-        distiller adopts the same input state (``classes_``, ``n_features_in_``).
+        The student's input handling is the distiller's: it validates X and y (and the
+        validation graphs, ``(X_val, y_val, sample_weight_val)``), and the distiller
+        adopts the same input state (``classes_``, ``n_features_in_``).
         """
         self.__dict__.pop("transduction_", None)
+        if any(argument is not None for argument in validation):
+            self._check_validation_arguments(*validation)
         self.student_ = self._member(student, student_seed)
-        data = self.student_._training_data(X, y, sample_weight)
+        data = self.student_._training_data(X, y, sample_weight, *validation)
         _check_single_label(data)
         self._adopt_input(data.input_state)
         if isinstance(teacher, FrozenEstimator):
@@ -667,6 +684,17 @@ class DistilledGCNClassifier(GraphClassifierBase):
         if model.random_state is None:
             model.set_params(random_state=int(seed))
         return model
+
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
+        """Refuse validation data that a member to train would not validate on."""
+        teacher, student = self._templates()
+        members = {"student": student}
+        if not isinstance(teacher, FrozenEstimator):
+            members["teacher"] = teacher
+        for role, member in members.items():
+            check_validation_arguments(
+                member.early_stopping, X_val, y_val, sample_weight_val, whose=f"the {role}'s "
+            )
 
     def _check_frozen_teacher(self, teacher):
         check_is_fitted(teacher, msg="The frozen teacher must be a fitted estimator.")

@@ -134,20 +134,22 @@ class NetworkEstimatorMixin:
             # A checked module may give way to the plain backbone or to a network on
             # the features alone (distillation's extra loss needs the module, so it is
             # never checked).
-            checked, interrupted = self._checked_spec(
+            checked, trained = self._checked_spec(
                 spec, data, train, validation, random_state, seed, prepared,
                 context.threads, checkable=extra_loss is None,
             )  # fmt: skip
-            if interrupted is None and checked.backbone != spec.backbone:
-                # The check chose another backbone: train on the tensors it reads.
+            if checked.backbone != spec.backbone:
+                # The check chose another backbone: train on (or read) its tensors.
                 batches, validation_batches, prepared = self._training_batches(
                     data, checked, device, train, validation, seed, sample_hops
                 )
             spec = checked
-            if interrupted is not None:
-                # Ctrl-C during the check: keep the network it was training, as a fit
-                # interrupted in its own training keeps its weights so far.
-                network, histories = interrupted
+            if trained is not None:
+                # The check trained the network the fit keeps: with validation nodes,
+                # the chosen candidate (as this fit would train it); after Ctrl-C in
+                # the check, the network it was training, as a fit interrupted in its
+                # own training keeps its weights so far.
+                network, histories = trained
             else:
                 network = build_seeded(lambda: GKEDMNetwork(spec), seed).to(device)
                 histories = self._train(
@@ -185,11 +187,12 @@ class NetworkEstimatorMixin:
 
     def _checked_spec(self, spec, data, train, validation, random_state, seed, prepared,
                       threads, checkable):  # fmt: skip
-        """Hook: the spec to train, and ``(network, histories)`` of an interrupted check.
+        """Hook: the spec to train, and ``(network, histories)`` the check trained, or None.
 
         Node estimators check GKEDM against the plain backbone and a network on the
-        features alone here (``gkedm_check``); by default the spec stands and nothing
-        was interrupted.
+        features alone here (``gkedm_check``), and may hand over a network the check
+        trained (the chosen candidate, or one interrupted by the user) for the fit to
+        keep; by default the spec stands and the fit trains it.
         """
         return spec, None
 

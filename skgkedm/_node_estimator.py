@@ -120,11 +120,16 @@ class CheckCandidate(NamedTuple):
         Held-out score (accuracy, R²) after its full training.
     per_sample : ndarray of shape (n_held_out,) or None
         Each held-out node's share of ``score`` (see ``Objective.per_sample``).
+    trained : tuple or None, default=None
+        ``(network, histories)``: the candidate trained on every training label, which
+        the fit keeps as its network if it is chosen (validation nodes given to
+        ``fit``); None: the final fit trains the chosen spec.
     """
 
     spec: object
     score: float
     per_sample: object
+    trained: object = None
 
 
 class AttentionWeights(NamedTuple):
@@ -348,9 +353,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         positions them), every candidate trains on all of ``train`` and is scored on
         them, and the check runs from ``CHECK_MIN_LABELS`` of them; else on
         ``CHECK_FOLDS`` folds of ``train``, from ``CHECK_MIN_LABELS`` training labels.
-        Returns the spec to train (the candidate the check chose) and, when the user
-        interrupted the check, ``(network, histories)`` of the network it was training
-        (else None); sets ``gkedm_check_scores_`` and ``gkedm_check_choice_``.
+        Returns the spec to train (the candidate the check chose) and ``(network,
+        histories)`` of a network the check trained that the fit keeps: with validation
+        nodes, the chosen candidate itself (trained on every label, with the fit's seed,
+        at its best validation epoch); when the user interrupted the check, the network
+        it was training; else None. Sets ``gkedm_check_scores_`` and
+        ``gkedm_check_choice_``.
         """
         self.gkedm_check_scores_ = None
         self.gkedm_check_choice_ = None
@@ -381,7 +389,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 f"{CHECK_NAMES[choice]}",
                 flush=True,
             )
-        return candidates[choice].spec, None
+        return candidates[choice].spec, candidates[choice].trained
 
     def _checks_gkedm(self, spec, n_labelled):
         """Whether this fit checks GKEDM against the plain backbone (``gkedm_check``)."""
@@ -409,15 +417,21 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         linear candidate is a graph-free network without hidden layer (and without
         dropout: logistic or linear regression with weight decay); the
         features-only candidate is the ``"mlp"`` backbone with the same widths (none
-        when the backbone already is). Returns ``{name: CheckCandidate}`` (in the
-        check's order of preference), the held-out weights (None: equal) and None,
-        or, when the user interrupted the check, the candidates scored so far and ``(spec, network,
+        when the backbone already is). With validation nodes (``data.n_validation``:
+        one fold, the validation nodes held out) every candidate trains as a fit of
+        its own spec would, from the fit's seed and keeping its best validation epoch,
+        and is scored there; it is kept (``CheckCandidate.trained``) to be the fit's
+        network if chosen. Returns ``{name: CheckCandidate}`` (in the check's order of
+        preference), the held-out weights (None: equal) and None, or, when the user
+        interrupted the check, the candidates scored so far and ``(spec, network,
         histories)`` of the network it was training.
         """
         device = graph.x.device
         objective = data.objective
+        validates = data.n_validation > 0
         outputs = {}  # name: held-out outputs of each fold so far
         specs = {}
+        trained = {}  # name: (network, histories) of a candidate the fit may keep
 
         def batches_for(network_spec, fit_part, held_out):
             """Training batches and the held-out batch, on the tensors the spec needs."""
@@ -429,8 +443,10 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                     own = graph_tensors(data.inputs, symmetrize, network_spec, device)
                     tensors[backbone] = own
             own = tensors[backbone]
-            batches, _ = _whole_graph_batches(own, data, device, fit_part, fit_part[:0])
-            return batches, _labelled_batch(own, data, device, held_out)
+            # Validation nodes pick each candidate's epoch, as they pick the fit's.
+            scored = held_out if validates else fit_part[:0]
+            batches, validation = _whole_graph_batches(own, data, device, fit_part, scored)
+            return batches, validation, _labelled_batch(own, data, device, held_out)
 
         def predict(name, network_spec, network, use_gkedm, held):
             network.eval()
@@ -461,8 +477,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 # A two-phase schedule scores the plain backbone after its first phase.
                 if len(outputs.get(name, ())) == len(held_parts):
                     continue
-                batches, held = batches_for(network_spec, fit_part, held_out)
+                batches, validation, held = batches_for(network_spec, fit_part, held_out)
                 network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
+                if validates:
+                    # The candidate may be the fit's network: its dropout draws start
+                    # from the fit's seed, as a fit of its spec alone would draw them.
+                    context = TrainingContext(fit_generator(seed, device), context.threads)
 
                 def after_phase(use_gkedm, name=name, spec=network_spec, net=network, held=held):
                     if name == "gkedm" and not use_gkedm:
@@ -470,12 +490,14 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                     predict(name, spec, net, use_gkedm, held)
 
                 histories = self._train(
-                    network, batches, [], context, objective=objective, verbose=0,
+                    network, batches, validation, context, objective=objective, verbose=0,
                     after_phase=after_phase,
                 )  # fmt: skip
                 if histories[-1].stop_reason == INTERRUPTED:
                     interrupted = (network_spec, network, histories)
                     break
+                if validates:
+                    trained[name] = (network, histories)
             if interrupted is not None:
                 break
         # Candidates held out on every fold so far are scored on all of those nodes.
@@ -495,7 +517,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                 per_sample = objective.per_sample(joined, targets, held_w)
                 per_sample = per_sample.double().cpu().numpy()
             value = float(objective.score(joined, targets, held_w))
-            found[name] = CheckCandidate(specs[name], value, per_sample)
+            found[name] = CheckCandidate(specs[name], value, per_sample, trained.get(name))
         # A plain GCN beside a graph-free backbone is an alternative to the fit's own
         # model, not a simpler form of it: it comes last, so it must win clearly.
         order = (

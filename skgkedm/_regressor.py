@@ -61,7 +61,8 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         in :class:`GKEDMClassifier`:
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes, or with
         at least 200 validation nodes given to ``fit`` (``X_val``), which then score
-        the candidates, each trained on every labelled node. The scores are kept in
+        the candidates, each trained on every labelled node at its best validation
+        epoch, the chosen one kept as the fitted network. The scores are kept in
         ``gkedm_check_scores_``, the choice in ``gkedm_check_choice_``.
     gkedm_position : {"hidden", "output"}, default="hidden"
         GKEDM on the last hidden layer, or on the outputs (then with one head), as in
@@ -156,8 +157,9 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         Where the fit validated, the validation R² of the weights kept, else None.
     gkedm_check_scores_ : dict or None
         With a ``gkedm_check``: held-out R² of each network it compared
-        (``"linear"``, ``"features"``, ``"plain"``, ``"gkedm"``). None when no check
-        ran.
+        (``"linear"``, ``"features"``, ``"plain"``, ``"gkedm"``); on validation nodes
+        each at its best epoch, the chosen one's equal to ``best_validation_score_``.
+        None when no check ran.
     gkedm_check_choice_ : {"linear", "features", "plain", "gkedm"} or None
         The network the check chose, and the fitted model is; None when no check
         ran.

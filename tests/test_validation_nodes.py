@@ -1,15 +1,18 @@
 """fit(X, y, X_val=..., y_val=...): validation nodes of the training graph, or graphs."""
 
+from contextlib import contextmanager
 from unittest.mock import patch
 
 import networkx as nx
 import numpy as np
 import pytest
 import sklearn
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from skgkedm import (
+    DistilledGCNClassifier,
     GKEDMClassifier,
     GKEDMGraphClassifier,
     GKEDMGraphRegressor,
@@ -21,6 +24,23 @@ from skgkedm._classifier import HIDDEN_GKEDM
 from skgkedm.datasets import load_solubility, make_node_classification
 
 EPOCHS = {"max_epochs": 60, "random_state": 0}
+
+
+@contextmanager
+def check_choosing(estimator_class, choice):
+    """Make ``gkedm_check`` choose ``choice``; yield the list of trainings run meanwhile."""
+    trainings = []
+    train = estimator_class._train
+
+    def counted(self, *args, **kwargs):
+        trainings.append(self)
+        return train(self, *args, **kwargs)
+
+    with (
+        patch("skgkedm._node_estimator._check_choice", return_value=choice),
+        patch.object(estimator_class, "_train", counted),
+    ):
+        yield trainings
 
 
 def cora_parts(cora):
@@ -76,14 +96,40 @@ def test_validation_nodes_do_not_count_as_training_labels(cora):
 
 def test_the_check_scores_candidates_on_enough_validation_nodes(cora):
     X, y, X_val, y_val = cora_parts(cora)
-    model = GKEDMClassifier(max_epochs=30, random_state=0).fit(X, y, X_val=X_val, y_val=y_val)
-    assert model.gkedm_check_choice_ is not None
+    validation = {"X_val": X_val, "y_val": y_val}
+    model = GKEDMClassifier(max_epochs=30, random_state=0).fit(X, y, **validation)
+    assert model.gkedm_check_choice_ == "gkedm"
     # Each candidate trains on every training label, as a fit of it alone would, and
-    # is scored on the validation nodes.
-    alone = GKEDMClassifier(max_epochs=30, random_state=0, gkedm_check=False).fit(X, y)
-    assert model.gkedm_check_scores_["gkedm"] == pytest.approx(
-        accuracy_score(y_val, alone.predict(X_val)), abs=1e-6
-    )
+    # is scored on the validation nodes at its best epoch; the chosen one is the model.
+    alone = GKEDMClassifier(max_epochs=30, random_state=0, gkedm_check=False)
+    alone.fit(X, y, **validation)
+    assert model.gkedm_check_scores_["gkedm"] == alone.best_validation_score_
+    np.testing.assert_array_equal(model.predict_proba(X_val), alone.predict_proba(X_val))
+
+
+@pytest.mark.parametrize(
+    ("choice", "alone"),
+    [
+        ("features", {"gkedm": False}),
+        ("plain", {"backbone": "gcn", "gkedm": False}),
+    ],
+)
+def test_the_chosen_candidate_is_kept_not_trained_again(cora, choice, alone):
+    X, y, X_val, y_val = cora_parts(cora)
+    validation = {"X_val": X_val, "y_val": y_val}
+    model = GKEDMClassifier(max_epochs=20, random_state=0)
+    with check_choosing(GKEDMClassifier, choice) as trainings:
+        model.fit(X, y, **validation)
+    # One training per candidate (the module, the backbone alone, the linear model, a
+    # plain GCN), none after the check: the chosen candidate is the fitted network,
+    # the network a fit of its spec alone keeps.
+    assert len(trainings) == len(model.gkedm_check_scores_) == 4
+    assert model.gkedm_check_choice_ == choice
+    same = GKEDMClassifier(max_epochs=20, random_state=0, **alone).fit(X, y, **validation)
+    assert model._architecture == same._architecture
+    assert model.validation_scores_ == same.validation_scores_
+    assert model.gkedm_check_scores_[choice] == same.best_validation_score_
+    np.testing.assert_array_equal(model.predict_proba(X), same.predict_proba(X))
 
 
 def test_whole_networkx_graph_with_unvalidated_nodes_marked():
@@ -118,6 +164,20 @@ def test_regressor_keeps_the_best_validation_r2(cora):
     assert r2_score(target_val, model.predict(X_val)) == pytest.approx(
         model.best_validation_score_, abs=1e-4
     )
+
+
+@pytest.mark.parametrize(("choice", "n_trainings"), [("gkedm", 3), ("plain", 4)])
+def test_two_phases_keep_the_module_but_retrain_their_first_phase(cora, choice, n_trainings):
+    X, y, X_val, y_val = cora_parts(cora)
+    target, target_val = y.astype(float) * 2.0 + 1.0, y_val.astype(float) * 2.0 + 1.0
+    with check_choosing(GKEDMRegressor, choice) as trainings:
+        model = GKEDMRegressor(**EPOCHS).fit(X, target, X_val=X_val, y_val=target_val)
+    # The two-phase network is the module's candidate and, after its first phase, the
+    # plain one's (scored there, three quarters in): the module is kept as trained;
+    # the backbone is trained again for all its epochs, as a fit of it alone.
+    assert len(trainings) == n_trainings
+    kept = model.gkedm_check_scores_[choice] == pytest.approx(model.best_validation_score_)
+    assert kept == (choice == "gkedm")
 
 
 def test_sample_weight_val_weighs_the_validation_score(cora):
@@ -239,6 +299,66 @@ def test_mini_batches_validate_on_the_validation_nodes(cora):
     assert 0.3 < model.best_validation_score_ <= 1.0
 
 
+# Distillation: the teacher and the student each pick their epoch.
+
+
+def distiller(teacher_params=None, student_params=None):
+    teacher = GKEDMClassifier(max_epochs=30, **(teacher_params or {}))
+    student = GKEDMClassifier(backbone="mlp", gkedm=False, max_epochs=30, **(student_params or {}))
+    return DistilledGCNClassifier(teacher, student, random_state=0)
+
+
+def test_distiller_validates_teacher_and_student(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = distiller().fit(X, y, X_val=X_val, y_val=y_val)
+    for member in (model.teacher_, model.student_):
+        assert len(member.validation_scores_) == member.n_iter_ == 30
+        assert member.best_validation_score_ == max(member.validation_scores_)
+    # The distiller predicts with the student: its validation accuracy is the kept one.
+    assert accuracy_score(y_val, model.predict(X_val)) == pytest.approx(
+        model.student_.best_validation_score_, abs=1e-6
+    )
+    assert accuracy_score(y_val, model.teacher_.predict(X_val)) == pytest.approx(
+        model.teacher_.best_validation_score_, abs=1e-6
+    )
+
+
+def test_distilled_student_never_trains_on_validation_labels(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    teacher = FrozenEstimator(GKEDMClassifier(max_epochs=30, random_state=0).fit(X, y))
+    student = GKEDMClassifier(backbone="mlp", gkedm=False, max_epochs=30)
+    fits = [
+        DistilledGCNClassifier(teacher, student, random_state=0).fit(
+            X, y, X_val=X_val, y_val=labels
+        )
+        for labels in (y_val, np.random.default_rng(0).permutation(y_val))
+    ]
+    # The same training steps (soft labels over every node, validation nodes included;
+    # labels of the training nodes only): only the epoch kept differs.
+    assert fits[0].student_.loss_curve_ == fits[1].student_.loss_curve_
+    assert fits[0].student_.validation_scores_ != fits[1].student_.validation_scores_
+
+
+@pytest.mark.parametrize("role", ["teacher", "student"])
+def test_distiller_refuses_validation_a_member_would_not_use(cora, role):
+    X, y, X_val, y_val = cora_parts(cora)
+    model = distiller(**{f"{role}_params": {"early_stopping": False}})
+    with pytest.raises(ValueError, match=f"the {role}'s early_stopping is False"):
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+    with pytest.raises(ValueError, match="X_val is passed to fit without y_val"):
+        distiller().fit(X, y, X_val=X_val)
+    assert not hasattr(model, "student_")
+
+
+def test_a_frozen_teacher_needs_no_validation(cora):
+    X, y, X_val, y_val = cora_parts(cora)
+    frozen = GKEDMClassifier(max_epochs=5, early_stopping=False, random_state=0).fit(X, y)
+    student = GKEDMClassifier(backbone="mlp", gkedm=False, max_epochs=5)
+    model = DistilledGCNClassifier(FrozenEstimator(frozen), student, random_state=0)
+    model.fit(X, y, X_val=X_val, y_val=y_val)
+    assert len(model.student_.validation_scores_) == 5
+
+
 # Graphs as samples: validation graphs.
 
 
@@ -256,6 +376,21 @@ def test_graph_classifier_keeps_the_best_validation_epoch(solubility):
     assert model.n_iter_ == len(model.validation_scores_) == 8
     assert accuracy_score(y[val], model.predict(X[val])) == pytest.approx(
         model.best_validation_score_, abs=1e-6
+    )
+
+
+def test_graph_level_distiller_validates_on_the_validation_graphs(solubility):
+    X, y, train, val = solubility
+    model = DistilledGCNClassifier(
+        GKEDMGraphClassifier(max_epochs=4),
+        GKEDMGraphClassifier(hidden_dims=(16,), max_epochs=4),
+        attention_weight=0,
+        random_state=0,
+    ).fit(X[train], y[train], X_val=X[val], y_val=y[val])
+    for member in (model.teacher_, model.student_):
+        assert len(member.validation_scores_) == 4
+    assert accuracy_score(y[val], model.predict(X[val])) == pytest.approx(
+        model.student_.best_validation_score_, abs=1e-6
     )
 
 

@@ -491,12 +491,14 @@ def _check_no_marker_among_strings(y):
         )
 
 
-def check_validation_arguments(early_stopping, X_val, y_val, sample_weight_val):
+def check_validation_arguments(early_stopping, X_val, y_val, sample_weight_val, whose=""):
     """Refuse an incomplete set of ``fit``'s validation arguments.
 
     ``X_val`` and ``y_val`` come together; ``sample_weight_val`` only with them; and
     not with ``early_stopping=False``, which asks for no validation (as
-    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` refuses it).
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` refuses it). ``whose``
+    names the estimator whose ``early_stopping`` it is (a distiller's member, as
+    ``"the student's "``); empty: the estimator's own.
 
     Raises
     ------
@@ -509,8 +511,8 @@ def check_validation_arguments(early_stopping, X_val, y_val, sample_weight_val):
         raise ValueError("sample_weight_val is passed to fit without X_val and y_val.")
     if X_val is not None and not isinstance(early_stopping, str) and not early_stopping:
         raise ValueError(
-            "X_val and y_val are passed to fit while early_stopping is False; set "
-            "early_stopping to 'auto' (the default) or True to validate on them."
+            f"X_val and y_val are passed to fit while {whose}early_stopping is False; "
+            "set it to 'auto' (the default) or True to validate on them."
         )
 
 
