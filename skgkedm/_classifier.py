@@ -152,7 +152,8 @@ class GKEDMClassifier(NodeNetworkMixin, GraphClassifierBase):
         would (same seed, best validation epoch kept), and scores it on them instead;
         the chosen candidate is the fitted network, not trained again (one fit per
         candidate in all). ``"auto"`` then checks with at least 200 validation nodes,
-        however few the training labels. The scores are kept in
+        however few the training labels; with fewer, on the training labels as
+        without them. The scores are kept in
         ``gkedm_check_scores_``, the choice in ``gkedm_check_choice_``.
     gkedm_position : {"hidden", "output"}, default="output"
         Where GKEDM runs: ``"hidden"``, on the last hidden representations, before the

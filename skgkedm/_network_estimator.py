@@ -310,14 +310,14 @@ class NetworkEstimatorMixin:
             ) from error
 
     def _train(self, network, batches, validation, context, *, objective=CLASSIFICATION,
-               extra_loss=None, after_phase=None, verbose=None):  # fmt: skip
+               extra_loss=None, after_phase=None, verbose=None, name=""):  # fmt: skip
         """Run the schedule's phases; return their TrainingHistory list.
 
         ``batches`` and ``validation`` are as :func:`~skgkedm.utils._training.train_network`
         takes them; ``extra_loss`` is added in the phase that runs GKEDM (or the only one).
         ``after_phase(use_gkedm)``, when given, is called after each phase, with whether
         the phase ran the network with its GKEDM module. ``verbose`` overrides the
-        estimator's.
+        estimator's; ``name`` (of the network trained) heads each phase's name.
         """
         if self.schedule == "joint" or network.gkedm is None or self.max_epochs < 2:
             # Two phases need two epochs: one epoch trains everything at once, as "joint".
@@ -333,7 +333,7 @@ class NetworkEstimatorMixin:
                 ("phase 2 (GKEDM)", second, on_top, True),
             ]
         histories = []
-        for name, epochs, parameters, use_gkedm in phases:
+        for phase, epochs, parameters, use_gkedm in phases:
             schedule = TrainingSchedule(
                 learning_rate=self.learning_rate,
                 weight_decay=self.weight_decay,
@@ -358,7 +358,7 @@ class NetworkEstimatorMixin:
                 consistency=self._consistency()
                 if use_gkedm and network.gkedm is not None
                 else 0.0,
-                phase=name,
+                phase=": ".join(part for part in (name, phase) if part),
             )
             histories.append(history)
             if history.stop_reason == INTERRUPTED:

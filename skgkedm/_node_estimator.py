@@ -349,10 +349,12 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                       threads, checkable):  # fmt: skip
         """Check GKEDM against the plain backbone and the features alone (``gkedm_check``).
 
-        With validation nodes given to ``fit`` (``data.n_validation``: ``validation``
-        positions them), every candidate trains on all of ``train`` and is scored on
-        them, and the check runs from ``CHECK_MIN_LABELS`` of them; else on
-        ``CHECK_FOLDS`` folds of ``train``, from ``CHECK_MIN_LABELS`` training labels.
+        With ``CHECK_MIN_LABELS`` validation nodes or more given to ``fit``
+        (``data.n_validation``: ``validation`` positions them), every candidate trains
+        on all of ``train`` and is scored on them; else on ``CHECK_FOLDS`` folds of
+        ``train``, from ``CHECK_MIN_LABELS`` training labels (fewer validation nodes
+        never stop a check the training labels allow; with fewer of both, ``True``
+        checks on the validation nodes given).
         Returns the spec to train (the candidate the check chose) and ``(network,
         histories)`` of a network the check trained that the fit keeps: with validation
         nodes, the chosen candidate itself (trained on every label, with the fit's seed,
@@ -362,17 +364,20 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         """
         self.gkedm_check_scores_ = None
         self.gkedm_check_choice_ = None
-        scored = validation if data.n_validation else train
+        on_validation = data.n_validation > 0 and (
+            data.n_validation >= CHECK_MIN_LABELS or len(train) < CHECK_MIN_LABELS
+        )
+        scored = validation if on_validation else train
         if not (checkable and self._checks_gkedm(spec, len(scored))):
             return spec, None
-        if data.n_validation:
+        if on_validation:
             folds = [(train, validation)]
         else:
             stratify = None if data.stratify is None else data.stratify[train]
             folds = _check_folds(train, stratify, random_state)
         context = TrainingContext(fit_generator(seed, prepared.x.device), threads)
         candidates, weights, interrupted = self._check_gkedm(
-            spec, seed, prepared, data, folds, context
+            spec, seed, prepared, data, folds, context, on_validation
         )
         self.gkedm_check_scores_ = {name: c.score for name, c in candidates.items()}
         if interrupted is not None:
@@ -404,7 +409,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
             )
         return True
 
-    def _check_gkedm(self, spec, seed, graph, data, folds, context):
+    def _check_gkedm(self, spec, seed, graph, data, folds, context, on_validation=False):
         """Cross-validated scores of the candidates of ``CHECK_CANDIDATES``.
 
         Each candidate network is trained as the final fit would train it, on the
@@ -417,18 +422,17 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
         linear candidate is a graph-free network without hidden layer (and without
         dropout: logistic or linear regression with weight decay); the
         features-only candidate is the ``"mlp"`` backbone with the same widths (none
-        when the backbone already is). With validation nodes (``data.n_validation``:
-        one fold, the validation nodes held out) every candidate trains as a fit of
-        its own spec would, from the fit's seed and keeping its best validation epoch,
-        and is scored there; it is kept (``CheckCandidate.trained``) to be the fit's
-        network if chosen. Returns ``{name: CheckCandidate}`` (in the check's order of
+        when the backbone already is). ``on_validation``: the one fold holds out the
+        validation nodes, and every candidate trains as a fit of its own spec would,
+        from the fit's seed and keeping its best validation epoch, and is scored
+        there; it is kept (``CheckCandidate.trained``) to be the fit's network if
+        chosen. Returns ``{name: CheckCandidate}`` (in the check's order of
         preference), the held-out weights (None: equal) and None, or, when the user
         interrupted the check, the candidates scored so far and ``(spec, network,
         histories)`` of the network it was training.
         """
         device = graph.x.device
         objective = data.objective
-        validates = data.n_validation > 0
         outputs = {}  # name: held-out outputs of each fold so far
         specs = {}
         trained = {}  # name: (network, histories) of a candidate the fit may keep
@@ -444,7 +448,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                     tensors[backbone] = own
             own = tensors[backbone]
             # Validation nodes pick each candidate's epoch, as they pick the fit's.
-            scored = held_out if validates else fit_part[:0]
+            scored = held_out if on_validation else fit_part[:0]
             batches, validation = _whole_graph_batches(own, data, device, fit_part, scored)
             return batches, validation, _labelled_batch(own, data, device, held_out)
 
@@ -479,7 +483,7 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                     continue
                 batches, validation, held = batches_for(network_spec, fit_part, held_out)
                 network = build_seeded(partial(GKEDMNetwork, network_spec), seed).to(device)
-                if validates:
+                if on_validation:
                     # The candidate may be the fit's network: its dropout draws start
                     # from the fit's seed, as a fit of its spec alone would draw them.
                     context = TrainingContext(fit_generator(seed, device), context.threads)
@@ -489,14 +493,17 @@ class NodeNetworkMixin(NetworkEstimatorMixin):
                         name, spec = backbone_alone, plain
                     predict(name, spec, net, use_gkedm, held)
 
+                # A candidate that may be the fit's network shows its training as the
+                # fit's would (verbose), named; fold-trained ones are the check's own.
                 histories = self._train(
-                    network, batches, validation, context, objective=objective, verbose=0,
-                    after_phase=after_phase,
+                    network, batches, validation, context, objective=objective,
+                    after_phase=after_phase, verbose=None if on_validation else 0,
+                    name=f"gkedm_check, {CHECK_NAMES[name]}" if on_validation else "",
                 )  # fmt: skip
                 if histories[-1].stop_reason == INTERRUPTED:
                     interrupted = (network_spec, network, histories)
                     break
-                if validates:
+                if on_validation:
                     trained[name] = (network, histories)
             if interrupted is not None:
                 break

@@ -62,7 +62,8 @@ class GKEDMRegressor(NodeNetworkMixin, RegressorTargetsMixin, RegressorMixin, No
         ``"auto"`` checks full-batch fits with at least 200 labelled nodes, or with
         at least 200 validation nodes given to ``fit`` (``X_val``), which then score
         the candidates, each trained on every labelled node at its best validation
-        epoch, the chosen one kept as the fitted network. The scores are kept in
+        epoch, the chosen one kept as the fitted network (with fewer validation
+        nodes, the training labels decide as without them). The scores are kept in
         ``gkedm_check_scores_``, the choice in ``gkedm_check_choice_``.
     gkedm_position : {"hidden", "output"}, default="hidden"
         GKEDM on the last hidden layer, or on the outputs (then with one head), as in

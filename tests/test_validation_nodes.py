@@ -94,6 +94,21 @@ def test_validation_nodes_do_not_count_as_training_labels(cora):
     assert model.gkedm_check_choice_ is None
 
 
+def test_few_validation_nodes_leave_the_check_to_the_training_labels(cora):
+    # 300 training labels, 150 validation nodes: the two-fold check runs on the
+    # training labels, as it would without X_val; the validation nodes pick the epoch.
+    labelled = np.r_[cora.train_index, cora.test_index[:160]]
+    X, y = cora.X[labelled], cora.y[labelled]
+    X_val, y_val = cora.X[cora.val_index[:150]], cora.y[cora.val_index[:150]]
+    model = GKEDMClassifier(**EPOCHS).fit(X, y, X_val=X_val, y_val=y_val)
+    alone = GKEDMClassifier(**EPOCHS).fit(X, y)
+    assert model.gkedm_check_choice_ is not None
+    assert model.gkedm_check_scores_ == alone.gkedm_check_scores_
+    assert accuracy_score(y_val, model.predict(X_val)) == pytest.approx(
+        model.best_validation_score_, abs=1e-6
+    )
+
+
 def test_the_check_scores_candidates_on_enough_validation_nodes(cora):
     X, y, X_val, y_val = cora_parts(cora)
     validation = {"X_val": X_val, "y_val": y_val}
@@ -164,6 +179,20 @@ def test_regressor_keeps_the_best_validation_r2(cora):
     assert r2_score(target_val, model.predict(X_val)) == pytest.approx(
         model.best_validation_score_, abs=1e-4
     )
+
+
+def test_verbose_shows_each_candidate_the_fit_may_keep(cora, capsys):
+    X, y, X_val, y_val = cora_parts(cora)
+    GKEDMClassifier(max_epochs=3, random_state=0, verbose=2).fit(
+        X, y, X_val=X_val, y_val=y_val
+    )
+    lines = capsys.readouterr().out.splitlines()
+    # Three epochs and a closing line per candidate, then the check's choice.
+    for candidate in ("with GKEDM", "on the features alone", "linear", "the plain backbone"):
+        shown = [line for line in lines if line.startswith(f"gkedm_check, {candidate}")]
+        assert len(shown) == 4
+        assert all("validation accuracy" in line for line in shown)
+    assert lines[-1].startswith("gkedm_check: held-out accuracy")
 
 
 @pytest.mark.parametrize(("choice", "n_trainings"), [("gkedm", 3), ("plain", 4)])
