@@ -50,7 +50,13 @@ The timing alone (a few minutes)::
     OMP_NUM_THREADS=1 python benchmarks/graph_free_students.py --speed
 
 ``--datasets`` picks data sets (``cora citeseer facebook``; ``--nodes 0`` skips the
-timing), ``--seeds`` overrides the seed counts. Results are merged into
+timing), ``--seeds`` overrides the seed counts. ``--validation-nodes`` fits every model
+with validation nodes (``fit(..., X_val=..., y_val=...)``: each keeps its best epoch
+on them, and the teacher's ``gkedm_check`` runs on them): Cora's and CiteSeer's public
+500; on facebook ``FACEBOOK_VALIDATION`` nodes drawn per seed after the training
+nodes (the same training nodes as without) and scored by no model; nodes held out
+for the inductive setting are drawn among the test nodes, so the validation nodes
+stay in the training graph. Results are merged into
 ``benchmarks/results/graph_free_students.json`` (``--output``), keyed by data set, so
 data sets may run as separate processes.
 """
@@ -104,6 +110,8 @@ teacher most, at four times the default student's ``predict`` cost. Run with
 ``--models``."""
 
 SEEDS = {"cora": 10, "citeseer": 10, "facebook": 5}
+FACEBOOK_VALIDATION = 500
+"""Validation nodes drawn on facebook with ``--validation-nodes`` (Cora's public 500)."""
 MODELS = ("teacher", "distilled MLP", "distilled MLP (close fit)", "MLP alone")
 EXTRA_MODELS = ("distilled MLP (width 256)",)
 HELD_OUT = 0.2
@@ -114,11 +122,15 @@ RESULTS = pathlib.Path(__file__).parent / "results" / "graph_free_students_propa
 default (``HIDDEN_GKEDM``: one GKEDM step on a GCN's hidden layer)."""
 
 
-def load(name, seed):
-    """(X, y, train, test, candidates) for one seed: candidates may be held out."""
+def load(name, seed, validated=False):
+    """(X, y, train, validation, test) for one seed: test nodes may be held out.
+
+    ``validation`` is empty unless ``validated``."""
+    none = np.array([], dtype=np.int64)
     if name in ("cora", "citeseer"):
         data = fetch_planetoid(name)
-        return data.X, data.y, data.train_index, data.test_index, data.test_index
+        validation = data.val_index if validated else none
+        return data.X, data.y, data.train_index, validation, data.test_index
     from skgkedm.datasets import fetch_musae
 
     data = fetch_musae(name)
@@ -128,15 +140,22 @@ def load(name, seed):
         [rng.choice(np.flatnonzero(y == c), 20, replace=False) for c in np.unique(y)]
     )
     rest = np.setdiff1d(np.arange(len(y)), train)
-    return data.X, y, train, rest, rest
+    validation = none
+    if validated:
+        validation = np.sort(rng.choice(rest, FACEBOOK_VALIDATION, replace=False))
+    return data.X, y, train, validation, np.setdiff1d(rest, validation)
 
 
-def fit_models(X, y, train, seed, models=MODELS):
+def fit_models(X, y, train, validation, seed, models=MODELS):
     """Teacher, the distilled MLPs and the MLP alone (those of ``models``; the teacher and
-    the default distilled MLP always), trained on X with train labelled."""
+    the default distilled MLP always), trained on X with train labelled (and the nodes
+    ``validation``, when any, as validation nodes)."""
     labels = np.full(X.n_nodes, -1)
     labels[train] = y[train]
-    teacher = GKEDMClassifier(random_state=seed).fit(X, labels)
+    validated = {}
+    if len(validation):
+        validated = {"X_val": X[validation], "y_val": y[validation]}
+    teacher = GKEDMClassifier(random_state=seed).fit(X, labels, **validated)
     students = {}
     distilled = {
         "distilled MLP": STUDENT,
@@ -149,11 +168,12 @@ def fit_models(X, y, train, seed, models=MODELS):
         distiller = DistilledGCNClassifier(
             FrozenEstimator(teacher), GKEDMClassifier(**params), random_state=seed
         )
-        students[name] = distiller.fit(X, labels)
+        students[name] = distiller.fit(X, labels, **validated)
     # The distilled students' own seed (the same for both).
     seed = students["distilled MLP"].student_.random_state
     if "MLP alone" in models:
-        students["MLP alone"] = GKEDMClassifier(**ALONE, random_state=seed).fit(X, labels)
+        alone = GKEDMClassifier(**ALONE, random_state=seed)
+        students["MLP alone"] = alone.fit(X, labels, **validated)
     return teacher, students
 
 
@@ -169,21 +189,23 @@ def teacher_description():
     return {name: params[name] for name in (*PROPAGATION_DEFAULTS, "gkedm_check", "max_epochs")}
 
 
-def run_seed(name, seed, models=MODELS):
+def run_seed(name, seed, models=MODELS, validated=False):
     """Transductive and inductive accuracy of the models for one seed."""
-    X, y, train, test, candidates = load(name, seed)
-    teacher, students = fit_models(X, y, train, seed, models)
+    X, y, train, validation, test = load(name, seed, validated)
+    teacher, students = fit_models(X, y, train, validation, seed, models)
     # What the teacher's gkedm_check kept (None: no check ran; the module stays).
     choices = {"transductive": teacher.gkedm_check_choice_}
     features = X.features[test]
     transductive = {"teacher": teacher.score(X[test], y[test])}
     transductive.update({n: m.score(features, y[test]) for n, m in students.items()})
     rng = np.random.RandomState(1000 + seed)
-    held = np.sort(rng.choice(candidates, round(HELD_OUT * X.n_nodes), replace=False))
+    held = np.sort(rng.choice(test, round(HELD_OUT * X.n_nodes), replace=False))
     keep = np.setdiff1d(np.arange(X.n_nodes), held)
     position = np.full(X.n_nodes, -1)
     position[keep] = np.arange(len(keep))
-    teacher, students = fit_models(induced(X, keep), y[keep], position[train], seed, models)
+    teacher, students = fit_models(
+        induced(X, keep), y[keep], position[train], position[validation], seed, models
+    )
     features = X.features[held]
     inductive = {"teacher": teacher.score(X[held], y[held])}
     inductive.update({n: m.score(features, y[held]) for n, m in students.items()})
@@ -191,13 +213,13 @@ def run_seed(name, seed, models=MODELS):
     return {"transductive": transductive, "inductive": inductive, "teacher check": choices}
 
 
-def accuracy_table(name, seeds, models=MODELS):
+def accuracy_table(name, seeds, models=MODELS, validated=False):
     """Per-seed accuracies of one data set, printed as they come, then summarised."""
     runs = []
     models = [m for m in (*MODELS, *EXTRA_MODELS) if m in models or m == "distilled MLP"]
     for seed in range(seeds):
         started = time.perf_counter()
-        runs.append(run_seed(name, seed, models))
+        runs.append(run_seed(name, seed, models, validated))
         scores = ", ".join(
             f"{setting} {' / '.join(f'{100 * runs[-1][setting][m]:.1f}' for m in models)}"
             for setting in ("transductive", "inductive")
@@ -408,6 +430,9 @@ def main():
     parser.add_argument(
         "--speed", action="store_true", help="the predict timing alone (no data set)"
     )
+    parser.add_argument(
+        "--validation-nodes", action="store_true", help="fit every model with validation nodes"
+    )
     parser.add_argument("--output", type=pathlib.Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -422,11 +447,19 @@ def main():
     command = "python benchmarks/graph_free_students.py"
     if args.models != list(MODELS):
         command += f" --models {' '.join(repr(m) for m in args.models)}"
+    if args.nodes != parser.get_default("nodes") and not args.speed:
+        command += f" --nodes {args.nodes}"
+    if args.validation_nodes:
+        command += " --validation-nodes"
+    if args.output != RESULTS:
+        command += f" --output {args.output}"
     measured = {}
     if args.speed:
         args.datasets, command = [], f"{command} --speed"
     for name in args.datasets:
-        measured[name] = accuracy_table(name, args.seeds or SEEDS[name], args.models)
+        measured[name] = accuracy_table(
+            name, args.seeds or SEEDS[name], args.models, args.validation_nodes
+        )
         measured[name]["command"] = command
         measured[name]["teacher"] = teacher_description()
     if args.nodes:

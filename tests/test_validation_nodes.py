@@ -183,9 +183,7 @@ def test_regressor_keeps_the_best_validation_r2(cora):
 
 def test_verbose_shows_each_candidate_the_fit_may_keep(cora, capsys):
     X, y, X_val, y_val = cora_parts(cora)
-    GKEDMClassifier(max_epochs=3, random_state=0, verbose=2).fit(
-        X, y, X_val=X_val, y_val=y_val
-    )
+    GKEDMClassifier(max_epochs=3, random_state=0, verbose=2).fit(X, y, X_val=X_val, y_val=y_val)
     lines = capsys.readouterr().out.splitlines()
     # Three epochs and a closing line per candidate, then the check's choice.
     for candidate in ("with GKEDM", "on the features alone", "linear", "the plain backbone"):
