@@ -50,8 +50,8 @@ from _record import machine, versions, write_record
 from gkedm_accuracy import fit_one
 
 from skgkedm import GKEDMClassifier
-from skgkedm import _node_estimator as node_estimator
-from skgkedm._node_estimator import standard_error
+from skgkedm import _gkedm_check as gkedm_check
+from skgkedm._gkedm_check import standard_error
 
 ANCHORS = ("gcn", "mlp", "logistic")
 """``gkedm_accuracy.py`` arms a default must match: the plain GCN and the features alone."""
@@ -125,10 +125,10 @@ def recorded(scores, shares, weights):
 def package(scores, shares, weights):
     """The rule of the package's ``gkedm_check``, as the classifier calls it."""
     candidates = {
-        name: node_estimator.CheckCandidate(None, scores[name], shares[name]) for name in scores
+        name: gkedm_check.CheckCandidate(None, scores[name], shares[name]) for name in scores
     }
     margin = GKEDMClassifier._check_graph_free_standard_errors
-    return node_estimator._check_choice(candidates, weights, margin)
+    return gkedm_check._check_choice(candidates, weights, margin)
 
 
 RULES = {
@@ -287,7 +287,7 @@ def main():
     parser.add_argument(
         "--check-folds",
         type=int,
-        default=node_estimator.CHECK_FOLDS,
+        default=gkedm_check.CHECK_FOLDS,
         help="folds of the check's cross-validation (an experiment: the shipped value is "
         "CHECK_FOLDS)",
     )
@@ -313,7 +313,7 @@ def main():
         group = {"suite": suite, "dataset": dataset, "check_folds": args.check_folds, "seeds": []}
         record["groups"].append(group)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            with patch.object(node_estimator, "CHECK_FOLDS", args.check_folds):
+            with patch.object(gkedm_check, "CHECK_FOLDS", args.check_folds):
                 detail, seconds, _ = fit_one(suite, dataset, "candidates", seed)
             anchors = {arm: fit_one(suite, dataset, arm, seed)[0] for arm in ANCHORS}
             group["seeds"].append(

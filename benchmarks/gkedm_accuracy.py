@@ -104,7 +104,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
 from skgkedm import GKEDMClassifier
-from skgkedm import _node_estimator as node
+from skgkedm import _gkedm_check as check
 from skgkedm._classifier import HIDDEN_GKEDM as PREVIOUS_RECIPE
 from skgkedm.datasets import fetch_musae, fetch_planetoid, make_node_classification
 
@@ -133,7 +133,7 @@ GKEDM_ARMS = {
 }
 ARM_PATCHES = {
     "fixed hop weights": lambda: hop_weights("fixed"),
-    "check from 100 labels": lambda: patch.object(node, "CHECK_MIN_LABELS", 100),
+    "check from 100 labels": lambda: patch.object(check, "CHECK_MIN_LABELS", 100),
 }
 """Arms fitted under a patch: arm name -> factory of the context manager (default: none)."""
 VALIDATED_ARMS = {"validation nodes", "validation nodes, early stopping"}
@@ -254,13 +254,13 @@ def check_candidates(X, y, train, test, seed, score):
     """
 
     seen = {}
-    original = node._check_choice
+    original = check._check_choice
 
     def recording(candidates, weights, *margins):
         seen.update(candidates=candidates, weights=weights)
         return original(candidates, weights, *margins)
 
-    with patch.object(node, "_check_choice", recording):
+    with patch.object(check, "_check_choice", recording):
         model = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
     candidates, weights = seen["candidates"], seen["weights"]
     test_scores = {model.gkedm_check_choice_: score(y[test], model.predict(X[test]))}
@@ -272,14 +272,14 @@ def check_candidates(X, y, train, test, seed, score):
         if name in test_scores:
             continue
         with (
-            patch.object(node.NodeNetworkMixin, "_check_gkedm", replayed),
-            patch.object(node, "_check_choice", lambda *args, name=name: name),
+            patch.object(check.GKEDMCheckMixin, "_check_gkedm", replayed),
+            patch.object(check, "_check_choice", lambda *args, name=name: name),
         ):
             refit = GKEDMClassifier(random_state=seed).fit(X[train], y[train])
         test_scores[name] = score(y[test], refit.predict(X[test]))
     chosen = {}
     for margin in MARGINS:
-        with patch.object(node, "CHECK_STANDARD_ERRORS", margin):
+        with patch.object(check, "CHECK_STANDARD_ERRORS", margin):
             chosen[margin] = original(candidates, weights)
     return {
         "choice": model.gkedm_check_choice_,

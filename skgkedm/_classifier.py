@@ -1,11 +1,8 @@
 """GKEDMClassifier: a GNN backbone with the GKEDM attention module, as an estimator."""
 
 from ._base import GraphClassifierBase, with_class_weight
-from ._node_estimator import (
-    CHECK_GRAPH_FREE_STANDARD_ERRORS,
-    NODE_PARAMETER_CONSTRAINTS,
-    NodeNetworkMixin,
-)
+from ._gkedm_check import CHECK_GRAPH_FREE_STANDARD_ERRORS
+from ._node_estimator import NODE_PARAMETER_CONSTRAINTS, NodeNetworkMixin
 from .utils._sklearn_compat import fit_context
 
 PROPAGATION_DEFAULTS = {

@@ -19,7 +19,13 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from skgkedm import GKEDMClassifier, GKEDMRegressor, _network_estimator, _node_estimator
+from skgkedm import (
+    GKEDMClassifier,
+    GKEDMRegressor,
+    _gkedm_check,
+    _network_estimator,
+    _node_estimator,
+)
 from skgkedm.data import GraphNodes
 from skgkedm.loader import _graph_memo
 from skgkedm.nn import _graph_kernels
@@ -114,6 +120,7 @@ def transfers(monkeypatch):
     monkeypatch.setattr(_graph_kernels, "host_kernels", lambda tensor: False)
     recorder = HostTransfers(monkeypatch)
     recorder.arm_during(monkeypatch, _node_estimator, "graph_tensors")
+    recorder.arm_during(monkeypatch, _gkedm_check, "graph_tensors")  # the check's own
     # A call on the graph the estimator last prepared reuses it through its memo.
     recorder.arm_during(monkeypatch, _graph_memo.GraphMemo, "graph_tensors")
     recorder.arm_during(monkeypatch, _network_estimator.NetworkEstimatorMixin, "_train")
@@ -180,14 +187,14 @@ def test_directed_graph_with_edge_attributes_stays_on_the_device(transfers, devi
 
 def test_check_catches_a_download_in_the_training_loop(cora, transfers, monkeypatch):
     # The regression the tests above guard against: a tensor sent to the host each step.
-    forward = _node_estimator.GKEDMNetwork.forward
+    forward = _network_estimator.GKEDMNetwork.forward
 
     def leaky(network, graph, *args, **kwargs):
         output = forward(network, graph, *args, **kwargs)
         output.logits.detach().cpu()
         return output
 
-    monkeypatch.setattr(_node_estimator.GKEDMNetwork, "forward", leaky)
+    monkeypatch.setattr(_network_estimator.GKEDMNetwork, "forward", leaky)
     GKEDMClassifier(hidden_dims=(8,), max_epochs=2, gkedm_check=False, random_state=0).fit(
         cora.X, cora.y
     )

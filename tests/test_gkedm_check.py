@@ -8,9 +8,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from skgkedm import GKEDMClassifier, GKEDMRegressor
-from skgkedm import _node_estimator as node_estimator
+from skgkedm import _gkedm_check as gkedm_check
 from skgkedm._classifier import HIDDEN_GKEDM
-from skgkedm._node_estimator import (
+from skgkedm._gkedm_check import (
     CHECK_GRAPH_FREE_STANDARD_ERRORS,
     CHECK_STANDARD_ERRORS,
     CheckCandidate,
@@ -85,7 +85,7 @@ def test_the_classifier_keeps_a_graph_free_candidate_only_within_half_a_standard
 def test_each_estimator_checks_with_its_graph_free_margin(monkeypatch, estimator, margin):
     X, y = make_node_classification(220, n_classes=3, homophily=0.5, random_state=0)
     margins = []
-    monkeypatch.setattr(node_estimator, "_check_choice", _Recorder(margins))
+    monkeypatch.setattr(gkedm_check, "_check_choice", _Recorder(margins))
     target = y if estimator is GKEDMClassifier else y.astype(float)
     estimator(**{**QUICK, "max_epochs": 5, "gkedm_check": True}).fit(X, target)
     assert margins == [margin]
@@ -159,7 +159,7 @@ def test_a_graph_free_backbone_is_checked_against_a_plain_gcn(monkeypatch):
     quick = {"hidden_dims": (16,), "max_epochs": 20, "random_state": 0}
     model = GKEDMClassifier(**quick).fit(X[:250], y[:250])
     assert list(model.gkedm_check_scores_) == ["linear", "features", "gkedm", "plain"]
-    monkeypatch.setattr(node_estimator, "_check_choice", lambda *args: "plain")
+    monkeypatch.setattr(gkedm_check, "_check_choice", lambda *args: "plain")
     chosen = GKEDMClassifier(**quick).fit(X[:250], y[:250])
     assert chosen._architecture.backbone == "gcn" and not chosen._architecture.gkedm
     # Trained exactly as a plain GCN fitted without the check.
@@ -207,8 +207,8 @@ def test_ctrl_c_during_the_check_keeps_the_network_it_was_training(monkeypatch):
 def test_check_folds_hold_out_every_label_once_and_repeat_with_the_seed():
     train = np.arange(10, 110)
     stratify = np.repeat([0, 1, 2, 3], 25)
-    folds = node_estimator._check_folds(train, stratify, np.random.RandomState(0))
-    assert len(folds) == node_estimator.CHECK_FOLDS == 2
+    folds = gkedm_check._check_folds(train, stratify, np.random.RandomState(0))
+    assert len(folds) == gkedm_check.CHECK_FOLDS == 2
     held = np.concatenate([held_out for _, held_out in folds])
     np.testing.assert_array_equal(np.sort(held), train)  # each once
     for fit_part, held_out in folds:
@@ -216,28 +216,28 @@ def test_check_folds_hold_out_every_label_once_and_repeat_with_the_seed():
         # Stratified: 12 or 13 of each class's 25 held out.
         counts = np.bincount(stratify[held_out - 10], minlength=4)
         assert set(counts) <= {12, 13}
-    again = node_estimator._check_folds(train, stratify, np.random.RandomState(0))
-    other = node_estimator._check_folds(train, stratify, np.random.RandomState(1))
+    again = gkedm_check._check_folds(train, stratify, np.random.RandomState(0))
+    other = gkedm_check._check_folds(train, stratify, np.random.RandomState(1))
     for (fit_a, held_a), (fit_b, held_b) in zip(folds, again, strict=True):
         np.testing.assert_array_equal(fit_a, fit_b)
         np.testing.assert_array_equal(held_a, held_b)
     assert not np.array_equal(folds[0][1], other[0][1])
     # A class with one sample: the folds are not stratified, and still cover train.
     single = np.array([0] * 99 + [1])
-    folds = node_estimator._check_folds(train, single, np.random.RandomState(0))
+    folds = gkedm_check._check_folds(train, single, np.random.RandomState(0))
     np.testing.assert_array_equal(np.sort(np.concatenate([h for _, h in folds])), train)
 
 
 def test_check_scores_every_labelled_node_once(monkeypatch):
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
     seen = {}
-    original = node_estimator._check_choice
+    original = gkedm_check._check_choice
 
     def recording(candidates, weights, *margins):
         seen.update(candidates)
         return original(candidates, weights, *margins)
 
-    monkeypatch.setattr(node_estimator, "_check_choice", recording)
+    monkeypatch.setattr(gkedm_check, "_check_choice", recording)
     model = GKEDMClassifier(**QUICK).fit(X[:250], y[:250])
     assert list(seen) == ["plain", "linear", "features", "gkedm"]  # order of preference
     for name, found in seen.items():
@@ -250,7 +250,7 @@ def test_check_scores_every_labelled_node_once(monkeypatch):
 
 def test_a_linear_choice_is_logistic_regression_on_the_features(monkeypatch):
     X, y = make_node_classification(300, n_classes=3, homophily=0.9, random_state=0)
-    monkeypatch.setattr(node_estimator, "_check_choice", lambda *args: "linear")
+    monkeypatch.setattr(gkedm_check, "_check_choice", lambda *args: "linear")
     model = GKEDMClassifier(hidden_dims=(16,), max_epochs=30, random_state=0)
     model.fit(X[:250], y[:250])
     spec = model._architecture

@@ -37,7 +37,7 @@ def check_choosing(estimator_class, choice):
         return train(self, *args, **kwargs)
 
     with (
-        patch("skgkedm._node_estimator._check_choice", return_value=choice),
+        patch("skgkedm._gkedm_check._check_choice", return_value=choice),
         patch.object(estimator_class, "_train", counted),
     ):
         yield trainings

@@ -1,4 +1,4 @@
-"""Neighbour-sampled mini-batches of one graph's labelled nodes."""
+"""Batches of one graph's labelled nodes: the whole graph, or neighbour-sampled mini-batches."""
 
 import numpy as np
 import torch
@@ -132,3 +132,28 @@ class NodeBatches:
                 torch.as_tensor(targets[part], device=self.device),
                 None if weights is None else torch.as_tensor(weights[part], device=self.device),
             )
+
+
+def take(values, positions):
+    """``values[positions]``, or None when ``values`` is None (no weights)."""
+    return None if values is None else values[positions]
+
+
+def labelled_batch(graph, data, device, part):
+    """The whole graph's tensors with the labelled samples at positions ``part``."""
+    weights = take(data.weights, part)
+    return Batch(
+        graph,
+        graph.rows_of(torch.as_tensor(data.rows[part], dtype=torch.long, device=device)),
+        torch.as_tensor(data.targets[part], device=device),
+        None if weights is None else torch.as_tensor(weights, device=device),
+    )
+
+
+def whole_graph_batches(graph, data, device, train, validation):
+    """Full-batch training: every epoch is one step on the whole graph's tensors."""
+    whole_graph = labelled_batch(graph, data, device, train)
+    validation_batches = (
+        [labelled_batch(graph, data, device, validation)] if len(validation) else []
+    )
+    return (lambda generator: [whole_graph]), validation_batches
