@@ -1,5 +1,8 @@
 """fit(X, y, X_val=..., y_val=...): validation nodes of the training graph, or graphs."""
 
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -7,6 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 import sklearn
+from joblib import Parallel, delayed, dump
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -120,6 +125,34 @@ def test_the_check_scores_candidates_on_enough_validation_nodes(cora):
     alone.fit(X, y, **validation)
     assert model.gkedm_check_scores_["gkedm"] == alone.best_validation_score_
     np.testing.assert_array_equal(model.predict_proba(X_val), alone.predict_proba(X_val))
+
+
+def test_same_model_in_threads_processes_and_a_fresh_process_loading_it(cora, tmp_path):
+    X, y, X_val, y_val = cora_parts(cora)
+    template = GKEDMClassifier(max_epochs=20, random_state=0)
+
+    def fit(_):
+        return clone(template).fit(X, y, X_val=X_val, y_val=y_val)
+
+    model = fit(None)
+    assert model.gkedm_check_choice_ is not None  # the check ran and its choice is kept
+    with ThreadPoolExecutor(2) as pool:
+        in_threads = list(pool.map(fit, range(2)))
+    in_processes = Parallel(n_jobs=2, backend="loky")(delayed(fit)(i) for i in range(2))
+    expected = model.predict_proba(X_val)
+    for other in [*in_threads, *in_processes]:
+        assert other.gkedm_check_scores_ == model.gkedm_check_scores_
+        np.testing.assert_array_equal(other.predict_proba(X_val), expected)
+    dump((model, X_val), tmp_path / "model.joblib")
+    script = (
+        "import sys, joblib, numpy as np; model, X_val = joblib.load(sys.argv[1]); "
+        "np.save(sys.argv[2], model.predict_proba(X_val))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "model.joblib"), str(tmp_path / "p.npy")],
+        check=True,
+    )
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), expected)
 
 
 @pytest.mark.parametrize(
