@@ -30,6 +30,11 @@ Every arm runs side by side in one process, on the same splits and seeds:
   stopping``: the same with ``early_stopping=True`` (training stops after 50 epochs
   without gain);
 - ``plain``: the default's backbone alone, ``gkedm=False`` (an MLP on the features);
+- ``distilled MLP``: ``DistilledGCNClassifier(GKEDMClassifier(),
+  GKEDMClassifier(backbone="mlp", gkedm=False))``, the default teacher distilled into
+  a graph-free MLP (soft labels over every node of the training graph), which predicts
+  the test nodes from their features; ``distilled MLP, validation nodes``: the same
+  given the validation nodes (teacher and student each keep their best epoch);
 - ``previous``: the default until issue #24 (``skgkedm._classifier.HIDDEN_GKEDM``, 200
   epochs: one equal-weight GKEDM step on a GCN's hidden layer, two phases); ``gcn``:
   its backbone alone; ``cosine``, ``uniform``, ``unchecked``, ``ten hops`` and ``ten
@@ -103,7 +108,7 @@ from default_neighbourhood import hop_weights
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
-from skgkedm import GKEDMClassifier
+from skgkedm import DistilledGCNClassifier, GKEDMClassifier
 from skgkedm import _gkedm_check as check
 from skgkedm._classifier import HIDDEN_GKEDM as PREVIOUS_RECIPE
 from skgkedm.datasets import fetch_musae, fetch_planetoid, make_node_classification
@@ -131,15 +136,23 @@ GKEDM_ARMS = {
     "validation nodes, early stopping": {"early_stopping": True},
     "plain": {"gkedm": False},
 }
+DISTILLED_ARMS = ("distilled MLP", "distilled MLP, validation nodes")
+"""Arms that fit ``DistilledGCNClassifier(GKEDMClassifier(), GKEDMClassifier(**STUDENT))``."""
+STUDENT = {"backbone": "mlp", "gkedm": False}
+"""The distilled arms' graph-free student (``graph_free_students.py``'s)."""
 ARM_PATCHES = {
     "fixed hop weights": lambda: hop_weights("fixed"),
     "check from 100 labels": lambda: patch.object(check, "CHECK_MIN_LABELS", 100),
 }
 """Arms fitted under a patch: arm name -> factory of the context manager (default: none)."""
-VALIDATED_ARMS = {"validation nodes", "validation nodes, early stopping"}
+VALIDATED_ARMS = {
+    "validation nodes",
+    "validation nodes, early stopping",
+    "distilled MLP, validation nodes",
+}
 """Arms fitted with the task's validation nodes as ``X_val, y_val`` (early stopping on
 them, the best epoch's weights kept), the information the anchors pick their epoch by."""
-ARMS = [*GKEDM_ARMS, "candidates", "appnp", "mlp", "logistic"]
+ARMS = [*GKEDM_ARMS, *DISTILLED_ARMS, "candidates", "appnp", "mlp", "logistic"]
 MARGINS = (0.0, 0.5, 1.0)
 """Standard errors the ``candidates`` arm tries as ``gkedm_check``'s margin."""
 SUITES = {
@@ -314,10 +327,15 @@ def fit_one(suite, dataset, arm, seed, per_class=None):
         return score(y[test], predicted), time.perf_counter() - started, None
     validated = {"X_val": X[validation], "y_val": y[validation]} if arm in VALIDATED_ARMS else {}
     with ARM_PATCHES.get(arm, nullcontext)():
-        model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm])
+        if arm in DISTILLED_ARMS:
+            student = GKEDMClassifier(**STUDENT)
+            model = DistilledGCNClassifier(GKEDMClassifier(), student, random_state=seed)
+        else:
+            model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm])
         model.fit(X[train], y[train], **validated)
     seconds = time.perf_counter() - started
-    choice = getattr(model, "gkedm_check_choice_", None)
+    # A distiller's check is its teacher's.
+    choice = getattr(getattr(model, "teacher_", model), "gkedm_check_choice_", None)
     return score(y[test], model.predict(X[test])), seconds, choice
 
 
