@@ -385,6 +385,12 @@ class DistilledGCNClassifier(GraphClassifierBase):
     transduction_ : ndarray of shape (n_graph_nodes,)
         The student's predicted class of every node of the training graph (node
         classifiers only, where the student sets it).
+    teacher_agreement_ : float or None
+        Share of the training graph's nodes, labelled or not, on which the student
+        predicts the teacher's class (node classifiers with a ``transduction_``; else
+        None). Far below the teacher's own accuracy, it says the student cannot
+        follow the teacher: a graph-free student on a graph whose edges, not its
+        node features, carry the class.
 
     See Also
     --------
@@ -594,8 +600,10 @@ of networkx graphs, default=None
                 sample_hops=self.teacher_._architecture.message_hops,
             )
             self.__dict__.pop("transduction_", None)
+            self.teacher_agreement_ = None
             if hasattr(self.student_, "transduction_"):
                 self.transduction_ = self.student_.transduction_
+                self.teacher_agreement_ = self._teacher_agreement(labelled)
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
         self.student_n_parameters_ = int(self.student_.n_parameters_)
         self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_
@@ -611,6 +619,7 @@ of networkx graphs, default=None
         adopts the same input state (``classes_``, ``n_features_in_``).
         """
         self.__dict__.pop("transduction_", None)
+        self.teacher_agreement_ = None
         if any(argument is not None for argument in validation):
             self._check_validation_arguments(*validation)
         self.student_ = self._member(student, student_seed)
@@ -684,6 +693,20 @@ of networkx graphs, default=None
         if model.random_state is None:
             model.set_params(random_state=int(seed))
         return model
+
+    def _teacher_agreement(self, labelled):
+        """Share of the training graph's nodes where the student predicts the teacher's class.
+
+        Can the student follow its teacher? A graph-free student cannot where the
+        edges, not the features, carry the class. The teacher runs on the whole
+        training graph once, as for the soft labels (its device's fallback warned at
+        its fit); the student's predictions are its ``transduction_``.
+        """
+        device = resolve_device(self.teacher_.device, warn=False)
+        symmetrize = labelled.input_state["_symmetrize"]
+        output, graph = self.teacher_._network_output(labelled.inputs, symmetrize, device=device)
+        says = graph.in_input_order(output.logits).argmax(dim=1).cpu().numpy()
+        return float(np.mean(self.teacher_.classes_[says] == self.transduction_))
 
     def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
         """Refuse validation data that a member to train would not validate on."""

@@ -7,7 +7,7 @@ import torch
 from ._spec import NetworkSpec, later_field_defaults
 from ._version import __version__
 
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 """Version of the pickled state. Bump it, with a migration in ``_MIGRATIONS``, whenever
 the saved attributes change (a field added to NetworkSpec, an attribute renamed, a
 parameter added to an estimator); see CHANGELOG.rst."""
@@ -174,6 +174,17 @@ def _from_format_8(state, estimator_name):
     return state
 
 
+def _from_format_9(state, estimator_name):
+    """Format 9 to 10 (both skgkedm 0.2.0.dev0): a fitted ``DistilledGCNClassifier``
+    reports ``teacher_agreement_``, the share of the training graph's nodes on which
+    its student predicts the teacher's class. Models saved before did not measure it:
+    None, as for a distiller that cannot (graphs as samples).
+    """
+    if estimator_name == "DistilledGCNClassifier" and "student_" in state:
+        state.setdefault("teacher_agreement_", None)
+    return state
+
+
 # _MIGRATIONS[k] turns a state of format k into one of format k + 1, given the
 # estimator's class name.
 _MIGRATIONS = (
@@ -186,6 +197,7 @@ _MIGRATIONS = (
     _from_format_6,
     _from_format_7,
     _from_format_8,
+    _from_format_9,
 )
 
 

@@ -277,6 +277,7 @@ def test_distiller_takes_graph_level_teacher_and_student(shapes):
     assert dist.compression_ratio_ > 5
     np.testing.assert_array_equal(dist.predict_proba(graphs), dist.student_.predict_proba(X))
     assert dist.score(X, y) == dist.student_.score(X, y)
+    assert dist.teacher_agreement_ is None  # graphs as samples: no training graph's nodes
     # Same seed without distillation: the backbone phase (15 of 20 epochs) is the same,
     # the GKEDM phase, where the distillation terms enter the loss, is not.
     plain = DistilledGCNClassifier(

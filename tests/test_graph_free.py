@@ -162,6 +162,23 @@ def test_hostile_inputs_to_a_graph_free_model(graph, distilled):
     np.testing.assert_array_equal(train, copy)
 
 
+@pytest.mark.parametrize(("class_sep", "follows"), [(3.0, True), (0.1, False)])
+def test_teacher_agreement_says_whether_the_student_can_follow(class_sep, follows):
+    # The edges carry the class (homophily 0.9); the features do (class_sep 3) or not.
+    X, y = make_node_classification(
+        400, n_classes=4, homophily=0.9, class_sep=class_sep, random_state=0
+    )
+    labels = np.where(np.arange(400) % 5 == 0, y, -1)
+    teacher = GKEDMClassifier(max_epochs=60, random_state=0)
+    model = DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), random_state=0)
+    model.fit(X, labels)
+    every = X.all_nodes
+    same = model.teacher_.predict(every) == model.predict(every.features)
+    assert model.teacher_agreement_ == pytest.approx(same.mean())
+    assert np.mean(model.teacher_.predict(every) == y) > 0.9  # the teacher reads the edges
+    assert (model.teacher_agreement_ > 0.8) == follows
+
+
 def test_mlp_backbone_with_gkedm_uses_the_graph(graph):
     X, y = graph
     clf = GKEDMClassifier(**{**MLP, "gkedm": True, "gkedm_heads": 2}, random_state=0)

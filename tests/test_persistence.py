@@ -41,11 +41,18 @@ SAVED_BEFORE = {
     "skgkedm-0.2.0.dev0-ac0ac61": "0.2.0.dev0",
     # The last commit of saved format 8, before predictions in batches.
     "skgkedm-0.2.0.dev0-4750987": "0.2.0.dev0",
+    # The last commit of saved format 9, before the distiller's teacher_agreement_.
+    "skgkedm-0.2.0.dev0-0225336": "0.2.0.dev0",
 }
 # Fixtures saved before multi-hop GKEDM and gkedm_check (formats up to 5).
 SAVED_BEFORE_HOPS = sorted(
     set(SAVED_BEFORE)
-    - {"skgkedm-0.2.0.dev0-49f817b", "skgkedm-0.2.0.dev0-ac0ac61", "skgkedm-0.2.0.dev0-4750987"}
+    - {
+        "skgkedm-0.2.0.dev0-49f817b",
+        "skgkedm-0.2.0.dev0-ac0ac61",
+        "skgkedm-0.2.0.dev0-4750987",
+        "skgkedm-0.2.0.dev0-0225336",
+    }
 )
 SAVED_MODELS = ("gkedm_graph", "gkedm_knn", "distilled_graph")
 
@@ -360,7 +367,10 @@ def test_graph_estimators_saved_before_the_symmetrize_flag_predict_as_fitted():
     np.testing.assert_array_equal(loaded.predict_proba(graphs), model.predict_proba(graphs))
 
 
-@pytest.mark.parametrize("folder", sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-4750987"}))
+@pytest.mark.parametrize(
+    "folder",
+    sorted(set(SAVED_BEFORE) - {"skgkedm-0.2.0.dev0-4750987", "skgkedm-0.2.0.dev0-0225336"}),
+)
 def test_models_saved_before_positions_run_the_module_on_the_hidden_layer(folder):
     with loading(folder):
         model = joblib.load(DATA / folder / "gkedm_graph.pkl")
@@ -380,6 +390,13 @@ def test_models_saved_before_batched_predictions_predict_with_one_whole_graph_pa
         model = joblib.load(DATA / folder / "distilled_graph.pkl")
     for classifier in (model.teacher_, model.student_):
         assert classifier._prediction_batch_size is None
+
+
+@pytest.mark.parametrize("folder", sorted(SAVED_BEFORE))
+def test_distillers_saved_before_the_agreement_load_without_it(folder):
+    with loading(folder):
+        model = joblib.load(DATA / folder / "distilled_graph.pkl")
+    assert model.teacher_agreement_ is None  # not measured then
 
 
 def test_a_mini_batch_model_round_trips_with_its_prediction_batches(small_graph, fast):
