@@ -387,10 +387,11 @@ class DistilledGCNClassifier(GraphClassifierBase):
         classifiers only, where the student sets it).
     teacher_agreement_ : float or None
         Share of the training graph's nodes, labelled or not, on which the student
-        predicts the teacher's class (node classifiers with a ``transduction_``; else
-        None). Far below the teacher's own accuracy, it says the student cannot
-        follow the teacher: a graph-free student on a graph whose edges, not its
-        node features, carry the class.
+        predicts the teacher's class (node classifiers where student and teacher
+        predicted every node of it in their fits, or a frozen teacher beside a
+        whole-graph student; else None). Far below the teacher's own accuracy, it
+        says the student cannot follow the teacher: a graph-free student on a graph
+        whose edges, not its node features, carry the class.
 
     See Also
     --------
@@ -603,7 +604,8 @@ of networkx graphs, default=None
             self.teacher_agreement_ = None
             if hasattr(self.student_, "transduction_"):
                 self.transduction_ = self.student_.transduction_
-                self.teacher_agreement_ = self._teacher_agreement(labelled)
+                frozen = isinstance(teacher, FrozenEstimator)
+                self.teacher_agreement_ = self._teacher_agreement(labelled, frozen, per_batch)
         self.teacher_n_parameters_ = int(self.teacher_.n_parameters_)
         self.student_n_parameters_ = int(self.student_.n_parameters_)
         self.compression_ratio_ = self.teacher_n_parameters_ / self.student_n_parameters_
@@ -694,19 +696,27 @@ of networkx graphs, default=None
             model.set_params(random_state=int(seed))
         return model
 
-    def _teacher_agreement(self, labelled):
+    def _teacher_agreement(self, labelled, frozen, per_batch):
         """Share of the training graph's nodes where the student predicts the teacher's class.
 
         Can the student follow its teacher? A graph-free student cannot where the
-        edges, not the features, carry the class. The teacher runs on the whole
-        training graph once, as for the soft labels (its device's fallback warned at
-        its fit); the student's predictions are its ``transduction_``.
+        edges, not the features, carry the class. The student's predictions are its
+        ``transduction_``; a teacher fitted here has its own on the same graph. A
+        frozen teacher runs on the whole graph once more, as the whole-graph soft
+        labels did (its device's fallback warned at its fit); beside a student on
+        mini-batches, which never needed that pass, None.
         """
-        device = resolve_device(self.teacher_.device, warn=False)
-        symmetrize = labelled.input_state["_symmetrize"]
-        output, graph = self.teacher_._network_output(labelled.inputs, symmetrize, device=device)
-        says = graph.in_input_order(output.logits).argmax(dim=1).cpu().numpy()
-        return float(np.mean(self.teacher_.classes_[says] == self.transduction_))
+        if not frozen:
+            says = getattr(self.teacher_, "transduction_", None)
+        elif per_batch:
+            says = None
+        else:
+            device = resolve_device(self.teacher_.device, warn=False)
+            symmetrize = labelled.input_state["_symmetrize"]
+            output, graph = self.teacher_._network_output(labelled.inputs, symmetrize, device)
+            indices = graph.in_input_order(output.logits).argmax(dim=1).cpu().numpy()
+            says = self.teacher_.classes_[indices]
+        return None if says is None else float(np.mean(says == self.transduction_))
 
     def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
         """Refuse validation data that a member to train would not validate on."""

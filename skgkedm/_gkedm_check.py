@@ -208,10 +208,10 @@ class GKEDMCheckMixin:
                     own = graph_tensors(data.inputs, symmetrize, network_spec, device)
                     tensors[backbone] = own
             own = tensors[backbone]
+            held = labelled_batch(own, data, device, held_out)
             # Validation nodes pick each candidate's epoch, as they pick the fit's.
-            scored = held_out if on_validation else fit_part[:0]
-            batches, validation = whole_graph_batches(own, data, device, fit_part, scored)
-            return batches, validation, labelled_batch(own, data, device, held_out)
+            batches, _ = whole_graph_batches(own, data, device, fit_part, fit_part[:0])
+            return batches, [held] if on_validation else [], held
 
         def predict(name, network_spec, network, use_gkedm, held):
             network.eval()

@@ -162,14 +162,17 @@ def test_hostile_inputs_to_a_graph_free_model(graph, distilled):
     np.testing.assert_array_equal(train, copy)
 
 
+@pytest.mark.parametrize("frozen", [False, True])
 @pytest.mark.parametrize(("class_sep", "follows"), [(3.0, True), (0.1, False)])
-def test_teacher_agreement_says_whether_the_student_can_follow(class_sep, follows):
+def test_teacher_agreement_says_whether_the_student_can_follow(class_sep, follows, frozen):
     # The edges carry the class (homophily 0.9); the features do (class_sep 3) or not.
     X, y = make_node_classification(
         400, n_classes=4, homophily=0.9, class_sep=class_sep, random_state=0
     )
     labels = np.where(np.arange(400) % 5 == 0, y, -1)
     teacher = GKEDMClassifier(max_epochs=60, random_state=0)
+    if frozen:
+        teacher = FrozenEstimator(teacher.fit(X, labels))
     model = DistilledGCNClassifier(teacher, GKEDMClassifier(**MLP), random_state=0)
     model.fit(X, labels)
     every = X.all_nodes
