@@ -35,6 +35,10 @@ Every arm runs side by side in one process, on the same splits and seeds:
   a graph-free MLP (soft labels over every node of the training graph), which predicts
   the test nodes from their features; ``distilled MLP, validation nodes``: the same
   given the validation nodes (teacher and student each keep their best epoch);
+  ``self-distilled, 100 + 100 epochs``: a born-again network within the default's
+  epochs, ``DistilledGCNClassifier(GKEDMClassifier(max_epochs=100),
+  GKEDMClassifier(max_epochs=100))`` (the default's model distilled into the same
+  model, each trained for half the default's 200 epochs);
 - ``previous``: the default until issue #24 (``skgkedm._classifier.HIDDEN_GKEDM``, 200
   epochs: one equal-weight GKEDM step on a GCN's hidden layer, two phases); ``gcn``:
   its backbone alone; ``cosine``, ``uniform``, ``unchecked``, ``ten hops`` and ``ten
@@ -136,10 +140,15 @@ GKEDM_ARMS = {
     "validation nodes, early stopping": {"early_stopping": True},
     "plain": {"gkedm": False},
 }
-DISTILLED_ARMS = ("distilled MLP", "distilled MLP, validation nodes")
-"""Arms that fit ``DistilledGCNClassifier(GKEDMClassifier(), GKEDMClassifier(**STUDENT))``."""
 STUDENT = {"backbone": "mlp", "gkedm": False}
-"""The distilled arms' graph-free student (``graph_free_students.py``'s)."""
+"""The distilled MLP's graph-free student (``graph_free_students.py``'s)."""
+DISTILLED_ARMS = {
+    "distilled MLP": ({}, STUDENT),
+    "distilled MLP, validation nodes": ({}, STUDENT),
+    "self-distilled, 100 + 100 epochs": ({"max_epochs": 100}, {"max_epochs": 100}),
+}
+"""Arms that fit ``DistilledGCNClassifier(GKEDMClassifier(**teacher),
+GKEDMClassifier(**student))``: arm name -> (teacher's parameters, student's)."""
 ARM_PATCHES = {
     "fixed hop weights": lambda: hop_weights("fixed"),
     "check from 100 labels": lambda: patch.object(check, "CHECK_MIN_LABELS", 100),
@@ -328,8 +337,8 @@ def fit_one(suite, dataset, arm, seed, per_class=None):
     validated = {"X_val": X[validation], "y_val": y[validation]} if arm in VALIDATED_ARMS else {}
     with ARM_PATCHES.get(arm, nullcontext)():
         if arm in DISTILLED_ARMS:
-            student = GKEDMClassifier(**STUDENT)
-            model = DistilledGCNClassifier(GKEDMClassifier(), student, random_state=seed)
+            teacher, student = (GKEDMClassifier(**params) for params in DISTILLED_ARMS[arm])
+            model = DistilledGCNClassifier(teacher, student, random_state=seed)
         else:
             model = GKEDMClassifier(random_state=seed, **GKEDM_ARMS[arm])
         model.fit(X[train], y[train], **validated)

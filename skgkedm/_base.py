@@ -189,8 +189,9 @@ class ClassifierTargetsMixin:
         )
         labels = split.encoded if split.multilabel else split.classes[split.encoded]
         weights = training_weights(
-            sample_weight, n_samples, split.labelled, self.class_weight, labels
-        )
+            sample_weight, n_samples, split.labelled, self.class_weight, labels,
+            name="sample_weight_val",
+        )  # fmt: skip
         stratify = None if split.multilabel else split.encoded
         return EncodedTargets(split.labelled, split.encoded, weights, stratify, 0, None, {})
 
@@ -292,7 +293,7 @@ class RegressorTargetsMixin:
                 f"y_val has {values.shape[1]} outputs but y has {self.n_outputs_}; "
                 "expected targets of the same width."
             )
-        weights = training_weights(sample_weight, n_samples, labelled)
+        weights = training_weights(sample_weight, n_samples, labelled, name="sample_weight_val")
         standardised = ((values - self._target_mean) / self._target_scale).astype(np.float32)
         return EncodedTargets(labelled, standardised, weights, None, 0, None, {})
 

@@ -341,6 +341,28 @@ def test_feature_rows_take_no_validation_nodes():
         GKEDMClassifier(max_epochs=1).fit(X, y, X_val=X[:5], y_val=y[:5])
 
 
+@pytest.mark.parametrize("estimator_class", [GKEDMClassifier, GKEDMRegressor])
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (-np.ones(500), "Negative values in data passed to `sample_weight_val`"),
+        (np.ones(5), r"sample_weight_val.shape == \(5,\), expected \(500,\)"),
+        (np.zeros(500), "sample_weight_val: Sample weights must contain at least one non-zero"),
+    ],
+)
+def test_bad_validation_weights_are_refused_by_name_before_training(
+    cora, estimator_class, weights, message
+):
+    X, y, X_val, y_val = cora_parts(cora)
+    with (
+        patch.object(estimator_class, "_train", side_effect=AssertionError("trained")),
+        pytest.raises(ValueError, match=message),
+    ):
+        estimator_class(max_epochs=1).fit(
+            X, y, X_val=X_val, y_val=y_val, sample_weight_val=weights
+        )
+
+
 def test_regression_targets_of_another_width_are_refused(cora):
     X, y, X_val, y_val = cora_parts(cora)
     with pytest.raises(ValueError, match="y_val has 2 outputs but y has 1"):

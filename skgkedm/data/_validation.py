@@ -423,7 +423,9 @@ def split_regression_targets(y, n_samples, semi_supervised, name="y"):
     return labelled, values[labelled], y.ndim == 1
 
 
-def training_weights(sample_weight, n_samples, labelled, class_weight=None, targets=None):
+def training_weights(
+    sample_weight, n_samples, labelled, class_weight=None, targets=None, name="sample_weight"
+):
     """Weight of each labelled sample in the loss: ``sample_weight`` times class weights.
 
     Parameters
@@ -440,6 +442,9 @@ def training_weights(sample_weight, n_samples, labelled, class_weight=None, targ
         :func:`~sklearn.utils.class_weight.compute_sample_weight` takes it for
         several outputs (each label a binary output; weights multiplied).
     targets : ndarray of shape (n_labelled,) or (n_labelled, n_labels), default=None
+    name : str, default="sample_weight"
+        The argument's name in error messages (``"sample_weight_val"`` for the
+        validation nodes' weights).
 
     Returns
     -------
@@ -453,9 +458,13 @@ def training_weights(sample_weight, n_samples, labelled, class_weight=None, targ
     """
     weights = None
     if sample_weight is not None:
-        sample_weight = check_sample_weight(
-            sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
-        )
+        try:
+            sample_weight = check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), dtype=np.float64, ensure_non_negative=True
+            )
+        except ValueError as error:  # scikit-learn's message names "sample_weight", or none
+            message = str(error).replace("sample_weight", name)
+            raise ValueError(message if name in message else f"{name}: {message}") from None
         weights = sample_weight[labelled]
     if class_weight is not None and targets.ndim == 2:
         by_sample = compute_sample_weight(class_weight, targets)
@@ -469,7 +478,7 @@ def training_weights(sample_weight, n_samples, labelled, class_weight=None, targ
         return None
     if not weights.sum() > 0:
         raise ValueError(
-            "sample_weight is 0 on every labelled sample: there is nothing to learn from. "
+            f"{name} is 0 on every labelled sample: there is nothing to learn from. "
             "Give at least one labelled sample a positive weight."
         )
     return weights.astype(np.float32)
