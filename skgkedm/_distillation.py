@@ -10,13 +10,13 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from torch.nn import functional as F
 
 from ._base import GraphClassifierBase
 from ._classifier import HIDDEN_GKEDM, GKEDMClassifier
+from ._distillation_checks import check_attention_pair, check_batch_pair, check_single_label
 from ._graph_estimators import GKEDMGraphClassifier
 from .data._validation import check_validation_arguments
-from .nn._backbones import BACKBONES
+from .nn._distillation_loss import DistillationLoss
 from .utils._sklearn_compat import Interval, StrOptions, fit_context
 from .utils._torch_utils import resolve_device
 
@@ -58,221 +58,6 @@ DISTILLER_RECIPE = {**HIDDEN_GKEDM, "gkedm_scoring": "cosine", "max_epochs": 200
 """The default teacher's and student's recipe (besides their widths): cosine attention
 on a GCN's hidden layer, whose maps attention distillation transfers, 200 epochs (as
 before the classifier's default changed)."""
-
-
-def attention_kl(teacher_attention, student_attention, target, n_nodes, nodes=None):
-    r"""Mean over nodes of the KL divergence between two attention maps on the same edges.
-
-    Heads are averaged first, so teacher and student may have different head counts:
-    an average of per-head distributions over a node's incoming edges is itself one.
-
-    .. math::
-        \bar a_{ij} = \frac{1}{K} \sum_{k=1}^{K} a_{ij}^k, \qquad
-        \mathcal{L}_{att} = \frac{1}{n} \sum_{i=1}^{n} \sum_{j \in \mathcal{N}(i) \cup \{i\}}
-        \bar a^T_{ij} \log \frac{\bar a^T_{ij}}{\bar a^S_{ij}}
-
-    Parameters
-    ----------
-    teacher_attention : Tensor of shape (n_edges, teacher_heads)
-        Teacher's attention weights (the target distribution).
-    student_attention : Tensor of shape (n_edges, student_heads)
-        Student's attention weights along the same edges, in the same order.
-    target : Tensor of shape (n_edges,)
-        Target node of each edge (``attention_index[1]``).
-    n_nodes : int
-        Number of nodes.
-    nodes : Tensor of shape (n,), default=None
-        The nodes :math:`i` to average over (their KL divergences; other nodes' edges
-        are ignored); None: all ``n_nodes``.
-
-    Returns
-    -------
-    loss : Tensor of shape ()
-        The mean KL divergence; zero when the head-averaged maps are equal.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skgkedm._distillation import attention_kl
-    >>> target = torch.tensor([0, 0, 1])
-    >>> teacher = torch.tensor([[0.5, 0.5], [0.5, 0.5], [1.0, 1.0]])
-    >>> float(attention_kl(teacher, teacher[:, :1], target, 2))
-    0.0
-    """
-    from torch_geometric.utils import scatter
-
-    if teacher_attention.shape[0] != student_attention.shape[0]:
-        raise ValueError(
-            f"Teacher and student attend along different edges: {teacher_attention.shape[0]} "
-            f"and {student_attention.shape[0]} attention weights."
-        )
-    teacher = teacher_attention.mean(dim=1)
-    student = student_attention.mean(dim=1)
-    tiny = torch.finfo(student.dtype).tiny
-    terms = torch.xlogy(teacher, teacher) - teacher * torch.log(student.clamp_min(tiny))
-    per_node = scatter(terms, target, dim=0, dim_size=n_nodes, reduce="sum")
-    return (per_node if nodes is None else per_node[nodes]).mean()
-
-
-def soft_label_kl(teacher_logits, student_logits, temperature):
-    r"""Mean over nodes of the KL divergence between temperature-softened predictions.
-
-    .. math::
-        \mathcal{L}_{soft} = \frac{\tau^2}{n} \sum_{i=1}^{n}
-        \operatorname{KL}\big(\operatorname{softmax}(z^T_i / \tau) \,\big\|\,
-        \operatorname{softmax}(z^S_i / \tau)\big)
-
-    The factor :math:`\tau^2` keeps the gradient's scale independent of the
-    temperature (Hinton et al., 2015).
-
-    Parameters
-    ----------
-    teacher_logits : Tensor of shape (n_nodes, n_classes)
-        Teacher's class scores :math:`z^T`.
-    student_logits : Tensor of shape (n_nodes, n_classes)
-        Student's class scores :math:`z^S`.
-    temperature : float
-        Softening temperature :math:`\tau > 0`.
-
-    Returns
-    -------
-    loss : Tensor of shape ()
-        Zero when the softened predictions are equal.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skgkedm._distillation import soft_label_kl
-    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
-    >>> float(soft_label_kl(logits, logits + 3.0, temperature=2.0))
-    0.0
-    """
-    teacher = F.log_softmax(teacher_logits / temperature, dim=1)
-    student = F.log_softmax(student_logits / temperature, dim=1)
-    kl = (teacher.exp() * (teacher - student)).sum(dim=1).mean()
-    return kl * temperature**2
-
-
-class _DistillationLoss:
-    """``extra_loss(output, batch)`` for the student: the weighted distillation terms.
-
-    ``teacher_output(graph)`` gives the teacher's ``NetworkOutput`` on the graph the
-    student just ran on, on that graph's device: computed once for a node classifier's
-    single training graph, or by running the teacher on each mini-batch of graphs.
-    With ``seeds_only`` (nodes on neighbour-sampled mini-batches) both terms average
-    over the batch's target nodes only: the outer sampled nodes have truncated
-    neighbourhoods (at the last hop, attention maps of a self-loop alone), and counting
-    them would shrink the terms as fan-out and batch size grow.
-    """
-
-    def __init__(self, teacher_output, attention_weight, soft_label_weight, temperature,
-                 seeds_only=False):  # fmt: skip
-        self.teacher_output = teacher_output
-        self.attention_weight = attention_weight
-        self.soft_label_weight = soft_label_weight
-        self.temperature = temperature
-        self.seeds_only = seeds_only
-
-    def __call__(self, output, batch):
-        graph = batch.graph
-        teacher = self.teacher_output(graph)
-        seeds = torch.unique(batch.rows) if self.seeds_only else None
-        loss = output.logits.new_zeros(())
-        if self.attention_weight > 0:
-            target = graph.attention_layout.target
-            n_nodes = graph.x.shape[0]
-            teacher_attention, student_attention = teacher.attention, output.attention
-            if seeds is not None:
-                # Trimmed networks attend along a prefix of the edges (those into the
-                # nodes of the first hops, the seeds' first): compare the common one.
-                n_edges = min(teacher_attention.shape[0], student_attention.shape[0])
-                teacher_attention = teacher_attention[:n_edges]
-                student_attention = student_attention[:n_edges]
-                target = target[:n_edges]
-            kl = attention_kl(teacher_attention, student_attention, target, n_nodes, seeds)
-            loss = loss + self.attention_weight * kl
-        if self.soft_label_weight > 0:
-            teacher_logits, student_logits = teacher.logits, output.logits
-            if seeds is not None:
-                teacher_logits, student_logits = teacher_logits[seeds], student_logits[seeds]
-            kl = soft_label_kl(teacher_logits, student_logits, self.temperature)
-            loss = loss + self.soft_label_weight * kl
-        return loss
-
-
-def _check_batch_pair(teacher, student):
-    """A student trained on mini-batches is distilled batch by batch: the teacher runs on
-    the student's batches (graph classifiers, and node classifiers with ``batch_size``).
-
-    The batch tensors are built for the student's backbone (its propagation matrix) and
-    hold GKEDM's attention edges only if the student has GKEDM, so the teacher must
-    share the backbone, and may have GKEDM only if the student has it too.
-    """
-    if teacher.backbone != student.backbone:
-        raise ValueError(
-            f"Teacher and student must share the backbone when the student trains on "
-            f"mini-batches: the teacher runs on the student's mini-batches; got teacher "
-            f"backbone={teacher.backbone!r} and student backbone={student.backbone!r}."
-        )
-    if teacher.gkedm and not student.gkedm:
-        raise ValueError(
-            "A teacher with GKEDM needs a student with GKEDM (gkedm=True) when the student "
-            "trains on mini-batches: the teacher runs on the student's mini-batches, which "
-            "hold attention edges only when the student attends."
-        )
-
-
-def _check_single_label(data):
-    """Soft labels are softmax distributions over classes: refuse a label indicator y."""
-    if data.input_state["_multilabel"]:
-        raise ValueError(
-            "DistilledGCNClassifier distils single-label classifiers (its soft labels are "
-            "distributions over classes); y is a label indicator matrix (multi-label). "
-            "Train a GKEDMClassifier on it directly."
-        )
-
-
-def check_attention_pair(attention_weight, teacher, student):
-    """Refuse attention distillation asked for explicitly when a model has no attention map.
-
-    Parameters
-    ----------
-    attention_weight : float or "auto"
-        The distiller's parameter; ``"auto"`` is never refused.
-    teacher, student : GKEDMClassifier or GKEDMGraphClassifier
-        The (unwrapped) templates.
-
-    Raises
-    ------
-    ValueError
-        If ``attention_weight > 0`` and the teacher or the student has ``gkedm=False``;
-        the message says when the student is graph-free.
-
-    Examples
-    --------
-    >>> from skgkedm import GKEDMClassifier
-    >>> from skgkedm._distillation import check_attention_pair
-    >>> mlp = GKEDMClassifier(backbone="mlp", gkedm=False)
-    >>> check_attention_pair("auto", GKEDMClassifier(), mlp)
-    >>> check_attention_pair(0.5, GKEDMClassifier(), mlp)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: attention_weight=0.5 ... a graph-free student ... set attention_weight=0 or "auto".
-    """
-    if attention_weight == "auto" or attention_weight == 0:
-        return
-    for role, model in (("teacher", teacher), ("student", student)):
-        if not model.gkedm:
-            why = 'set attention_weight=0, "auto" or gkedm=True.'
-            if role == "student" and not BACKBONES[model.backbone].uses_graph:
-                why = (
-                    f"a graph-free student (backbone={model.backbone!r}, gkedm=False) reads "
-                    'no edge and has no attention map; set attention_weight=0 or "auto".'
-                )
-            raise ValueError(
-                f"attention_weight={attention_weight} distils GKEDM attention maps, but "
-                f"the {role} has gkedm=False and so has none: {why}"
-            )
 
 
 class DistilledGCNClassifier(GraphClassifierBase):
@@ -583,7 +368,7 @@ of networkx graphs, default=None
             )
         else:
             labelled = self._training_data(X, y, sample_weight, *validation)
-            _check_single_label(labelled)
+            check_single_label(labelled)
             if isinstance(teacher, FrozenEstimator):
                 self.teacher_ = self._check_frozen_teacher(teacher.estimator)
             else:
@@ -626,7 +411,7 @@ of networkx graphs, default=None
             self._check_validation_arguments(*validation)
         self.student_ = self._member(student, student_seed)
         data = self.student_._training_data(X, y, sample_weight, *validation)
-        _check_single_label(data)
+        check_single_label(data)
         self._adopt_input(data.input_state)
         if isinstance(teacher, FrozenEstimator):
             self.teacher_ = self._check_frozen_teacher(teacher.estimator)
@@ -667,7 +452,7 @@ of networkx graphs, default=None
         inner._validate_params()
         student._validate_params()
         if student.batch_size is not None:
-            _check_batch_pair(inner, student)
+            check_batch_pair(inner, student)
         check_attention_pair(self.attention_weight, inner, student)
         return teacher, student
 
@@ -787,7 +572,7 @@ of networkx graphs, default=None
                     )
                 return on_device[where]
 
-        return _DistillationLoss(
+        return DistillationLoss(
             teacher_output,
             attention_weight,
             float(self.soft_label_weight),

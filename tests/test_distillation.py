@@ -12,13 +12,9 @@ from sklearn.model_selection import GridSearchCV
 
 from skgkedm import GKEDMClassifier, GraphNodes
 from skgkedm._classifier import HIDDEN_GKEDM
-from skgkedm._distillation import (
-    DistilledGCNClassifier,
-    _DistillationLoss,
-    attention_kl,
-    soft_label_kl,
-)
+from skgkedm._distillation import DistilledGCNClassifier
 from skgkedm.datasets import make_node_classification
+from skgkedm.nn._distillation_loss import DistillationLoss, attention_kl, soft_label_kl
 from skgkedm.nn._network import NetworkOutput
 
 # Edges sorted by target node, as GraphTensors.attention_index holds them.
@@ -129,7 +125,7 @@ def test_distillation_loss_weights_both_terms():
     graph = SimpleNamespace(attention_layout=SimpleNamespace(target=TARGET), x=torch.zeros(3, 1))
     graph = SimpleNamespace(graph=graph, rows=None)
     teacher = NetworkOutput(logits_t, attention_t)
-    loss = _DistillationLoss(lambda graph: teacher, 0.3, 0.7, 2.0)
+    loss = DistillationLoss(lambda graph: teacher, 0.3, 0.7, 2.0)
     same = NetworkOutput(logits_t + 1.0, attention_t.mean(dim=1, keepdim=True))
     assert loss(same, graph).item() == pytest.approx(0, abs=1e-12)
     expected = 0.3 * numpy_attention_kl(
@@ -142,7 +138,7 @@ def test_distillation_loss_weights_both_terms():
 def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeypatch):
     X, y = graph
     seen = []
-    original = _DistillationLoss.__call__
+    original = DistillationLoss.__call__
 
     def spy(self, output, batch):
         student_graph = batch.graph
@@ -150,7 +146,7 @@ def test_student_attends_along_the_teachers_edges(graph, fitted_teacher, monkeyp
         seen.append(student_graph.attention_index.clone())
         return original(self, output, batch)
 
-    monkeypatch.setattr(_DistillationLoss, "__call__", spy)
+    monkeypatch.setattr(DistillationLoss, "__call__", spy)
     student = Hidden(
         backbone="sage", hidden_dims=(8,), gkedm_heads=1, max_epochs=3, schedule="joint"
     )

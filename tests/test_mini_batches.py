@@ -164,10 +164,10 @@ def test_distiller_runs_the_teacher_on_the_student_batches(graph):
 
 def record_distillation_batches(monkeypatch):
     """Record, for each distillation step, the batch's node positions and what the loss saw."""
-    from skgkedm._distillation import _DistillationLoss
+    from skgkedm.nn._distillation_loss import DistillationLoss
 
     positions, steps = [], []
-    original_graph, original_loss = NodeBatches.graph, _DistillationLoss.__call__
+    original_graph, original_loss = NodeBatches.graph, DistillationLoss.__call__
 
     def graph(self, targets):
         positions.append(np.asarray(targets))
@@ -180,7 +180,7 @@ def record_distillation_batches(monkeypatch):
         return value
 
     monkeypatch.setattr(NodeBatches, "graph", graph)
-    monkeypatch.setattr(_DistillationLoss, "__call__", loss)
+    monkeypatch.setattr(DistillationLoss, "__call__", loss)
     return steps
 
 

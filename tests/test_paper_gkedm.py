@@ -10,8 +10,8 @@ from sklearn.frozen import FrozenEstimator
 
 from skgkedm import PAPER_GKEDM, DistilledGCNClassifier, GKEDMClassifier
 from skgkedm._classifier import HIDDEN_GKEDM
-from skgkedm._distillation import attention_kl
 from skgkedm.datasets import make_node_classification
+from skgkedm.nn._distillation_loss import attention_kl
 
 ROOT = Path(__file__).resolve().parents[1]
 
